@@ -1,0 +1,86 @@
+import { parseArgs } from 'node:util';
+import { CheckUsageError, checkPath, countBySeverity } from '../check/check';
+import { CHECK_FORMATS, formatReport, type CheckFormat } from '../check/format';
+import { probeNativeModules, statusFromProbe } from '../runtime/natives';
+import { CHECK_HELP, DOCTOR_HELP, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, MAIN_HELP, UsageError } from './usage';
+
+declare const MLOPS_VERSION: string;
+
+type Out = { stdout: (s: string) => void; stderr: (s: string) => void };
+
+const COMMANDS: Record<string, (args: string[], out: Out) => number> = { check, doctor };
+
+/** Run the CLI; returns the exit code. Output goes through `out` so tests and callers can capture it. */
+export function runCli(argv: string[], out: Out): number {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+      out.stdout(MAIN_HELP);
+      return command === undefined ? EXIT_USAGE : EXIT_OK;
+    }
+    if (command === '-v' || command === '--version') {
+      out.stdout(`${typeof MLOPS_VERSION === 'string' ? MLOPS_VERSION : 'dev'}\n`);
+      return EXIT_OK;
+    }
+    const run = COMMANDS[command];
+    if (!run) throw new UsageError(`unknown command "${command}"`);
+    return run(rest, out);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof CheckUsageError || isParseArgsError(error)) {
+      out.stderr(`mlops: ${(error as Error).message}\nRun "mlops --help" for usage.\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}
+
+function check(args: string[], out: Out): number {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { format: { type: 'string', default: 'text' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    out.stdout(CHECK_HELP);
+    return EXIT_OK;
+  }
+  const format = values.format as string;
+  if (!(CHECK_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`--format must be one of ${CHECK_FORMATS.join(', ')}, not "${format}"`);
+  }
+  if (positionals.length > 1) throw new UsageError('check takes at most one path');
+  const report = checkPath(positionals[0] ?? '.');
+  out.stdout(formatReport(report, format as CheckFormat, process.cwd()));
+  return countBySeverity(report.files).errors > 0 ? EXIT_FINDINGS : EXIT_OK;
+}
+
+function doctor(args: string[], out: Out): number {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    out.stdout(DOCTOR_HELP);
+    return EXIT_OK;
+  }
+  const status = statusFromProbe(probeNativeModules());
+  if (values.json) {
+    out.stdout(JSON.stringify(status, null, 2) + '\n');
+  } else {
+    const lines = [`Node ${status.nodeVersion} (${status.nodePath})`];
+    for (const n of status.natives) lines.push(n.ok ? `  ok    ${n.name} ${n.version}` : `  FAIL  ${n.name}: ${n.error}`);
+    if (status.remedy) lines.push('', status.remedy);
+    out.stdout(lines.join('\n') + '\n');
+  }
+  return status.state === 'running' ? EXIT_OK : EXIT_FINDINGS;
+}
+
+if (require.main === module) {
+  // Write synchronously-ish and set exitCode rather than exit(), so piped output is never cut.
+  process.exitCode = runCli(process.argv.slice(2), {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+  });
+}

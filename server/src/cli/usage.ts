@@ -1,0 +1,40 @@
+/** Bad command-line usage: printed with the help hint, exit code 2. */
+export class UsageError extends Error {}
+
+export const EXIT_OK = 0;
+export const EXIT_FINDINGS = 1;
+export const EXIT_USAGE = 2;
+
+export const MAIN_HELP = `mlops — MLOps Workbench from the command line
+
+Usage: mlops <command> [options]
+
+Commands:
+  check [path]     Validate every mlops.yaml below a folder (default: .), or one manifest file
+  doctor           Show the Node runtime and whether the native modules load
+
+Options:
+  -h, --help       Show help (also: mlops <command> --help)
+  -v, --version    Print the version
+
+Exit codes: 0 success, 1 problems found, 2 bad usage.
+`;
+
+export const CHECK_HELP = `Usage: mlops check [path] [--format text|json|github]
+
+Validates every mlops.yaml (or mlops.yml) below path (default: the current folder); path may also
+be a single manifest file. Folders such as node_modules, .git and .mlops are skipped.
+
+Options:
+  --format text    file:line:col: severity [code] message, and a summary (default)
+  --format json    [{file, line, column, endLine, endColumn, severity, code, message}], 1-based
+  --format github  GitHub Actions annotations (::error file=F,line=L,col=C::message)
+
+Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 bad usage.
+`;
+
+export const DOCTOR_HELP = `Usage: mlops doctor [--json]
+
+Prints the Node runtime in use and whether better-sqlite3 and onnxruntime-node load on it.
+Exit code 1 when a native module does not load.
+`;
