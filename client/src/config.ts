@@ -1,0 +1,22 @@
+import * as vscode from 'vscode';
+
+/** The one typed view of the extension's settings (documented in package.json). */
+export class Config {
+  private get section(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration('mlops');
+  }
+
+  /** Path of the Node executable to run the language server on; empty means "resolve it". */
+  get serverRuntime(): string {
+    return this.section.get<string>('server.runtime', '').trim();
+  }
+
+  get traceServer(): 'off' | 'messages' | 'verbose' {
+    return this.section.get<'off' | 'messages' | 'verbose'>('trace.server', 'off');
+  }
+
+  /** Settings that only take effect when the server restarts. */
+  static affectsServer(event: vscode.ConfigurationChangeEvent): boolean {
+    return event.affectsConfiguration('mlops.server.runtime');
+  }
+}

@@ -1,0 +1,118 @@
+import * as vscode from 'vscode';
+import { LanguageClient, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { Notifications, type NotificationSpec, type RequestSpec, type ServerStatus } from '../../server/src/contract';
+import { Config } from './config';
+import { resolveServerRuntime } from './runtime';
+import { ServerStatusItem } from './status';
+
+/**
+ * The extension's state: the language client, the status bar item, the output channel and every
+ * disposable. Views and commands talk to the server only through `request` and `onNotification`.
+ */
+export class Ctx implements vscode.Disposable {
+  readonly config = new Config();
+  readonly output = vscode.window.createOutputChannel('MLOps', { log: true });
+  private readonly status = new ServerStatusItem();
+  private readonly subscriptions: vscode.Disposable[] = [this.output, this.status];
+  private client: LanguageClient | undefined;
+  private lastStatus: ServerStatus | undefined;
+  private readonly serverStatusEmitter = new vscode.EventEmitter<ServerStatus>();
+  /** Fires whenever the server reports its state; trees and panels refresh on it. */
+  readonly onServerStatus = this.serverStatusEmitter.event;
+  private readonly notificationHandlers: { spec: NotificationSpec<unknown>; handler: (payload: unknown) => void }[] = [];
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    this.subscriptions.push(this.serverStatusEmitter);
+  }
+
+  get serverStatus(): ServerStatus | undefined {
+    return this.lastStatus;
+  }
+
+  pushDisposable(d: vscode.Disposable): void {
+    this.subscriptions.push(d);
+  }
+
+  async start(): Promise<void> {
+    const runtime = resolveServerRuntime(this.config.serverRuntime);
+    if ('error' in runtime) {
+      this.status.show('failed', undefined, runtime.error);
+      void this.showServerProblem(runtime.error, 'Fix the setting, or clear it to use node from PATH.');
+      return;
+    }
+    this.output.info(`Starting the MLOps server on ${runtime.path} (${runtime.origin}).`);
+    const module = this.extension.asAbsolutePath('dist/server/server.js');
+    const serverOptions: ServerOptions = {
+      run: { module, runtime: runtime.path, transport: TransportKind.ipc, options: { env: { ...process.env, ...runtime.env } } },
+      debug: { module, runtime: runtime.path, transport: TransportKind.ipc, options: { env: { ...process.env, ...runtime.env }, execArgv: ['--inspect=6009'] } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [
+        { scheme: 'file', pattern: '**/mlops.yaml' },
+        { scheme: 'file', pattern: '**/mlops.yml' },
+      ],
+      outputChannel: this.output,
+      traceOutputChannel: this.output,
+    };
+    const client = new LanguageClient('mlops', 'MLOps Language Server', serverOptions, clientOptions);
+    this.client = client;
+    this.status.show('starting');
+    client.onDidChangeState(({ newState }) => {
+      if (newState === State.Stopped && this.client === client) this.status.show('stopped', this.lastStatus);
+    });
+    client.onNotification(Notifications.serverStatus.method, (status: ServerStatus) => this.receiveStatus(status));
+    for (const { spec, handler } of this.notificationHandlers) client.onNotification(spec.method, handler);
+    try {
+      await client.start();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.status.show('failed', undefined, message);
+      void this.showServerProblem(`The MLOps server did not start: ${message}`, 'See the MLOps output for details.');
+    }
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client?.isRunning()) await client.stop();
+    this.status.show('stopped', this.lastStatus);
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  /** A typed custom request; rejects when the server is not running. */
+  async request<P, R>(spec: RequestSpec<P, R>, params: P): Promise<R> {
+    if (!this.client?.isRunning()) throw new Error('The MLOps server is not running.');
+    return this.client.sendRequest<R>(spec.method, params);
+  }
+
+  /** Register a handler for a typed server notification; it survives server restarts. */
+  onNotification<T>(spec: NotificationSpec<T>, handler: (payload: T) => void): void {
+    const entry = { spec: spec as NotificationSpec<unknown>, handler: handler as (payload: unknown) => void };
+    this.notificationHandlers.push(entry);
+    if (this.client) this.client.onNotification(spec.method, entry.handler);
+  }
+
+  private receiveStatus(status: ServerStatus): void {
+    this.lastStatus = status;
+    this.status.show(status.state, status);
+    this.output.info(`MLOps server ${status.state} on Node ${status.nodeVersion}`);
+    if (status.state === 'degraded' && status.problem) void this.showServerProblem(status.problem, status.remedy ?? '');
+    this.serverStatusEmitter.fire(status);
+  }
+
+  private async showServerProblem(problem: string, remedy: string): Promise<void> {
+    this.output.error(`${problem} ${remedy}`);
+    const choice = await vscode.window.showErrorMessage(`MLOps: ${problem} ${remedy}`, 'Open Settings', 'Show Output');
+    if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'mlops.server.runtime');
+    if (choice === 'Show Output') this.output.show();
+  }
+
+  dispose(): void {
+    void this.stop();
+    for (const d of this.subscriptions.splice(0).reverse()) d.dispose();
+  }
+}
