@@ -2,8 +2,8 @@ import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-/** The repository root; compiled tests live in out/test/<kind>/, sources in test/<kind>/. */
-export const REPO = resolve(__dirname, '..', '..', '..');
+/** The repository root; compiled tests live in out/test/<kind>/ (or a temp copy of that layout, see scripts/test-one.mjs). */
+export const REPO = process.env.MLOPS_REPO ?? resolve(__dirname, '..', '..', '..');
 export const CLI = join(REPO, 'bin', 'mlops.js');
 export const SERVER = join(REPO, 'dist', 'server', 'server.js');
 export const SHARED_FIXTURES = resolve(REPO, '..', 'shared', 'fixtures');

@@ -1,0 +1,113 @@
+/**
+ * The store's schema, one entry per version; entry N takes the store from version N-1 to N.
+ * Never edit an entry that has shipped: add a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: the tracking index. Params, tags and the latest value of each metric are JSON in the run's
+  // row (queries run in the core, over all of them); a run's metric histories are one row of packed
+  // Float64 arrays, which is what charts read. Few rows per run keep a cold index fast.
+  `
+  CREATE TABLE sources (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    path TEXT NOT NULL UNIQUE,
+    fingerprint TEXT,
+    indexed_at INTEGER
+  );
+  CREATE TABLE experiments (
+    source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    experiment_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    artifact_location TEXT,
+    lifecycle_stage TEXT NOT NULL,
+    creation_time INTEGER,
+    last_update_time INTEGER,
+    tags_json TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (source_id, experiment_id)
+  );
+  CREATE TABLE runs (
+    source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    run_id TEXT NOT NULL,
+    experiment_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    start_time INTEGER,
+    end_time INTEGER,
+    lifecycle_stage TEXT NOT NULL,
+    artifact_uri TEXT,
+    parent_run_id TEXT,
+    user_id TEXT,
+    params_json TEXT NOT NULL DEFAULT '{}',
+    tags_json TEXT NOT NULL DEFAULT '{}',
+    -- latest value per metric key; "NaN", "Infinity", "-Infinity" for the values JSON cannot hold
+    metrics_json TEXT NOT NULL DEFAULT '{}',
+    -- what the run's files looked like when read; unchanged fingerprint = nothing to re-read
+    fingerprint TEXT,
+    PRIMARY KEY (source_id, run_id)
+  );
+  CREATE INDEX runs_by_experiment ON runs (source_id, experiment_id);
+  CREATE TABLE metric_history (
+    source_id INTEGER NOT NULL,
+    run_id TEXT NOT NULL,
+    -- [[key, count], ...]: the blobs hold each key's points in this order, sorted by (step, timestamp)
+    keys_json TEXT NOT NULL,
+    steps BLOB NOT NULL,
+    timestamps BLOB NOT NULL,
+    vals BLOB NOT NULL,
+    PRIMARY KEY (source_id, run_id),
+    FOREIGN KEY (source_id, run_id) REFERENCES runs(source_id, run_id) ON DELETE CASCADE
+  );
+  CREATE TABLE registered_models (
+    source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    description TEXT,
+    creation_time INTEGER,
+    last_updated_time INTEGER,
+    tags_json TEXT NOT NULL DEFAULT '{}',
+    aliases_json TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (source_id, name)
+  );
+  CREATE TABLE model_versions (
+    source_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    aliases_json TEXT NOT NULL DEFAULT '[]',
+    run_id TEXT,
+    source TEXT,
+    status TEXT,
+    creation_time INTEGER,
+    last_updated_time INTEGER,
+    description TEXT,
+    tags_json TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (source_id, name, version),
+    FOREIGN KEY (source_id, name) REFERENCES registered_models(source_id, name) ON DELETE CASCADE
+  );
+  CREATE TABLE logged_models (
+    source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    model_id TEXT NOT NULL,
+    experiment_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    source_run_id TEXT,
+    status TEXT,
+    creation_time INTEGER,
+    artifact_location TEXT,
+    params_json TEXT NOT NULL DEFAULT '{}',
+    tags_json TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (source_id, model_id)
+  );
+  CREATE TABLE read_issues (
+    id INTEGER PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    -- the unit the issue belongs to (a run folder, a file, or '' for the source); re-reading it clears them
+    unit TEXT NOT NULL,
+    path TEXT NOT NULL,
+    message TEXT NOT NULL,
+    line INTEGER,
+    col INTEGER,
+    run_id TEXT,
+    experiment_id TEXT
+  );
+  CREATE INDEX read_issues_by_unit ON read_issues (source_id, unit);
+  `,
+];

@@ -1,0 +1,317 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import type { TrackingSource } from '../contract';
+import { readJsonlRun, type JsonlState } from './jsonl';
+import { listFileStore, readFileStoreRegistry, readLoggedModels, readRunDir, type FileStamp } from './mlflow-files';
+import { databaseFingerprint, readMlflowDatabase } from './mlflow-sqlite';
+import type { ReadIssue } from './model';
+import type { TrackingRepository } from './repository';
+
+export interface IndexProgress {
+  done: number;
+  total: number;
+  source: string;
+}
+
+export interface SyncResult {
+  runsRead: number;
+  runsUnchanged: number;
+  runsDeleted: number;
+  /** Issues met in this pass (also stored, so the tree can mark the affected items). */
+  newIssues: ReadIssue[];
+}
+
+/** Runs are written in batches; between batches the event loop runs, so the language server stays responsive. */
+const BATCH = 50;
+
+/** Folders of an MLflow run that hold what we index; artifacts can be huge and are never read. */
+const RUN_PARTS = ['meta.yaml', 'metrics', 'params', 'tags'];
+
+/**
+ * Brings the index in line with the tracking sources. Each run is re-read only when its files
+ * changed (a fingerprint of names, sizes and modification times); JSONL logs continue from the byte
+ * offset where the last read stopped.
+ */
+export class TrackingIndexer {
+  private readonly jsonl = new Map<string, JsonlState>();
+
+  constructor(private readonly repo: TrackingRepository) {}
+
+  async sync(sources: TrackingSource[], onProgress?: (p: IndexProgress) => void): Promise<SyncResult> {
+    const result: SyncResult = { runsRead: 0, runsUnchanged: 0, runsDeleted: 0, newIssues: [] };
+    const wanted = new Set(sources.map((s) => s.path));
+    for (const stored of this.repo.sources()) {
+      if (!wanted.has(stored.path)) this.repo.deleteSource(stored.id);
+    }
+    for (const source of sources) await this.syncSource(source, result, onProgress);
+    return result;
+  }
+
+  /** Re-read what the changed paths touch. Paths outside every source are ignored. */
+  async applyChanges(sources: TrackingSource[], paths: Iterable<string>): Promise<SyncResult> {
+    const result: SyncResult = { runsRead: 0, runsUnchanged: 0, runsDeleted: 0, newIssues: [] };
+    const bySource = new Map<TrackingSource, Set<string>>();
+    for (const path of paths) {
+      const source = sources.find((s) => path === s.path || path.startsWith(s.path + sep) || path.startsWith(s.path + '-')); // mlflow.db-wal
+      if (!source) continue;
+      const set = bySource.get(source) ?? new Set<string>();
+      set.add(path);
+      bySource.set(source, set);
+    }
+    for (const [source, changed] of bySource) {
+      if (source.kind === 'mlflow-file-store') await this.applyFileStoreChanges(source, changed, result);
+      else if (source.kind === 'jsonl-runs') this.syncJsonlFiles(source, [...changed].filter((p) => p.endsWith('.jsonl')), result, false);
+      else await this.syncSource(source, result);
+    }
+    return result;
+  }
+
+  private async syncSource(source: TrackingSource, result: SyncResult, onProgress?: (p: IndexProgress) => void): Promise<void> {
+    const sourceId = this.repo.ensureSource(source.kind, source.path);
+    if (!existsSync(source.path)) {
+      // A JSONL folder appears with the first run logged; an MLflow store that vanished is worth a word.
+      const issues = source.kind === 'jsonl-runs' ? [] : [{ path: source.path, message: `${source.path} does not exist` }];
+      this.repo.transaction(() => {
+        this.repo.deleteAllRuns(sourceId);
+        this.repo.replaceIssues(sourceId, '', issues);
+      });
+      return;
+    }
+    switch (source.kind) {
+      case 'mlflow-file-store':
+        return this.syncFileStore(source, sourceId, result, onProgress);
+      case 'mlflow-sqlite':
+        return this.syncDatabase(source, sourceId, result);
+      case 'jsonl-runs':
+        return this.syncJsonlFiles(source, listJsonl(source.path), result, true);
+    }
+  }
+
+  // ---- MLflow file store
+
+  private async syncFileStore(source: TrackingSource, sourceId: number, result: SyncResult, onProgress?: (p: IndexProgress) => void): Promise<void> {
+    const listing = listFileStore(source.path);
+    const registry = readFileStoreRegistry(source.path);
+    const logged = readLoggedModels(source.path);
+    this.repo.transaction(() => {
+      this.repo.replaceExperiments(sourceId, listing.experiments);
+      this.repo.replaceRegistry(sourceId, registry.models);
+      this.repo.replaceLoggedModels(sourceId, logged.models);
+      this.repo.replaceIssues(sourceId, '', [...listing.issues, ...registry.issues, ...logged.issues]);
+    });
+    result.newIssues.push(...listing.issues, ...registry.issues, ...logged.issues);
+
+    const known = this.repo.runFingerprints(sourceId);
+    const present = new Set(listing.runDirs.map((r) => r.runId));
+    const stale = [...known.keys()].filter((id) => !present.has(id));
+    this.repo.transaction(() => {
+      for (const runId of stale) {
+        this.repo.deleteRun(sourceId, runId);
+        this.repo.replaceIssues(sourceId, runUnit(runId), []);
+      }
+    });
+    result.runsDeleted += stale.length;
+
+    for (let i = 0; i < listing.runDirs.length; i += BATCH) {
+      const batch = listing.runDirs.slice(i, i + BATCH);
+      this.repo.transaction(() => {
+        for (const { runId, dir, experimentId } of batch) {
+          // A run seen before is re-read only when a stat pass says its files changed.
+          if (known.has(runId) && known.get(runId) === fingerprintRun(dir)) {
+            result.runsUnchanged++;
+            continue;
+          }
+          this.readRun(sourceId, runId, dir, experimentId, result);
+        }
+      });
+      onProgress?.({ done: Math.min(i + BATCH, listing.runDirs.length), total: listing.runDirs.length, source: source.path });
+      await yieldToEventLoop();
+    }
+  }
+
+  private readRun(sourceId: number, runId: string, dir: string, experimentId: string, result: SyncResult): void {
+    const { run, issues, files } = readRunDir(dir, experimentId);
+    const fingerprint = fingerprintOf(dir, files);
+    const located = issues.map((i) => ({ ...i, runId: i.runId ?? runId, experimentId: i.experimentId ?? experimentId }));
+    if (run) {
+      this.repo.replaceRun(sourceId, run, fingerprint);
+      result.runsRead++;
+    } else {
+      this.repo.deleteRun(sourceId, runId);
+    }
+    this.repo.replaceIssues(sourceId, runUnit(runId), located);
+    result.newIssues.push(...located);
+  }
+
+  private async applyFileStoreChanges(source: TrackingSource, changed: Set<string>, result: SyncResult): Promise<void> {
+    const sourceId = this.repo.ensureSource(source.kind, source.path);
+    const runDirs = new Map<string, { experimentId: string; runId: string }>();
+    let relist = false;
+    for (const path of changed) {
+      const parts = relative(source.path, path).split(sep).filter(Boolean);
+      if (parts.length === 0 || parts[0] === '.trash') {
+        relist ||= parts.length === 0;
+        continue;
+      }
+      // Experiment-level files, the registry and MLflow 3 logged models: re-list the store (cheap: no run is re-read unless it changed).
+      if (parts.length === 1 || parts[0] === 'models' || ['meta.yaml', 'tags', 'models'].includes(parts[1])) {
+        relist = true;
+        continue;
+      }
+      runDirs.set(join(source.path, parts[0], parts[1]), { experimentId: parts[0], runId: parts[1] });
+    }
+    if (relist) return this.syncFileStore(source, sourceId, result);
+    this.repo.transaction(() => {
+      for (const [dir, { experimentId, runId }] of runDirs) {
+        if (!existsSync(join(dir, 'meta.yaml'))) {
+          this.repo.deleteRun(sourceId, runId);
+          this.repo.replaceIssues(sourceId, runUnit(runId), []);
+          result.runsDeleted++;
+          continue;
+        }
+        this.readRun(sourceId, runId, dir, experimentId, result);
+      }
+    });
+  }
+
+  // ---- MLflow SQLite database
+
+  private async syncDatabase(source: TrackingSource, sourceId: number, result: SyncResult): Promise<void> {
+    const fingerprint = databaseFingerprint(source.path);
+    const stored = this.repo.sources().find((s) => s.id === sourceId);
+    if (stored?.fingerprint === fingerprint) {
+      result.runsUnchanged += this.repo.runFingerprints(sourceId).size;
+      return;
+    }
+    const snapshot = readMlflowDatabase(source.path);
+    // A locked or unreadable database keeps what was indexed before; only the issue is recorded.
+    const failed = snapshot.runs.length === 0 && snapshot.experiments.length === 0 && snapshot.issues.length > 0;
+    this.repo.transaction(() => {
+      this.repo.replaceIssues(sourceId, '', snapshot.issues);
+      if (failed) return;
+      this.repo.replaceExperiments(sourceId, snapshot.experiments);
+      this.repo.deleteAllRuns(sourceId);
+      for (const run of snapshot.runs) this.repo.replaceRun(sourceId, run, null);
+      this.repo.replaceRegistry(sourceId, snapshot.registeredModels);
+      this.repo.replaceLoggedModels(sourceId, snapshot.loggedModels);
+      this.repo.setSourceFingerprint(sourceId, fingerprint);
+    });
+    result.newIssues.push(...snapshot.issues);
+    if (!failed) result.runsRead += snapshot.runs.length;
+  }
+
+  // ---- JSONL run logs (one file per run)
+
+  private syncJsonlFiles(source: TrackingSource, files: string[], result: SyncResult, complete: boolean): void {
+    const sourceId = this.repo.ensureSource(source.kind, source.path);
+    // A JSONL run's fingerprint records its file, so a deleted or renamed file finds its run.
+    const stored = new Map<string, { runId: string; fingerprint: string }>();
+    for (const [runId, fingerprint] of this.repo.runFingerprints(sourceId)) {
+      if (fingerprint) stored.set((JSON.parse(fingerprint) as { file: string }).file, { runId, fingerprint });
+    }
+    const forget = (file: string) => {
+      const gone = stored.get(file);
+      if (gone) {
+        this.repo.deleteRun(sourceId, gone.runId);
+        result.runsDeleted++;
+      }
+      this.jsonl.delete(file);
+      this.repo.replaceIssues(sourceId, file, []);
+    };
+    this.repo.transaction(() => {
+      for (const file of files) {
+        if (!existsSync(file)) {
+          forget(file);
+          continue;
+        }
+        const fingerprint = fileFingerprint(file);
+        if (stored.get(file)?.fingerprint === fingerprint) {
+          result.runsUnchanged++;
+          continue;
+        }
+        // Continue from where the last read stopped, unless the file was truncated or rewritten.
+        let previous = this.jsonl.get(file);
+        if (previous && statSync(file).size < previous.offset) previous = undefined;
+        const read = readJsonlRun(file, previous);
+        this.jsonl.set(file, read.state);
+        if (read.run) {
+          const old = stored.get(file);
+          if (old && old.runId !== read.run.runId) this.repo.deleteRun(sourceId, old.runId);
+          this.repo.replaceRun(sourceId, read.run, fingerprint);
+          result.runsRead++;
+        }
+        // Issues of earlier reads of the same file stay until the file is read from its start again.
+        const kept = previous ? this.repo.issues().filter((i) => i.path === file) : [];
+        this.repo.replaceIssues(sourceId, file, [...kept, ...read.issues]);
+        result.newIssues.push(...read.issues);
+      }
+      if (complete) {
+        const present = new Set(files);
+        for (const file of stored.keys()) if (!present.has(file)) forget(file);
+      }
+      // JSONL experiments are named, not numbered: the name is the id.
+      this.repo.replaceExperiments(
+        sourceId,
+        this.repo.experimentIdsOfRuns(sourceId).map((name) => ({ experimentId: name, name, artifactLocation: null, lifecycleStage: 'active', creationTime: null, lastUpdateTime: null, tags: {} })),
+      );
+    });
+  }
+}
+
+function runUnit(runId: string): string {
+  return `run:${runId}`;
+}
+
+/** Names, sizes and modification times of the files that make up a run (artifacts excluded), by a stat pass. */
+export function fingerprintRun(dir: string): string {
+  const stamps: FileStamp[] = [];
+  const visit = (path: string, depth: number) => {
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      return;
+    }
+    if (!st.isDirectory()) {
+      if (st.isFile()) stamps.push({ path, size: st.size, mtimeMs: st.mtimeMs });
+      return;
+    }
+    if (depth > 12) return;
+    let names: string[];
+    try {
+      names = readdirSync(path);
+    } catch {
+      return;
+    }
+    for (const name of names) visit(join(path, name), depth + 1);
+  };
+  for (const part of RUN_PARTS) visit(join(dir, part), 0);
+  return fingerprintOf(dir, stamps);
+}
+
+/** The same fingerprint from the stamps a read collected, so a cold index needs no extra stat pass. */
+function fingerprintOf(dir: string, stamps: FileStamp[]): string {
+  const lines = stamps.map((s) => `${relative(dir, s.path)}:${s.size}:${s.mtimeMs}`).sort();
+  return createHash('sha1').update(lines.join('\n')).digest('base64');
+}
+
+function fileFingerprint(file: string): string {
+  const st = statSync(file);
+  return JSON.stringify({ file, size: st.size, mtime: st.mtimeMs });
+}
+
+function listJsonl(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((n) => n.endsWith('.jsonl'))
+      .sort()
+      .map((n) => join(dir, n));
+  } catch {
+    return [];
+  }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,181 @@
+import type { Stats } from 'node:fs';
+import { join } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import type { TrackingSource } from '../contract';
+import { openDatabase, openStore, type Database } from '../store/store';
+import { TrackingIndexer, type IndexProgress, type SyncResult } from './indexer';
+import { filterRuns, parseOrderBy, sortRuns } from './query';
+import { TrackingRepository, type RunSummary } from './repository';
+import { resolveTrackingSources, type ResolvedSources } from './sources';
+
+export interface RunQuery {
+  /** MLflow search syntax, plus `or` and parentheses. */
+  filter?: string;
+  /** e.g. "metrics.accuracy DESC, params.model"; default: newest first. */
+  orderBy?: string;
+  /** Runs of deleted experiments and deleted runs are hidden unless asked for. */
+  includeDeleted?: boolean;
+}
+
+/** Artifacts (model files, images) can be large and many, and nothing in them is indexed; `.trash` holds deleted experiments. */
+const SKIPPED = /[\\/](artifacts|\.trash)([\\/]|$)/;
+
+/** Changes within this window are read together: a training loop writes many files at once. */
+const DEBOUNCE_MS = 40;
+const MAX_WAIT_MS = 250;
+
+/**
+ * Experiment tracking for one workspace folder: resolves its sources, keeps the index in
+ * `.mlops/index.db` in line with them, watches them, and answers queries. The language server and
+ * the CLI both use this; neither reads tracking files any other way.
+ */
+export class TrackingService {
+  readonly repo: TrackingRepository;
+  private readonly indexer: TrackingIndexer;
+  private resolved: ResolvedSources = { sources: [], problems: [] };
+  private watchers: FSWatcher[] = [];
+  private pending = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private firstPendingAt = 0;
+  private running: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly workspaceRoot: string,
+    private readonly db: Database,
+  ) {
+    this.repo = new TrackingRepository(db);
+    this.indexer = new TrackingIndexer(this.repo);
+  }
+
+  /**
+   * Open the workspace's store; where `.mlops/` cannot be written (a read-only checkout), an
+   * in-memory index serves this process instead, and `note` says so.
+   */
+  static open(workspaceRoot: string, note: (message: string) => void = () => {}): TrackingService {
+    try {
+      return new TrackingService(workspaceRoot, openStore(workspaceRoot));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM' && code !== 'SQLITE_CANTOPEN' && code !== 'SQLITE_READONLY') throw error;
+      note(`cannot write ${workspaceRoot}/.mlops (${code}); indexing in memory for this run only`);
+      return new TrackingService(workspaceRoot, openDatabase(':memory:'));
+    }
+  }
+
+  get sources(): TrackingSource[] {
+    return this.resolved.sources;
+  }
+
+  get sourceProblems(): ResolvedSources['problems'] {
+    return this.resolved.problems;
+  }
+
+  /** Re-resolve the sources and bring the whole index up to date (unchanged runs are skipped). */
+  refresh(onProgress?: (p: IndexProgress) => void): Promise<SyncResult> {
+    return this.serialize(async () => {
+      this.resolved = resolveTrackingSources(this.workspaceRoot);
+      const result = await this.indexer.sync(this.resolved.sources, onProgress);
+      if (this.watching) this.rewatch();
+      return result;
+    });
+  }
+
+  /**
+   * Watch the sources; `onChange` gets each batch of indexed changes. Resolves when the watcher has
+   * scanned the sources (changes before that are seen by the next refresh, not lost).
+   */
+  watch(onChange: (result: SyncResult) => void, onError: (message: string) => void): Promise<void> {
+    this.onChange = onChange;
+    this.onError = onError;
+    this.watching = true;
+    this.rewatch();
+    return this.watcherReady;
+  }
+
+  private watcherReady: Promise<void> = Promise.resolve();
+  private watching = false;
+
+  private onChange: (result: SyncResult) => void = () => {};
+  private onError: (message: string) => void = () => {};
+
+  private rewatch(): void {
+    for (const w of this.watchers) void w.close();
+    this.watchers = [];
+    const folders = this.resolved.sources.filter((s) => s.kind !== 'mlflow-sqlite').map((s) => s.path);
+    const databases = this.resolved.sources.filter((s) => s.kind === 'mlflow-sqlite').flatMap((s) => [s.path, `${s.path}-wal`]);
+    const ready: Promise<void>[] = [];
+    if (folders.length > 0) {
+      // Folders only: one inotify watch per folder reports every file in it, so a store of
+      // thousands of runs needs no watcher per file. File events arrive as 'raw' with the name.
+      const watcher = watch(folders, {
+        ignoreInitial: true,
+        depth: 12,
+        ignored: (path: string, stats?: Stats) => Boolean(stats?.isFile()) || SKIPPED.test(path),
+      });
+      watcher.on('all', (_event, path) => {
+        if (typeof path === 'string') this.enqueue(path);
+      });
+      watcher.on('raw', (_event: string, name: unknown, details: unknown) => {
+        const folder = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
+        if (typeof name === 'string' && typeof folder === 'string' && !SKIPPED.test(folder)) this.enqueue(join(folder, name));
+      });
+      this.watchers.push(watcher);
+    }
+    if (databases.length > 0) this.watchers.push(watch(databases, { ignoreInitial: true }).on('all', (_event, path) => typeof path === 'string' && this.enqueue(path)));
+    for (const watcher of this.watchers) {
+      watcher.on('error', (error: unknown) => this.onError(`watching tracking sources: ${error instanceof Error ? error.message : String(error)}`));
+      ready.push(new Promise((resolve) => watcher.once('ready', () => resolve())));
+    }
+    this.watcherReady = Promise.all(ready).then(() => undefined);
+  }
+
+  private enqueue(path: string): void {
+    if (this.pending.size === 0) this.firstPendingAt = Date.now();
+    this.pending.add(path);
+    clearTimeout(this.timer);
+    const wait = Math.max(0, Math.min(DEBOUNCE_MS, this.firstPendingAt + MAX_WAIT_MS - Date.now()));
+    this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  private flush(): void {
+    const paths = [...this.pending];
+    this.pending.clear();
+    void this.serialize(async () => {
+      try {
+        const result = await this.indexer.applyChanges(this.resolved.sources, paths);
+        this.onChange(result);
+      } catch (error) {
+        this.onError(`indexing ${paths.length} changed file(s): ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      }
+    });
+  }
+
+  /** One index operation at a time: a watcher batch never interleaves with a full refresh. */
+  private serialize<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.running.then(task, task);
+    this.running = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Runs matching a query, sorted. Throws QuerySyntaxError (with a column) for a bad filter or order. */
+  runs(query: RunQuery = {}): RunSummary[] {
+    let runs = this.repo.runs();
+    if (!query.includeDeleted) {
+      const deletedExperiments = new Set(this.repo.experiments().filter((e) => e.lifecycleStage === 'deleted').map((e) => `${e.sourceId}/${e.experimentId}`));
+      runs = runs.filter((r) => r.lifecycleStage === 'active' && !deletedExperiments.has(`${r.sourceId}/${r.experimentId}`));
+    }
+    const filtered = query.filter?.trim() ? filterRuns(runs, query.filter) : runs;
+    return query.orderBy?.trim() ? sortRuns(filtered, parseOrderBy(query.orderBy)) : filtered.sort(newestFirst);
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    await Promise.all(this.watchers.map((w) => w.close()));
+    await this.running;
+    this.db.close();
+  }
+}
+
+function newestFirst(a: RunSummary, b: RunSummary): number {
+  return (b.startTime ?? 0) - (a.startTime ?? 0) || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0);
+}

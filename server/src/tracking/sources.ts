@@ -1,0 +1,78 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import type { TrackingSource, TrackingSourceKind } from '../contract';
+import { decodeManifest, parseManifest } from '../manifest/parse';
+import { scanWorkspace } from '../workspace/scan';
+
+export interface ResolvedSources {
+  sources: TrackingSource[];
+  /** Entries of `tracking:` that could not be used, with why. */
+  problems: { manifest: string; entry: string; reason: string }[];
+}
+
+/**
+ * The tracking sources of a workspace: those listed under `tracking:` in its manifests (relative to
+ * the manifest, kept inside the workspace), or, when no manifest lists any, those found by scanning.
+ */
+export function resolveTrackingSources(workspaceRoot: string): ResolvedSources {
+  const scan = scanWorkspace(workspaceRoot);
+  const problems: ResolvedSources['problems'] = [];
+  const listed: TrackingSource[] = [];
+  for (const manifest of scan.manifests) {
+    for (const entry of trackingEntries(manifest)) {
+      const resolved = resolveEntry(workspaceRoot, manifest, entry);
+      if ('reason' in resolved) problems.push({ manifest, entry, reason: resolved.reason });
+      else listed.push(resolved);
+    }
+  }
+  const sources = listed.length > 0 ? listed : scan.trackingSources;
+  return { sources: dedupe(sources), problems };
+}
+
+function trackingEntries(manifest: string): string[] {
+  try {
+    const decoded = decodeManifest(readFileSync(manifest));
+    if ('finding' in decoded) return [];
+    const tracking = parseManifest(decoded.text).document?.toJS()?.tracking as unknown;
+    return Array.isArray(tracking) ? tracking.filter((t): t is string => typeof t === 'string' && t.trim() !== '') : [];
+  } catch {
+    return [];
+  }
+}
+
+function resolveEntry(workspaceRoot: string, manifest: string, entry: string): TrackingSource | { reason: string } {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(entry)) return { reason: 'remote tracking servers are not supported yet' };
+  const path = resolve(dirname(manifest), entry);
+  const rel = relative(workspaceRoot, path);
+  if (rel.startsWith('..') || isAbsolute(rel)) return { reason: `${entry} is outside the workspace` };
+  const kind = kindOf(path);
+  return kind ? { kind, path } : { reason: `${entry} is not an MLflow store (mlruns/), an MLflow database (.db) or a folder of .jsonl run logs` };
+}
+
+/** What a path holds, by its shape; undefined when it is none of the known sources or does not exist. */
+export function kindOf(path: string): TrackingSourceKind | undefined {
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    // Listed but not there yet: logging will create it; the name says what it will be.
+    if (/\.(db|sqlite|sqlite3)$/.test(path)) return 'mlflow-sqlite';
+    return /(^|[\\/])mlruns[\\/]*$/.test(path) ? 'mlflow-file-store' : 'jsonl-runs';
+  }
+  if (!isDir) return /\.(db|sqlite|sqlite3)$/.test(path) ? 'mlflow-sqlite' : undefined;
+  const base = path.replace(/[\\/]+$/, '').split(/[\\/]/).pop();
+  if (base === 'mlruns') return 'mlflow-file-store';
+  try {
+    const names = readdirSync(path);
+    if (names.some((n) => n.endsWith('.jsonl'))) return 'jsonl-runs';
+    if (names.some((n) => /^\d+$/.test(n))) return 'mlflow-file-store';
+  } catch {
+    return undefined;
+  }
+  return 'jsonl-runs'; // an empty folder listed under tracking: runs will appear there
+}
+
+function dedupe(sources: TrackingSource[]): TrackingSource[] {
+  const seen = new Set<string>();
+  return sources.filter((s) => (seen.has(s.path) ? false : (seen.add(s.path), true)));
+}

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { openDatabase, openStore, StoreError } from '../../server/src/store/store';
+import { MIGRATIONS } from '../../server/src/store/migrations';
+import { TrackingService } from '../../server/src/tracking/service';
+import { tempDir } from '../helpers/paths';
+import { writeSyntheticMlruns } from '../helpers/synthetic-mlruns';
+
+function syntheticWorkspace(runsPerExperiment = 5): { workspace: string; runIds: string[] } {
+  const workspace = tempDir('index');
+  const runIds = writeSyntheticMlruns(join(workspace, 'mlruns'), { experiments: 2, runsPerExperiment, metrics: 3, steps: 20 });
+  return { workspace, runIds };
+}
+
+/** Resolves when `probe` returns true after a change batch, or rejects after `ms`. */
+function changeUntil(service: TrackingService, probe: () => boolean, ms = 5000): Promise<number> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no matching change within ${ms} ms`)), ms);
+    service.watch(
+      () => {
+        if (probe()) {
+          clearTimeout(timer);
+          resolve(Date.now() - started);
+        }
+      },
+      (message) => reject(new Error(message)),
+    );
+  });
+}
+
+test('the store is created on first use with the newest schema, and refuses a newer one', () => {
+  const dir = tempDir('store');
+  const db = openStore(dir);
+  assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+  db.close();
+  assert.throws(() => openDatabase(join(dir, '.mlops', 'index.db')), StoreError);
+});
+
+test('a cold index reads every run; a second pass reads none; the index survives a restart', async () => {
+  const { workspace, runIds } = syntheticWorkspace();
+  let service = TrackingService.open(workspace);
+  const first = await service.refresh();
+  assert.equal(first.runsRead, runIds.length);
+  assert.equal(service.runs().length, runIds.length);
+  const second = await service.refresh();
+  assert.deepEqual([second.runsRead, second.runsUnchanged], [0, runIds.length]);
+  await service.close();
+
+  service = TrackingService.open(workspace);
+  const afterRestart = await service.refresh();
+  assert.deepEqual([afterRestart.runsRead, afterRestart.runsUnchanged], [0, runIds.length]);
+  assert.equal(service.runs().length, runIds.length);
+  await service.close();
+});
+
+test('only the changed run is re-read; a deleted run disappears', async () => {
+  const { workspace, runIds } = syntheticWorkspace();
+  const service = TrackingService.open(workspace);
+  await service.refresh();
+  const [changed, removed] = [runIds[1], runIds[7]];
+  appendFileSync(join(workspace, 'mlruns', '0', changed, 'metrics', 'm0'), `1800000000000 42.5 999\n`);
+  rmSync(join(workspace, 'mlruns', '1', removed), { recursive: true });
+  const result = await service.refresh();
+  assert.equal(result.runsRead, 1);
+  assert.equal(result.runsDeleted, 1);
+  const runs = service.runs();
+  assert.equal(runs.find((r) => r.runId === changed)?.metrics.m0, 42.5);
+  assert.equal(runs.find((r) => r.runId === removed), undefined);
+  await service.close();
+});
+
+test('a metric line appended while watching reaches the index within a second', async () => {
+  const { workspace, runIds } = syntheticWorkspace();
+  const service = TrackingService.open(workspace);
+  await service.refresh();
+  const runId = runIds[3];
+  const seen = changeUntil(service, () => service.runs().find((r) => r.runId === runId)?.metrics.m2 === 7.25);
+  // The watcher attaches asynchronously; keep appending (a growing run) until the index sees it.
+  let step = 100;
+  const writer = setInterval(() => appendFileSync(join(workspace, 'mlruns', '0', runId, 'metrics', 'm2'), `${1800000000000 + step} 7.25 ${step++}\n`), 100);
+  try {
+    const ms = await seen;
+    assert.ok(ms < 5000);
+  } finally {
+    clearInterval(writer);
+    await service.close();
+  }
+});
+
+test('a deleted run disappears from the index while watching', async () => {
+  const { workspace, runIds } = syntheticWorkspace();
+  const service = TrackingService.open(workspace);
+  await service.refresh();
+  const victim = runIds[2];
+  const gone = changeUntil(service, () => !service.runs().some((r) => r.runId === victim));
+  await new Promise((r) => setTimeout(r, 300)); // let chokidar attach before the single event
+  rmSync(join(workspace, 'mlruns', '0', victim), { recursive: true });
+  await gone;
+  await service.close();
+});
+
+test('JSONL runs are indexed and a line appended while watching shows up', async () => {
+  const workspace = tempDir('jsonl');
+  mkdirSync(join(workspace, 'runs'));
+  const file = join(workspace, 'runs', 'lr.jsonl');
+  writeFileSync(
+    file,
+    [
+      JSON.stringify({ type: 'run_start', run_id: 'r1', experiment: 'churn', name: 'lr', time: 1_700_000_000_000, params: { C: '1.0' } }),
+      JSON.stringify({ type: 'metric', key: 'loss', value: 0.9, step: 0, time: 1_700_000_000_100 }),
+      '',
+    ].join('\n'),
+  );
+  const service = TrackingService.open(workspace);
+  await service.refresh();
+  const [run] = service.runs();
+  assert.equal(run.runId, 'r1');
+  assert.equal(run.status, 'RUNNING');
+  assert.equal(run.metrics.loss, 0.9);
+  const seen = changeUntil(service, () => service.runs()[0]?.metrics.loss === 0.5);
+  let step = 1;
+  const writer = setInterval(() => appendFileSync(file, JSON.stringify({ type: 'metric', key: 'loss', value: 0.5, step: step++, time: 1_700_000_001_000 + step }) + '\n'), 100);
+  try {
+    await seen;
+  } finally {
+    clearInterval(writer);
+  }
+  appendFileSync(file, JSON.stringify({ type: 'run_end', status: 'FINISHED', time: 1_700_000_009_000 }) + '\n');
+  await service.refresh();
+  assert.equal(service.runs()[0].status, 'FINISHED');
+  await service.close();
+});
+
+test('filters and order use the query language; a bad filter throws with a column', async () => {
+  const { workspace } = syntheticWorkspace(10);
+  const service = TrackingService.open(workspace);
+  await service.refresh();
+  const all = service.runs();
+  const threshold = 0.5;
+  const expected = all.filter((r) => r.metrics.m0 > threshold).map((r) => r.runId).sort();
+  const got = service.runs({ filter: `metrics.m0 > ${threshold}` }).map((r) => r.runId).sort();
+  assert.deepEqual(got, expected);
+  const ordered = service.runs({ orderBy: 'metrics.m1 DESC' }).map((r) => r.metrics.m1);
+  assert.deepEqual(ordered, [...ordered].sort((a, b) => b - a));
+  assert.throws(() => service.runs({ filter: 'metrics.m0 >' }), (e: Error & { column?: number }) => typeof e.column === 'number');
+  await service.close();
+});
