@@ -1,0 +1,479 @@
+// End-to-end harness: runs the packaged extension in code-server (VS Code in the browser) and drives
+// it through Debian's Chromium with playwright-core. See scripts/e2e-setup.sh for the installation.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import type { TestContext } from 'node:test';
+import { chromium, type BrowserContext, type FrameLocator, type Locator, type Page } from 'playwright-core';
+
+export const ROOT = findRepoRoot(__dirname);
+export const RESULTS_DIR = path.join(ROOT, 'test-results', 'e2e');
+const CODE_SERVER = path.join(ROOT, '.e2e', 'code-server', 'node_modules', '.bin', 'code-server');
+const CHROMIUM = '/usr/bin/chromium';
+
+const START_TIMEOUT_MS = 30_000;
+const UI_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+// Settings that keep welcome pages, update checks and telemetry out of the screenshots.
+const QUIET_SETTINGS: Record<string, unknown> = {
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'update.mode': 'none',
+  'extensions.autoCheckUpdates': false,
+  'extensions.ignoreRecommendations': true,
+  'telemetry.telemetryLevel': 'off',
+  // Test workspaces live inside this repository; don't offer to open it.
+  'git.openRepositoryInParentFolders': 'never',
+};
+
+export interface WorkbenchOptions {
+  /** Names the run folder test-results/e2e/<name>/. */
+  name: string;
+  /** Folder opened in the workbench. */
+  workspace: string;
+  /** Extension package installed before start. */
+  vsix: string;
+  /** Keep VS Code's workspace trust on (the folder starts untrusted and VS Code asks). */
+  trust?: boolean;
+  /** User settings merged over the quiet defaults. */
+  settings?: Record<string, unknown>;
+  /** Run folder; test-results/e2e/<name>/ when absent. */
+  runDir?: string;
+  /** Port to listen on; a free one when absent. */
+  port?: number;
+}
+
+export interface Workbench {
+  readonly page: Page;
+  readonly runDir: string;
+  readonly url: string;
+  /** Saves test-results/e2e/<name>/NN-<label>.png and returns its path. */
+  shot(label: string): Promise<string>;
+  /** Runs a command palette entry by its full title, e.g. "MLOps: Show Dashboard". */
+  runCommand(title: string): Promise<void>;
+  /** Opens a workspace file through Quick Open and waits for its editor tab. */
+  openFile(relativePath: string): Promise<void>;
+  /** Waits until an element matched by `target` contains `text`. */
+  waitForText(target: Locator | string, text: string | RegExp, timeoutMs?: number): Promise<Locator>;
+  /** The activity bar entry whose aria-label starts with `labelPrefix`. */
+  activityBarEntry(labelPrefix: string): Locator;
+  /** Focuses the Problems panel and returns its rows. */
+  openProblems(): Promise<Locator>;
+  /** The text of every row currently in the Problems panel. */
+  problemTexts(): Promise<string[]>;
+  /** The status bar item with exactly this accessibility label. */
+  statusBarItem(ariaLabel: string | RegExp): Locator;
+  /** The content frame of the most recently created webview. */
+  webviewFrame(): FrameLocator;
+  /** Stops Chromium and code-server and copies VS Code's logs into the run folder. */
+  close(): Promise<void>;
+}
+
+/** A running code-server with the extension installed, serving `opts.workspace`. */
+export interface Server {
+  readonly url: string;
+  readonly runDir: string;
+  /** Settles with code-server's exit code when it ends, whoever stopped it. */
+  readonly exited: Promise<number | null>;
+  /** Stops code-server and everything it started, and copies VS Code's logs into the run folder. */
+  stop(): Promise<void>;
+}
+
+/** Starts code-server with the extension installed; open `url` in a browser to use it. */
+export async function startServer(opts: WorkbenchOptions): Promise<Server> {
+  const run = prepareRunDir(opts);
+  await installExtension(run, opts.vsix);
+  markTime(run.dir, 'extension installed');
+  const port = opts.port ?? (await freePort());
+  const child = startCodeServer(run, port, opts.trust === true);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const stop = async () => {
+    await stopProcessGroup(child);
+    copyLogs(run);
+    markTime(run.dir, 'stopped');
+  };
+  try {
+    await waitForHealth(child, port);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  markTime(run.dir, 'code-server healthy');
+  // Slashes stay readable; everything else that could break the query is escaped.
+  const folder = encodeURIComponent(opts.workspace).replace(/%2F/g, '/');
+  const url = `http://127.0.0.1:${port}/?folder=${folder}`;
+  return { url, runDir: run.dir, exited, stop };
+}
+
+/** Starts code-server with the extension installed and opens `opts.workspace` in Chromium. */
+export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench> {
+  const server = await startServer(opts);
+  let browser: BrowserContext | undefined;
+  const close = async () => {
+    await browser?.close().catch(() => undefined);
+    await server.stop();
+  };
+  try {
+    browser = await launchChromium(server.runDir);
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    recordConsole(page, server.runDir);
+    await page.goto(server.url, { timeout: START_TIMEOUT_MS });
+    await page.locator('.monaco-workbench').waitFor({ timeout: START_TIMEOUT_MS });
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    markTime(server.runDir, 'workbench shown');
+    return createWorkbench(page, server, close);
+  } catch (err) {
+    const page = browser?.pages()[0];
+    if (page) await saveFailure(page, server.runDir, err);
+    await close();
+    throw err;
+  }
+}
+
+/**
+ * Runs `fn` against a fresh workbench. On failure keeps a FAILED-*.png screenshot, the error and the
+ * logs in the run folder; always stops the workbench; rethrows the error.
+ */
+export async function withWorkbench(
+  t: TestContext,
+  opts: WorkbenchOptions,
+  fn: (wb: Workbench) => Promise<void>,
+): Promise<void> {
+  t.diagnostic(`artifacts: ${path.relative(ROOT, runDirOf(opts))}`);
+  const wb = await startWorkbench(opts);
+  try {
+    await fn(wb);
+  } catch (err) {
+    await saveFailure(wb.page, wb.runDir, err);
+    throw err;
+  } finally {
+    await wb.close();
+  }
+}
+
+/** Copies an example workspace into test-results/e2e/workspaces/<name>/ so a test may write to it. */
+export function copyWorkspace(source: string, name: string): string {
+  const target = path.join(RESULTS_DIR, 'workspaces', name);
+  fs.rmSync(target, { recursive: true, force: true });
+  // The extension's own store (.mlops/) is state from earlier runs, not part of the example.
+  fs.cpSync(source, target, { recursive: true, filter: (src) => path.basename(src) !== '.mlops' });
+  return target;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Workbench driving
+
+function createWorkbench(page: Page, server: Server, close: () => Promise<void>): Workbench {
+  let shots = 0;
+  const quickInput = page.locator('.quick-input-widget');
+  const quickInputBox = quickInput.locator('input.input');
+
+  async function pickQuickInput(query: string, rowName: RegExp): Promise<void> {
+    await quickInputBox.waitFor();
+    await quickInputBox.fill(query);
+    // Enter acts on the focused row, so wait until the wanted entry is the focused one.
+    await quickInput.getByRole('option', { name: rowName }).and(page.locator('.focused')).first().waitFor();
+    await quickInputBox.press('Enter');
+    await quickInput.waitFor({ state: 'hidden' });
+  }
+
+  const wb: Workbench = {
+    page,
+    runDir: server.runDir,
+    url: server.url,
+    async shot(label) {
+      shots += 1;
+      const file = path.join(server.runDir, `${String(shots).padStart(2, '0')}-${slug(label)}.png`);
+      await page.screenshot({ path: file });
+      return file;
+    },
+    async runCommand(title) {
+      await page.keyboard.press('F1');
+      // A row's accessible name is the title, sometimes followed by ", recently used" and the like.
+      await pickQuickInput(`>${title}`, new RegExp(`^${escapeRegExp(title)}(,|$)`));
+    },
+    async openFile(relativePath) {
+      await page.keyboard.press('Control+P');
+      const fileName = path.basename(relativePath);
+      await pickQuickInput(relativePath, new RegExp(`^${escapeRegExp(fileName)}\\b`));
+      await page.locator(`.tabs-container .tab.active[aria-label^="${cssString(fileName)}"]`).waitFor();
+    },
+    waitForText(target, text, timeoutMs = UI_TIMEOUT_MS) {
+      const locator = typeof target === 'string' ? page.locator(target) : target;
+      return waitForText(locator, text, timeoutMs);
+    },
+    activityBarEntry(labelPrefix) {
+      return page.locator(`.part.activitybar .action-item [aria-label^="${cssString(labelPrefix)}"]`).first();
+    },
+    async openProblems() {
+      await wb.runCommand('View: Focus Problems (Errors, Warnings, Infos)');
+      await page.locator('.markers-panel').waitFor();
+      return page.locator('.markers-panel .monaco-list-row');
+    },
+    async problemTexts() {
+      // The visible text carries source and code; the aria-label does not. One line per row.
+      const texts = await page.locator('.markers-panel .monaco-list-row').allInnerTexts();
+      return texts.map((text) => text.replace(/\s+/g, ' ').trim());
+    },
+    statusBarItem(ariaLabel) {
+      const items = page.locator('.part.statusbar .statusbar-item');
+      const label =
+        typeof ariaLabel === 'string'
+          ? page.locator(`[aria-label="${cssString(ariaLabel)}"]`)
+          : page.getByLabel(ariaLabel);
+      return items.and(label).first();
+    },
+    webviewFrame() {
+      return page.locator('iframe.webview').last().contentFrame().locator('iframe#active-frame').contentFrame();
+    },
+    close,
+  };
+  return wb;
+}
+
+async function waitForText(locator: Locator, text: string | RegExp, timeoutMs: number): Promise<Locator> {
+  const match = locator.filter({ hasText: text }).first();
+  try {
+    await match.waitFor({ state: 'visible', timeout: timeoutMs });
+    return match;
+  } catch (err) {
+    const seen = await locator.allTextContents().catch(() => []);
+    throw new Error(
+      `Timed out after ${timeoutMs} ms waiting for ${String(text)} in ${String(locator)}; ` +
+        `saw: ${JSON.stringify(seen.slice(0, 10))}`,
+      { cause: err },
+    );
+  }
+}
+
+async function saveFailure(page: Page, dir: string, err: unknown): Promise<void> {
+  const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  fs.writeFileSync(path.join(dir, 'FAILED.txt'), `${message}\n`);
+  const name = `FAILED-${slug(firstLine(message)).slice(0, 60)}.png`;
+  await page.screenshot({ path: path.join(dir, name) }).catch(() => undefined);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Processes
+
+interface RunDir {
+  dir: string;
+  userDataDir: string;
+  extensionsDir: string;
+  config: string;
+  serverLog: string;
+  env: NodeJS.ProcessEnv;
+}
+
+function runDirOf(opts: WorkbenchOptions): string {
+  return opts.runDir ?? path.join(RESULTS_DIR, slug(opts.name));
+}
+
+function prepareRunDir(opts: WorkbenchOptions): RunDir {
+  const dir = runDirOf(opts);
+  fs.rmSync(dir, { recursive: true, force: true });
+  runStarts.set(dir, Date.now());
+  const run: RunDir = {
+    dir,
+    userDataDir: path.join(dir, 'user-data'),
+    extensionsDir: path.join(dir, 'extensions'),
+    config: path.join(dir, 'config.yaml'),
+    serverLog: path.join(dir, 'code-server.log'),
+    env: isolatedEnv(dir),
+  };
+  fs.mkdirSync(path.join(run.userDataDir, 'User'), { recursive: true });
+  fs.mkdirSync(run.extensionsDir, { recursive: true });
+  // bind-addr is given on the command line; the file exists so code-server never writes one in $HOME.
+  fs.writeFileSync(run.config, 'auth: none\ncert: false\n');
+  const settings = { ...QUIET_SETTINGS, ...opts.settings };
+  fs.writeFileSync(path.join(run.userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+  return run;
+}
+
+// code-server keeps its own logs and state under XDG folders; keep them inside the run folder.
+function isolatedEnv(dir: string): NodeJS.ProcessEnv {
+  const xdg = path.join(dir, 'xdg');
+  const tmp = path.join(dir, 'tmp');
+  fs.mkdirSync(tmp, { recursive: true });
+  return {
+    ...process.env,
+    XDG_CONFIG_HOME: path.join(xdg, 'config'),
+    XDG_DATA_HOME: path.join(xdg, 'data'),
+    XDG_CACHE_HOME: path.join(xdg, 'cache'),
+    TMPDIR: tmp,
+  };
+}
+
+function commonArgs(run: RunDir): string[] {
+  return ['--config', run.config, '--user-data-dir', run.userDataDir, '--extensions-dir', run.extensionsDir];
+}
+
+async function installExtension(run: RunDir, vsix: string): Promise<void> {
+  if (!fs.existsSync(CODE_SERVER)) throw new Error(`code-server missing; run: bash scripts/e2e-setup.sh`);
+  if (!fs.existsSync(vsix)) throw new Error(`extension package missing: ${vsix} (run: npm run package)`);
+  const log = path.join(run.dir, 'install-extension.log');
+  const out = fs.openSync(log, 'w');
+  const child = spawn(CODE_SERVER, [...commonArgs(run), '--install-extension', vsix], {
+    env: run.env,
+    stdio: ['ignore', out, out],
+  });
+  fs.closeSync(out);
+  const code = await waitForExit(child, START_TIMEOUT_MS);
+  if (code !== 0) {
+    throw new Error(`installing ${vsix} failed (exit ${code}):\n${fs.readFileSync(log, 'utf8')}`);
+  }
+}
+
+function startCodeServer(run: RunDir, port: number, trust: boolean): ChildProcess {
+  const args = [
+    '--bind-addr', `127.0.0.1:${port}`,
+    '--auth', 'none',
+    '--disable-telemetry',
+    '--disable-update-check',
+    ...(trust ? [] : ['--disable-workspace-trust']),
+    ...commonArgs(run),
+  ];
+  const out = fs.openSync(run.serverLog, 'w');
+  // Own process group, so stopping it also stops the extension host and the language server.
+  const child = spawn(CODE_SERVER, args, { env: run.env, detached: true, stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  return child;
+}
+
+async function waitForHealth(server: ChildProcess, port: number): Promise<void> {
+  await pollUntil(`code-server /healthz on port ${port}`, START_TIMEOUT_MS, async () => {
+    if (server.exitCode !== null) throw new Error(`code-server exited with ${server.exitCode}`);
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+    return res?.ok === true;
+  });
+}
+
+function launchChromium(runDir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(path.join(runDir, 'chromium-profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    timeout: START_TIMEOUT_MS,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+function recordConsole(page: Page, runDir: string): void {
+  const log = fs.createWriteStream(path.join(runDir, 'browser-console.log'));
+  page.on('console', (msg) => log.write(`[${msg.type()}] ${msg.text()}\n`));
+  page.on('pageerror', (err) => log.write(`[pageerror] ${err.stack ?? err.message}\n`));
+  page.on('close', () => log.end());
+}
+
+async function stopProcessGroup(child: ChildProcess): Promise<void> {
+  const pgid = child.pid;
+  if (pgid === undefined) return;
+  signalGroup(pgid, 'SIGTERM');
+  const gone = await pollUntil('code-server to stop', STOP_TIMEOUT_MS, async () => !groupAlive(pgid)).then(
+    () => true,
+    () => false,
+  );
+  if (!gone) {
+    signalGroup(pgid, 'SIGKILL');
+    await pollUntil('code-server to be killed', STOP_TIMEOUT_MS, async () => !groupAlive(pgid));
+  }
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const runStarts = new Map<string, number>();
+
+/** Appends "<label>: <seconds since the run began>" to timings.txt, to show where a slow run spends time. */
+function markTime(runDir: string, label: string): void {
+  const seconds = (Date.now() - (runStarts.get(runDir) ?? Date.now())) / 1000;
+  fs.appendFileSync(path.join(runDir, 'timings.txt'), `${label}: ${seconds.toFixed(1)} s\n`);
+}
+
+/** Copies VS Code's log folder (extension host, output channels, server) into <run>/logs. */
+function copyLogs(run: RunDir): void {
+  const source = path.join(run.userDataDir, 'logs');
+  if (fs.existsSync(source)) fs.cpSync(source, path.join(run.dir, 'logs'), { recursive: true });
+}
+
+function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`process did not finish within ${timeoutMs} ms: ${child.spawnargs.join(' ')}`));
+    }, timeoutMs);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Re-checks `condition` every 100 ms until it holds; fails after `timeoutMs`. */
+async function pollUntil(what: string, timeoutMs: number, condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Small helpers
+
+function findRepoRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'scripts', 'e2e-setup.sh'))) {
+      return dir;
+    }
+    if (path.dirname(dir) === dir) throw new Error(`repository root not found above ${start}`);
+  }
+}
+
+function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'shot';
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0] ?? text;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function cssString(text: string): string {
+  return text.replace(/["\\]/g, '\\$&');
+}
