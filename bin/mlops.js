@@ -9,7 +9,13 @@ if (!existsSync(cli)) {
   process.exit(2);
 }
 const { runCli } = require(cli);
-process.exitCode = runCli(process.argv.slice(2), {
+runCli(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
-});
+}).then(
+  (code) => (process.exitCode = code),
+  (error) => {
+    process.stderr.write(`mlops: internal error: ${error && error.stack ? error.stack : error}\n`);
+    process.exitCode = 3;
+  },
+);

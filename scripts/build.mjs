@@ -20,7 +20,7 @@ if (!skipTypecheck) {
   }
 }
 
-rmSync(join(root, 'dist'), { recursive: true, force: true });
+for (const part of ['client', 'server', 'webview']) rmSync(join(root, 'dist', part), { recursive: true, force: true });
 rmSync(join(root, 'out'), { recursive: true, force: true });
 
 const common = {
@@ -53,7 +53,7 @@ await Promise.all([
   }),
   build({
     ...common,
-    entryPoints: { 'webview/dashboard': 'webview/src/dashboard.ts' },
+    entryPoints: { 'webview/dashboard': 'webview/src/dashboard.ts', 'webview/compare': 'webview/src/compare.ts' },
     outdir: join(root, 'dist'),
     platform: 'browser',
     format: 'iife',

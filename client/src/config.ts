@@ -15,6 +15,15 @@ export class Config {
     return this.section.get<'off' | 'messages' | 'verbose'>('trace.server', 'off');
   }
 
+  /** Metric shown next to each run in the Experiments view; empty picks a usual one (accuracy, f1, …). */
+  get keyMetric(): string {
+    return this.section.get<string>('experiments.keyMetric', '').trim();
+  }
+
+  get showDeleted(): boolean {
+    return this.section.get<boolean>('experiments.showDeleted', false);
+  }
+
   /** Settings that only take effect when the server restarts. */
   static affectsServer(event: vscode.ConfigurationChangeEvent): boolean {
     return event.affectsConfiguration('mlops.server.runtime');

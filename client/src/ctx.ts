@@ -21,8 +21,13 @@ export class Ctx implements vscode.Disposable {
   readonly onServerStatus = this.serverStatusEmitter.event;
   private readonly notificationHandlers: { spec: NotificationSpec<unknown>; handler: (payload: unknown) => void }[] = [];
 
+  /** New tracking sources or manifests make the server re-resolve what it indexes. */
+  private readonly sourceWatchers = ['**/mlops.{yaml,yml}', '**/mlruns', '**/*.db', '**/runs/*.jsonl'].map((glob) =>
+    vscode.workspace.createFileSystemWatcher(glob),
+  );
+
   constructor(readonly extension: vscode.ExtensionContext) {
-    this.subscriptions.push(this.serverStatusEmitter);
+    this.subscriptions.push(this.serverStatusEmitter, ...this.sourceWatchers);
   }
 
   get serverStatus(): ServerStatus | undefined {
@@ -51,6 +56,10 @@ export class Ctx implements vscode.Disposable {
         { scheme: 'file', pattern: '**/mlops.yaml' },
         { scheme: 'file', pattern: '**/mlops.yml' },
       ],
+      synchronize: {
+        // New tracking sources or manifests re-resolve what the server indexes.
+        fileEvents: this.sourceWatchers,
+      },
       outputChannel: this.output,
       traceOutputChannel: this.output,
     };
@@ -88,6 +97,14 @@ export class Ctx implements vscode.Disposable {
     if (!this.client?.isRunning()) throw new Error('The MLOps server is not running.');
     return this.client.sendRequest<R>(spec.method, params);
   }
+
+  /** A typed notification to the server; dropped when it is not running (settings are re-sent on start). */
+  async notify<T>(spec: NotificationSpec<T>, payload: T): Promise<void> {
+    if (this.client?.isRunning()) await this.client.sendNotification(spec.method, payload);
+  }
+
+  /** The Experiments view's message line (active filter); set by the tree registration. */
+  setExperimentsMessage: (message: string | undefined) => void = () => {};
 
   /** Register a handler for a typed server notification; it survives server restarts. */
   onNotification<T>(spec: NotificationSpec<T>, handler: (payload: T) => void): void {

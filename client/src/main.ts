@@ -2,7 +2,9 @@ import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { Config } from './config';
 import { Ctx } from './ctx';
+import { registerIndexProgress } from './progress';
 import { registerTrees } from './trees';
+import { RunComparison } from './webviews/compare';
 import { Dashboard } from './webviews/dashboard';
 
 let ctx: Ctx | undefined;
@@ -11,8 +13,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   ctx = new Ctx(context);
   context.subscriptions.push(ctx);
   const trees = registerTrees(ctx);
-  const dashboard = new Dashboard(ctx);
-  registerCommands(ctx, { dashboard, refreshTrees: trees.refreshAll });
+  ctx.setExperimentsMessage = (message) => (trees.experiments.message = message);
+  registerIndexProgress(ctx);
+  registerCommands(ctx, { dashboard: new Dashboard(ctx), compare: new RunComparison(ctx), trees });
   const current = ctx;
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((event) => {

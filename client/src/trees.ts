@@ -7,13 +7,13 @@ import type { Ctx } from './ctx';
  * provider returns no children, and VS Code shows the view's welcome content (package.json
  * `viewsWelcome`) with the next step.
  */
-class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
+export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
   private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
 
   constructor(
     private readonly ctx: Ctx,
-    private readonly view: TreeViewId,
+    readonly view: TreeViewId,
   ) {}
 
   refresh(): void {
@@ -30,13 +30,28 @@ class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
     }
   }
 
+  async getParent(node: TreeNode): Promise<TreeNode | undefined> {
+    return (await this.ctx.request(Requests.treeParent, { view: this.view, id: node.id })) ?? undefined;
+  }
+
   getTreeItem(node: TreeNode): vscode.TreeItem {
-    const item = new vscode.TreeItem(node.label, node.hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const state = !node.hasChildren
+      ? vscode.TreeItemCollapsibleState.None
+      : node.expanded
+        ? vscode.TreeItemCollapsibleState.Expanded
+        : vscode.TreeItemCollapsibleState.Collapsed;
+    const item = new vscode.TreeItem(node.label, state);
     item.id = node.id;
     item.description = node.description;
-    item.tooltip = node.tooltip ? new vscode.MarkdownString(node.tooltip) : undefined;
+    if (node.tooltip) {
+      const tooltip = new vscode.MarkdownString(node.tooltip, true);
+      tooltip.supportThemeIcons = true;
+      item.tooltip = tooltip;
+    }
     item.iconPath = node.icon ? new vscode.ThemeIcon(node.icon) : undefined;
     item.contextValue = node.contextValue;
+    item.command = node.command;
+    if (node.resourcePath) item.resourceUri = vscode.Uri.file(node.resourcePath);
     return item;
   }
 
@@ -51,15 +66,28 @@ export const TREE_VIEWS: Record<TreeViewId, string> = {
   serving: 'mlops.serving',
 };
 
-export function registerTrees(ctx: Ctx): { refreshAll(): void } {
+export interface Trees {
+  refreshAll(): void;
+  experiments: vscode.TreeView<TreeNode>;
+  experimentsProvider: ServerTreeProvider;
+}
+
+export function registerTrees(ctx: Ctx): Trees {
   const providers = new Map<TreeViewId, ServerTreeProvider>();
+  const views = new Map<TreeViewId, vscode.TreeView<TreeNode>>();
   for (const [view, id] of Object.entries(TREE_VIEWS) as [TreeViewId, string][]) {
     const provider = new ServerTreeProvider(ctx, view);
     providers.set(view, provider);
+    const treeView = vscode.window.createTreeView(id, { treeDataProvider: provider, showCollapseAll: view !== 'serving', canSelectMany: view === 'experiments' });
+    views.set(view, treeView);
     ctx.pushDisposable(provider);
-    ctx.pushDisposable(vscode.window.createTreeView(id, { treeDataProvider: provider, showCollapseAll: view === 'experiments' }));
+    ctx.pushDisposable(treeView);
   }
   ctx.onNotification(Notifications.treeChanged, ({ view }) => providers.get(view)?.refresh());
   ctx.pushDisposable(ctx.onServerStatus(() => providers.forEach((p) => p.refresh())));
-  return { refreshAll: () => providers.forEach((p) => p.refresh()) };
+  return {
+    refreshAll: () => providers.forEach((p) => p.refresh()),
+    experiments: views.get('experiments')!,
+    experimentsProvider: providers.get('experiments')!,
+  };
 }

@@ -112,8 +112,51 @@ export interface TreeNode {
   /** A codicon name, e.g. "beaker". */
   icon?: string;
   hasChildren: boolean;
-  /** Opaque value the client passes back to ask for children. */
+  /** Drives the view's context menus, e.g. "run", "experiment", "modelVersion". */
   contextValue?: string;
+  /** Runs when the item is clicked. */
+  command?: { command: string; title: string; arguments?: unknown[] };
+  /** A folder or file the item stands for (reveal in the explorer, copy path). */
+  resourcePath?: string;
+  /** The run an item stands for or links to (copy id, compare, reveal). */
+  runId?: string;
+  /** Start expanded. */
+  expanded?: boolean;
+}
+
+/** A run as views and panels receive it; non-finite metric values travel as "NaN", "Infinity", "-Infinity". */
+export interface RunInfo {
+  runId: string;
+  experimentId: string;
+  experiment: string;
+  name: string;
+  status: 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
+  startTime: number | null;
+  endTime: number | null;
+  params: Record<string, string>;
+  tags: Record<string, string>;
+  metrics: Record<string, number | string>;
+  source: string;
+}
+
+export interface RunQueryState {
+  filter: string;
+  orderBy: string;
+}
+
+export type RunQueryResult = { ok: true; matched: number; total: number } | { ok: false; message: string; column?: number };
+
+export interface IndexProgressEvent {
+  state: 'begin' | 'report' | 'end';
+  message: string;
+  done?: number;
+  total?: number;
+}
+
+/** Settings the client forwards to the server (package.json documents them). */
+export interface ServerSettings {
+  keyMetric: string;
+  showDeleted: boolean;
 }
 
 export type TreeViewId = 'experiments' | 'models' | 'serving';
@@ -126,7 +169,22 @@ export const Requests = {
   workspaceSummary: request<Record<string, never>, WorkspaceSummary>('mlops/workspaceSummary'),
   /** Children of a tree node; `parentId` null asks for the roots. */
   treeChildren: request<{ view: TreeViewId; parentId: string | null }, TreeNode[]>('mlops/treeChildren'),
+  /** The parent of a node, so the client can reveal any node. */
+  treeParent: request<{ view: TreeViewId; id: string }, TreeNode | null>('mlops/treeParent'),
   serverStatus: request<Record<string, never>, ServerStatus>('mlops/serverStatus'),
+  /** Set the Experiments view's filter (MLflow search syntax) and order; a bad one is refused with its column. */
+  setRunQuery: request<RunQueryState, RunQueryResult>('mlops/setRunQuery'),
+  runQuery: request<Record<string, never>, RunQueryState>('mlops/runQuery'),
+  /** Node ids from the root down to a run, so the client can reveal it. */
+  pathToRun: request<{ runId: string }, string[]>('mlops/pathToRun'),
+  /** Metric and param names of the indexed runs, for the sort picker and completion. */
+  runKeys: request<Record<string, never>, { metrics: string[]; params: string[] }>('mlops/runKeys'),
+  /** Runs by id, for comparison and details. */
+  runs: request<{ runIds: string[] }, RunInfo[]>('mlops/runs'),
+} as const;
+
+export const ClientNotifications = {
+  settings: notification<ServerSettings>('mlops/settings'),
 } as const;
 
 export const Notifications = {
@@ -134,6 +192,8 @@ export const Notifications = {
   serverStatus: notification<ServerStatus>('mlops/serverStatusChanged'),
   /** A tree's content changed; the client refreshes that view. */
   treeChanged: notification<{ view: TreeViewId }>('mlops/treeChanged'),
+  /** Long indexing work; the client shows it as a progress notification. */
+  indexProgress: notification<IndexProgressEvent>('mlops/indexProgress'),
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -146,6 +206,10 @@ export type WebviewCommand = (typeof WebviewCommands)[number];
 
 export interface DashboardData {
   summary: WorkspaceSummary;
+}
+
+export interface CompareData {
+  runs: RunInfo[];
 }
 
 export type WebviewToHost =

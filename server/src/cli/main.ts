@@ -2,16 +2,15 @@ import { parseArgs } from 'node:util';
 import { CheckUsageError, checkPath, countBySeverity } from '../check/check';
 import { CHECK_FORMATS, formatReport, type CheckFormat } from '../check/format';
 import { probeNativeModules, statusFromProbe } from '../runtime/natives';
-import { CHECK_HELP, DOCTOR_HELP, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, MAIN_HELP, UsageError } from './usage';
+import { modelsCommand, runsCommand } from './commands/tracking';
+import { CHECK_HELP, DOCTOR_HELP, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, MAIN_HELP, UsageError, type Out } from './usage';
 
 declare const MLOPS_VERSION: string;
 
-type Out = { stdout: (s: string) => void; stderr: (s: string) => void };
+const COMMANDS: Record<string, (args: string[], out: Out) => number | Promise<number>> = { check, doctor, runs: runsCommand, models: modelsCommand };
 
-const COMMANDS: Record<string, (args: string[], out: Out) => number> = { check, doctor };
-
-/** Run the CLI; returns the exit code. Output goes through `out` so tests and callers can capture it. */
-export function runCli(argv: string[], out: Out): number {
+/** Run the CLI; resolves to the exit code. Output goes through `out` so tests and callers can capture it. */
+export async function runCli(argv: string[], out: Out): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
@@ -24,7 +23,7 @@ export function runCli(argv: string[], out: Out): number {
     }
     const run = COMMANDS[command];
     if (!run) throw new UsageError(`unknown command "${command}"`);
-    return run(rest, out);
+    return await run(rest, out);
   } catch (error) {
     if (error instanceof UsageError || error instanceof CheckUsageError || isParseArgsError(error)) {
       out.stderr(`mlops: ${(error as Error).message}\nRun "mlops --help" for usage.\n`);
@@ -78,9 +77,9 @@ function doctor(args: string[], out: Out): number {
 }
 
 if (require.main === module) {
-  // Write synchronously-ish and set exitCode rather than exit(), so piped output is never cut.
-  process.exitCode = runCli(process.argv.slice(2), {
+  // exitCode rather than exit(), so piped output is never cut.
+  void runCli(process.argv.slice(2), {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
-  });
+  }).then((code) => (process.exitCode = code));
 }

@@ -1,3 +1,5 @@
+export type Out = { stdout: (s: string) => void; stderr: (s: string) => void };
+
 /** Bad command-line usage: printed with the help hint, exit code 2. */
 export class UsageError extends Error {}
 
@@ -11,6 +13,8 @@ Usage: mlops <command> [options]
 
 Commands:
   check [path]     Validate every mlops.yaml below a folder (default: .), or one manifest file
+  runs [folder]    Index the folder's run logs and list runs (--filter, --order-by, --json)
+  models [folder]  List registered models, versions, stages and aliases (--json)
   doctor           Show the Node runtime and whether the native modules load
 
 Options:

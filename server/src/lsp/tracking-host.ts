@@ -1,0 +1,218 @@
+import type { Connection } from 'vscode-languageserver/node';
+import { Notifications, type RunInfo, type RunQueryResult, type RunQueryState, type ServerSettings, type TreeNode, type TreeViewId } from '../contract';
+import { QuerySyntaxError } from '../tracking/query';
+import type { ReadIssue } from '../tracking/model';
+import { TrackingService } from '../tracking/service';
+import { resolveTrackingSources } from '../tracking/sources';
+import { ExperimentTree, experimentNodeId, modelNodes, toRunInfo } from '../tracking/tree';
+
+/** Below this many runs an index pass is quick enough that a progress notification would only flicker. */
+const PROGRESS_THRESHOLD = 200;
+
+/**
+ * The language server's side of experiment tracking: one TrackingService per workspace folder,
+ * the Experiments and Models trees built from the index, the run filter, and change notifications.
+ */
+export class TrackingHost {
+  private readonly services = new Map<string, TrackingService>();
+  private query: RunQueryState = { filter: '', orderBy: '' };
+  private settings: ServerSettings = { keyMetric: '', showDeleted: false };
+  private experimentTree: ExperimentTree | undefined;
+  private models: ReturnType<typeof modelNodes> | undefined;
+  private readonly reported = new Set<string>();
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly folders: string[],
+  ) {}
+
+  /** Index every folder that has tracking sources, then watch them. */
+  async start(): Promise<void> {
+    await Promise.all(this.folders.map((folder) => this.refreshFolder(folder)));
+  }
+
+  /** Sources may have appeared or gone (a new mlruns/, an edited `tracking:` list). */
+  async refreshAll(): Promise<void> {
+    await this.start();
+  }
+
+  private async refreshFolder(folder: string): Promise<void> {
+    let service = this.services.get(folder);
+    if (!service) {
+      // No store is created in a folder that has nothing to index.
+      if (resolveTrackingSources(folder).sources.length === 0) return;
+      service = TrackingService.open(folder, (note) => this.connection.console.warn(note));
+      this.services.set(folder, service);
+      service.watch(
+        (result) => {
+          this.report(result.newIssues);
+          if (result.runsRead + result.runsDeleted > 0 || result.newIssues.length > 0) this.changed();
+        },
+        (message) => this.connection.console.error(message),
+      );
+    }
+    let begun = false;
+    const started = Date.now();
+    const result = await service.refresh((p) => {
+      if (!begun && p.total >= PROGRESS_THRESHOLD && p.done < p.total) {
+        begun = true;
+        this.progress({ state: 'begin', message: `Indexing ${p.total} runs in ${p.source}`, done: p.done, total: p.total });
+      } else if (begun) {
+        this.progress({ state: 'report', message: `${p.done} of ${p.total} runs`, done: p.done, total: p.total });
+      }
+    });
+    if (begun) this.progress({ state: 'end', message: `Indexed ${result.runsRead} runs` });
+    for (const p of service.sourceProblems) this.connection.console.warn(`${p.manifest}: tracking entry "${p.entry}": ${p.reason}`);
+    this.report(result.newIssues);
+    this.connection.console.info(
+      `Tracking index of ${folder}: ${result.runsRead} runs read, ${result.runsUnchanged} unchanged, ${result.runsDeleted} removed in ${Date.now() - started} ms`,
+    );
+    this.changed();
+  }
+
+  private progress(event: Parameters<typeof this.connection.sendNotification>[1]): void {
+    void this.connection.sendNotification(Notifications.indexProgress.method, event);
+  }
+
+  /** Each read problem goes to the output once per session; the tree marks it for as long as it lasts. */
+  private report(issues: ReadIssue[]): void {
+    for (const issue of issues) {
+      const key = `${issue.path}:${issue.line ?? ''}:${issue.message}`;
+      if (this.reported.has(key)) continue;
+      this.reported.add(key);
+      const at = issue.line ? `:${issue.line}${issue.column ? `:${issue.column}` : ''}` : '';
+      this.connection.console.warn(`${issue.path}${at}: ${issue.message}`);
+    }
+  }
+
+  private changed(): void {
+    this.experimentTree = undefined;
+    this.models = undefined;
+    void this.connection.sendNotification(Notifications.treeChanged.method, { view: 'experiments' satisfies TreeViewId });
+    void this.connection.sendNotification(Notifications.treeChanged.method, { view: 'models' satisfies TreeViewId });
+  }
+
+  setSettings(settings: ServerSettings): void {
+    this.settings = settings;
+    this.changed();
+  }
+
+  getQuery(): RunQueryState {
+    return this.query;
+  }
+
+  setQuery(query: RunQueryState): RunQueryResult {
+    try {
+      let matched = 0;
+      let total = 0;
+      for (const service of this.services.values()) {
+        matched += service.runs({ filter: query.filter, orderBy: query.orderBy, includeDeleted: this.settings.showDeleted }).length;
+        total += service.runs({ includeDeleted: this.settings.showDeleted }).length;
+      }
+      this.query = { filter: query.filter.trim(), orderBy: query.orderBy.trim() };
+      this.changed();
+      return { ok: true, matched, total };
+    } catch (error) {
+      if (error instanceof QuerySyntaxError) return { ok: false, message: error.message, column: error.column };
+      throw error;
+    }
+  }
+
+  runKeys(): { metrics: string[]; params: string[] } {
+    const metrics = new Set<string>();
+    const params = new Set<string>();
+    for (const s of this.services.values()) {
+      for (const r of s.runs()) {
+        Object.keys(r.metrics).forEach((k) => metrics.add(k));
+        Object.keys(r.params).forEach((k) => params.add(k));
+      }
+    }
+    return { metrics: [...metrics].sort(), params: [...params].sort() };
+  }
+
+  runs(runIds: string[]): RunInfo[] {
+    const wanted = new Set(runIds);
+    return [...this.services.values()].flatMap((s) => s.runs({ includeDeleted: true }).filter((r) => wanted.has(r.runId)).map(toRunInfo));
+  }
+
+  children(view: TreeViewId, parentId: string | null): TreeNode[] {
+    if (view === 'experiments') return this.getExperimentTree().childrenOf(parentId);
+    if (view === 'models') {
+      const models = this.getModels();
+      return parentId === null ? models.roots : models.children.get(parentId) ?? [];
+    }
+    return [];
+  }
+
+  parent(view: TreeViewId, id: string): TreeNode | null {
+    if (view === 'experiments') return this.getExperimentTree().parentOf(id);
+    if (view === 'models') {
+      const models = this.getModels();
+      for (const [parentId, kids] of models.children) if (kids.some((k) => k.id === id)) return models.roots.find((r) => r.id === parentId) ?? null;
+    }
+    return null;
+  }
+
+  /** Every node id leading to a run, root first, for reveal. */
+  pathToRun(runId: string): string[] {
+    const tree = this.getExperimentTree();
+    const services = [...this.services.values()];
+    for (const s of services) {
+      const run = s.runs({ includeDeleted: true }).find((r) => r.runId === runId);
+      if (!run) continue;
+      const path: string[] = [];
+      let id: string | null = `run:${run.sourceId}:${run.runId}`;
+      while (id) {
+        path.unshift(id);
+        id = tree.parentOf(id)?.id ?? null;
+      }
+      return path;
+    }
+    return [];
+  }
+
+  private getExperimentTree(): ExperimentTree {
+    if (this.experimentTree) return this.experimentTree;
+    const services = [...this.services.values()];
+    const experiments = services.flatMap((s) => s.repo.experiments()).filter((e) => this.settings.showDeleted || e.lifecycleStage === 'active');
+    const allRuns = services.flatMap((s) => s.runs({ includeDeleted: this.settings.showDeleted }));
+    const filtered = Boolean(this.query.filter || this.query.orderBy);
+    let runs = allRuns;
+    if (filtered) {
+      try {
+        runs = services.flatMap((s) => s.runs({ filter: this.query.filter, orderBy: this.query.orderBy, includeDeleted: this.settings.showDeleted }));
+      } catch {
+        runs = allRuns; // a query that stopped parsing (it was accepted before) shows everything
+      }
+    }
+    const totals = new Map<string, number>();
+    for (const r of allRuns) totals.set(experimentNodeId(r.sourceId, r.experimentId), (totals.get(experimentNodeId(r.sourceId, r.experimentId)) ?? 0) + 1);
+    const sourceCount = new Set(experiments.map((e) => e.sourcePath)).size;
+    this.experimentTree = new ExperimentTree({
+      experiments,
+      runs,
+      totals,
+      issues: services.flatMap((s) => s.repo.issues()),
+      keyMetric: this.settings.keyMetric,
+      filtered: Boolean(this.query.filter),
+      multipleSources: sourceCount > 1,
+    });
+    return this.experimentTree;
+  }
+
+  private getModels(): ReturnType<typeof modelNodes> {
+    if (this.models) return this.models;
+    const services = [...this.services.values()];
+    const knownRuns = new Set(services.flatMap((s) => s.runs({ includeDeleted: true }).map((r) => r.runId)));
+    this.models = modelNodes(
+      services.flatMap((s) => s.repo.registeredModels()),
+      knownRuns,
+    );
+    return this.models;
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([...this.services.values()].map((s) => s.close()));
+    this.services.clear();
+  }
+}
