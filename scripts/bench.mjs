@@ -30,6 +30,8 @@ for (const name of wanted) {
     define: { MLOPS_VERSION: '"bench"' },
   });
   if (!existsSync(outfile)) throw new Error(`build of ${name} failed`);
+  // The run-reading worker is loaded from next to the bundle that starts it.
+  await build({ entryPoints: [join(root, 'server/src/tracking/read-worker.ts')], outfile: join(root, 'out', 'bench', 'read-worker.js'), bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', logLevel: 'warning' });
   const result = spawnSync(process.execPath, [outfile], { stdio: 'inherit', cwd: root });
   failed ||= result.status !== 0;
 }

@@ -44,7 +44,11 @@ await Promise.all([
   }),
   build({
     ...common,
-    entryPoints: { 'server/server': 'server/src/lsp/main.ts', 'server/cli': 'server/src/cli/main.ts' },
+    entryPoints: {
+      'server/server': 'server/src/lsp/main.ts',
+      'server/cli': 'server/src/cli/main.ts',
+      'server/read-worker': 'server/src/tracking/read-worker.ts',
+    },
     outdir: join(root, 'dist'),
     platform: 'node',
     format: 'cjs',
@@ -73,6 +77,11 @@ await Promise.all([
   }),
 ]);
 
+// The run-reading worker is loaded from next to the bundle that starts it: the tests' too.
+for (const dir of ['out/test/unit', 'out/test/integration']) {
+  mkdirSync(join(root, dir), { recursive: true });
+  cpSync(join(root, 'dist', 'server', 'read-worker.js'), join(root, dir, 'read-worker.js'));
+}
 mkdirSync(join(root, 'dist', 'webview'), { recursive: true });
 cpSync(join(root, 'webview', 'src', 'shell.css'), join(root, 'dist', 'webview', 'shell.css'));
 console.log('build: dist/ and out/ written');

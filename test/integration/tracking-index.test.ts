@@ -150,3 +150,16 @@ test('filters and order use the query language; a bad filter throws with a colum
   assert.throws(() => service.runs({ filter: 'metrics.m0 >' }), (e: Error & { column?: number }) => typeof e.column === 'number');
   await service.close();
 });
+
+test('run folders read on worker threads equal those read on this thread', async () => {
+  const { readRunFolders, READ_WORKER_FILE } = await import('../../server/src/tracking/read-pool');
+  const { readRunFolder } = await import('../../server/src/tracking/packed-run');
+  const { existsSync } = await import('node:fs');
+  assert.ok(existsSync(join(__dirname, READ_WORKER_FILE)), 'the worker script is built next to this test');
+  const { workspace, runIds } = syntheticWorkspace(60);
+  const jobs = runIds.map((runId, i) => ({ runId, experimentId: String(Math.floor(i / 60)), dir: join(workspace, 'mlruns', String(Math.floor(i / 60)), runId) }));
+  const viaWorkers: Record<string, unknown> = {};
+  for await (const chunk of readRunFolders(jobs)) for (const r of chunk) viaWorkers[r.runId] = r;
+  assert.equal(Object.keys(viaWorkers).length, jobs.length);
+  for (const j of jobs) assert.deepEqual(viaWorkers[j.runId], readRunFolder(j.dir, j.runId, j.experimentId), j.runId);
+});

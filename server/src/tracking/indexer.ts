@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { TrackingSource } from '../contract';
 import { readJsonlRun, type JsonlState } from './jsonl';
-import { listFileStore, readFileStoreRegistry, readLoggedModels, readRunDir, type FileStamp } from './mlflow-files';
+import { listFileStore, readFileStoreRegistry, readLoggedModels, type FileStamp } from './mlflow-files';
+import { fingerprintOf, readRunFolder, type RunFolderRead } from './packed-run';
+import { readRunFolders } from './read-pool';
 import { databaseFingerprint, readMlflowDatabase } from './mlflow-sqlite';
 import type { ReadIssue } from './model';
 import type { TrackingRepository } from './repository';
@@ -22,9 +23,6 @@ export interface SyncResult {
   newIssues: ReadIssue[];
 }
 
-/** Runs are written in batches; between batches the event loop runs, so the language server stays responsive. */
-const BATCH = 50;
-
 /** Folders of an MLflow run that hold what we index; artifacts can be huge and are never read. */
 const RUN_PARTS = ['meta.yaml', 'metrics', 'params', 'tags'];
 
@@ -36,7 +34,11 @@ const RUN_PARTS = ['meta.yaml', 'metrics', 'params', 'tags'];
 export class TrackingIndexer {
   private readonly jsonl = new Map<string, JsonlState>();
 
-  constructor(private readonly repo: TrackingRepository) {}
+  /** `workerDir`: where the read worker script is; see read-pool.ts. */
+  constructor(
+    private readonly repo: TrackingRepository,
+    private readonly workerDir?: string,
+  ) {}
 
   async sync(sources: TrackingSource[], onProgress?: (p: IndexProgress) => void): Promise<SyncResult> {
     const result: SyncResult = { runsRead: 0, runsUnchanged: 0, runsDeleted: 0, newIssues: [] };
@@ -113,34 +115,32 @@ export class TrackingIndexer {
     });
     result.runsDeleted += stale.length;
 
-    for (let i = 0; i < listing.runDirs.length; i += BATCH) {
-      const batch = listing.runDirs.slice(i, i + BATCH);
+    // A run seen before is re-read only when a stat pass says its files changed.
+    const toRead = listing.runDirs.filter(({ runId, dir }) => {
+      const unchanged = known.has(runId) && known.get(runId) === fingerprintRun(dir);
+      if (unchanged) result.runsUnchanged++;
+      return !unchanged;
+    });
+    let done = listing.runDirs.length - toRead.length;
+    for await (const reads of readRunFolders(toRead, this.workerDir)) {
       this.repo.transaction(() => {
-        for (const { runId, dir, experimentId } of batch) {
-          // A run seen before is re-read only when a stat pass says its files changed.
-          if (known.has(runId) && known.get(runId) === fingerprintRun(dir)) {
-            result.runsUnchanged++;
-            continue;
-          }
-          this.readRun(sourceId, runId, dir, experimentId, result);
-        }
+        for (const read of reads) this.storeRunFolder(sourceId, read, result);
       });
-      onProgress?.({ done: Math.min(i + BATCH, listing.runDirs.length), total: listing.runDirs.length, source: source.path });
+      done += reads.length;
+      onProgress?.({ done, total: listing.runDirs.length, source: source.path });
       await yieldToEventLoop();
     }
   }
 
-  private readRun(sourceId: number, runId: string, dir: string, experimentId: string, result: SyncResult): void {
-    const { run, issues, files } = readRunDir(dir, experimentId);
-    const fingerprint = fingerprintOf(dir, files);
-    const located = issues.map((i) => ({ ...i, runId: i.runId ?? runId, experimentId: i.experimentId ?? experimentId }));
-    if (run) {
-      this.repo.replaceRun(sourceId, run, fingerprint);
+  private storeRunFolder(sourceId: number, read: RunFolderRead, result: SyncResult): void {
+    const located = read.issues.map((i) => ({ ...i, runId: i.runId ?? read.runId, experimentId: i.experimentId ?? read.experimentId }));
+    if (read.packed) {
+      this.repo.replacePackedRun(sourceId, read.packed, read.fingerprint);
       result.runsRead++;
     } else {
-      this.repo.deleteRun(sourceId, runId);
+      this.repo.deleteRun(sourceId, read.runId);
     }
-    this.repo.replaceIssues(sourceId, runUnit(runId), located);
+    this.repo.replaceIssues(sourceId, runUnit(read.runId), located);
     result.newIssues.push(...located);
   }
 
@@ -170,7 +170,7 @@ export class TrackingIndexer {
           result.runsDeleted++;
           continue;
         }
-        this.readRun(sourceId, runId, dir, experimentId, result);
+        this.storeRunFolder(sourceId, readRunFolder(dir, runId, experimentId), result);
       }
     });
   }
@@ -288,12 +288,6 @@ export function fingerprintRun(dir: string): string {
   };
   for (const part of RUN_PARTS) visit(join(dir, part), 0);
   return fingerprintOf(dir, stamps);
-}
-
-/** The same fingerprint from the stamps a read collected, so a cold index needs no extra stat pass. */
-function fingerprintOf(dir: string, stamps: FileStamp[]): string {
-  const lines = stamps.map((s) => `${relative(dir, s.path)}:${s.size}:${s.mtimeMs}`).sort();
-  return createHash('sha1').update(lines.join('\n')).digest('base64');
 }
 
 function fileFingerprint(file: string): string {

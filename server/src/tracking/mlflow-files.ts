@@ -149,10 +149,16 @@ export function readMetricFile(path: string, key: string): { points: MetricPoint
     let end = text.indexOf('\n', start);
     if (end === -1) end = text.length;
     const lineEnd = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
-    const line = text.slice(start, lineEnd);
+    const lineStart = start;
     start = end + 1;
-    const parsed = parseCommonMetricLine(line, key) ?? (line.trim() === '' ? undefined : parseAnyMetricLine(line, key));
-    if (parsed === undefined) continue;
+    const common = parseCommonMetricLine(text, lineStart, lineEnd, key);
+    if (common) {
+      points.push(common);
+      continue;
+    }
+    const line = text.slice(lineStart, lineEnd);
+    if (line.trim() === '') continue;
+    const parsed = parseAnyMetricLine(line, key);
     if ('why' in parsed) {
       bad++;
       first ??= { line: lineNo, ...parsed };
@@ -468,16 +474,26 @@ const NON_FINITE = /^([-+]?)(nan|inf|infinity)$/i;
  * parsed without regular expressions: metric files hold most of a store's lines. Anything else
  * (NaN, inf, extra columns, odd spacing, errors) returns undefined and takes the general path.
  */
-function parseCommonMetricLine(text: string, key: string): MetricPoint | undefined {
-  const first = text.indexOf(' ');
-  if (first <= 0) return undefined;
-  const second = text.indexOf(' ', first + 1);
-  const end = second === -1 ? text.length : second;
-  if (!isPlainInteger(text, 0, first) || !isPlainDecimal(text, first + 1, end)) return undefined;
-  if (second !== -1 && !isPlainInteger(text, second + 1, text.length)) return undefined;
+function parseCommonMetricLine(text: string, from: number, to: number, key: string): MetricPoint | undefined {
+  const first = text.indexOf(' ', from);
+  if (first <= from || first >= to) return undefined;
+  let second = text.indexOf(' ', first + 1);
+  if (second >= to) second = -1;
+  const end = second === -1 ? to : second;
+  if (!isPlainInteger(text, from, first) || !isPlainDecimal(text, first + 1, end)) return undefined;
+  if (second !== -1 && !isPlainInteger(text, second + 1, to)) return undefined;
   const value = Number(text.slice(first + 1, end));
   if (Number.isNaN(value)) return undefined;
-  return { key, timestamp: Number(text.slice(0, first)), value, step: second === -1 ? 0 : Number(text.slice(second + 1)) };
+  return { key, timestamp: integerAt(text, from, first), value, step: second === -1 ? 0 : integerAt(text, second + 1, to) };
+}
+
+/** A plain integer's value from its digits; long ones go through Number() to stay exact. */
+function integerAt(text: string, from: number, to: number): number {
+  if (to - from > 15) return Number(text.slice(from, to));
+  const negative = text.charCodeAt(from) === 45;
+  let n = 0;
+  for (let i = negative ? from + 1 : from; i < to; i++) n = n * 10 + (text.charCodeAt(i) - 48);
+  return negative ? -n : n;
 }
 
 function isPlainInteger(text: string, from: number, to: number): boolean {

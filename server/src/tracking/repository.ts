@@ -1,11 +1,10 @@
 import type { Database } from '../store/store';
 import type { TrackingSourceKind } from '../contract';
+import { decodeLatest, packRun, type PackedRun } from './packed-run';
 import {
-  latestMetrics,
   type ExperimentRecord,
   type LifecycleStage,
   type LoggedModelRecord,
-  type MetricPoint,
   type ReadIssue,
   type RegisteredModelRecord,
   type RunRecord,
@@ -130,6 +129,10 @@ export class TrackingRepository {
 
   /** Replace one run and everything recorded for it (metrics, history). */
   replaceRun(sourceId: number, run: RunRecord, fingerprint: string | null): void {
+    this.replacePackedRun(sourceId, packRun(run), fingerprint);
+  }
+
+  replacePackedRun(sourceId: number, { run, metricsJson, history }: PackedRun, fingerprint: string | null): void {
     this.stmt.deleteRun.run(sourceId, run.runId);
     this.stmt.insertRun.run(
       sourceId,
@@ -145,12 +148,11 @@ export class TrackingRepository {
       run.userId,
       JSON.stringify(run.params),
       JSON.stringify(run.tags),
-      encodeMetrics(latestMetrics(run.metrics)),
+      metricsJson,
       fingerprint,
     );
-    if (run.metrics.length > 0) {
-      const h = packHistory(run.metrics);
-      this.stmt.insertHistory.run(sourceId, run.runId, h.keysJson, h.steps, h.timestamps, h.values);
+    if (history) {
+      this.stmt.insertHistory.run(sourceId, run.runId, history.keysJson, toBuffer(history.steps), toBuffer(history.timestamps), toBuffer(history.values));
     }
   }
 
@@ -265,7 +267,7 @@ export class TrackingRepository {
         userId: r.user_id as string | null,
         params: JSON.parse(r.params_json as string) as Record<string, string>,
         tags: JSON.parse(r.tags_json as string) as Record<string, string>,
-        metrics: decodeMetrics(r.metrics_json as string),
+        metrics: decodeLatest(r.metrics_json as string),
         issues: r.issue_count as number,
       };
       return run;
@@ -275,7 +277,7 @@ export class TrackingRepository {
   /** The latest value of one metric of one run, undefined when absent. */
   latestMetric(runId: string, key: string): number | undefined {
     const row = this.stmt.runMetrics.get(runId) as { metrics_json: string } | undefined;
-    return row ? decodeMetrics(row.metrics_json)[key] : undefined;
+    return row ? decodeLatest(row.metrics_json)[key] : undefined;
   }
 
   /** A run's metric histories (one key, or all when key is undefined), each sorted by (step, timestamp). */
@@ -337,38 +339,6 @@ export class TrackingRepository {
       experimentId: (r.experiment_id as string | null) ?? undefined,
     }));
   }
-}
-
-/** Latest values as JSON; the non-finite ones, which JSON cannot hold, as strings. */
-function encodeMetrics(latest: Map<string, MetricPoint>): string {
-  const out: Record<string, number | string> = {};
-  for (const [key, p] of latest) out[key] = Number.isFinite(p.value) ? p.value : String(p.value);
-  return JSON.stringify(out);
-}
-
-function decodeMetrics(json: string): Record<string, number> {
-  const raw = JSON.parse(json) as Record<string, number | string>;
-  const out: Record<string, number> = {};
-  for (const key of Object.keys(raw)) out[key] = Number(raw[key]);
-  return out;
-}
-
-/** All of a run's points, grouped by key and sorted by (step, timestamp), packed as Float64 arrays (NaN and ±Infinity survive). */
-function packHistory(points: MetricPoint[]): { keysJson: string; steps: Buffer; timestamps: Buffer; values: Buffer } {
-  const sorted = [...points].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.step - b.step || a.timestamp - b.timestamp));
-  const steps = new Float64Array(sorted.length);
-  const timestamps = new Float64Array(sorted.length);
-  const values = new Float64Array(sorted.length);
-  const keys: [string, number][] = [];
-  sorted.forEach((p, i) => {
-    steps[i] = p.step;
-    timestamps[i] = p.timestamp;
-    values[i] = p.value;
-    const last = keys[keys.length - 1];
-    if (last && last[0] === p.key) last[1]++;
-    else keys.push([p.key, 1]);
-  });
-  return { keysJson: JSON.stringify(keys), steps: toBuffer(steps), timestamps: toBuffer(timestamps), values: toBuffer(values) };
 }
 
 function toBuffer(a: Float64Array): Buffer {
