@@ -84,6 +84,14 @@ export class LspSession {
     return found.diagnostics;
   }
 
+  /** The server's window/logMessage lines so far, for failure messages. */
+  log(): string {
+    return this.notifications
+      .filter((n) => n.method === 'window/logMessage')
+      .map((n) => (n.params as { message: string }).message)
+      .join('\n');
+  }
+
   mark(): number {
     return this.diagnostics.length;
   }

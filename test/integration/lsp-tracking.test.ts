@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Notifications, Requests, type IndexProgressEvent, type RunInfo, type RunQueryResult, type TreeNode } from '../../server/src/contract';
@@ -34,7 +34,7 @@ async function waitForTree(predicate: (roots: TreeNode[]) => boolean, what: stri
   for (;;) {
     const roots = await children('experiments', null);
     if (predicate(roots)) return roots;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; roots: ${roots.map((r) => r.label).join(', ')}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; roots: ${roots.map((r) => r.label).join(', ')}; server log: ${lsp.log()}`);
     await lsp.notification(Notifications.treeChanged.method, 15_000).catch(() => undefined);
     await new Promise((r) => setImmediate(r));
   }
@@ -95,4 +95,19 @@ test('a JSONL run written into a new runs/ file shows up without a restart', asy
   const [run] = await children('experiments', live.id);
   assert.equal(run.label, 'fresh');
   assert.match(run.description ?? '', /accuracy=0\.5/);
+});
+
+test('a run with a bad metric line is marked, listed under read problems, and the rest still indexed', async () => {
+  const experiment = join(workspace, 'mlruns', '0');
+  const runDir = join(experiment, readdirSync(experiment).find((n) => n.length === 32)!);
+  appendFileSync(join(runDir, 'metrics', 'm0'), '1700000009999 not-a-number 77\n');
+  const roots = await waitForTree((r) => r.some((n) => n.contextValue === 'readIssues'), 'the read problems node');
+  const problems = await children('experiments', roots.find((n) => n.contextValue === 'readIssues')!.id);
+  const problem = problems.find((p) => p.resourcePath === join(runDir, 'metrics', 'm0'));
+  assert.ok(problem, JSON.stringify(problems.map((p) => p.label)));
+  assert.match(problem.label, /not a number/);
+  const exp0 = roots.find((n) => n.label === 'experiment-0')!;
+  const run = (await children('experiments', exp0.id)).find((n) => n.resourcePath === runDir)!;
+  assert.equal(run.icon, 'warning');
+  assert.match(run.description ?? '', /^m0=/); // the good lines are still there
 });

@@ -75,7 +75,7 @@ export class TrackingService {
     return this.serialize(async () => {
       this.resolved = resolveTrackingSources(this.workspaceRoot);
       const result = await this.indexer.sync(this.resolved.sources, onProgress);
-      if (this.watching) this.rewatch();
+      if (this.watching) await this.rewatch();
       return result;
     });
   }
@@ -88,8 +88,10 @@ export class TrackingService {
     this.onChange = onChange;
     this.onError = onError;
     this.watching = true;
-    this.rewatch();
-    return this.watcherReady;
+    return this.serialize(async () => {
+      await this.rewatch();
+      await this.watcherReady;
+    });
   }
 
   private watcherReady: Promise<void> = Promise.resolve();
@@ -98,9 +100,12 @@ export class TrackingService {
   private onChange: (result: SyncResult) => void = () => {};
   private onError: (message: string) => void = () => {};
 
-  private rewatch(): void {
-    for (const w of this.watchers) void w.close();
+  private async rewatch(): Promise<void> {
+    // Closed before new ones open: chokidar shares one fs.watch per path across watchers, and a
+    // late close of the old watcher would silence the new one.
+    const old = this.watchers;
     this.watchers = [];
+    await Promise.all(old.map((w) => w.close()));
     const folders = this.resolved.sources.filter((s) => s.kind !== 'mlflow-sqlite').map((s) => s.path);
     const databases = this.resolved.sources.filter((s) => s.kind === 'mlflow-sqlite').flatMap((s) => [s.path, `${s.path}-wal`]);
     const ready: Promise<void>[] = [];
@@ -126,7 +131,14 @@ export class TrackingService {
       watcher.on('error', (error: unknown) => this.onError(`watching tracking sources: ${error instanceof Error ? error.message : String(error)}`));
       ready.push(new Promise((resolve) => watcher.once('ready', () => resolve())));
     }
-    this.watcherReady = Promise.all(ready).then(() => undefined);
+    // A change made while the watcher was still attaching to folders would go unseen; one
+    // incremental pass once it is ready catches those (only runs whose files changed are read).
+    this.watcherReady = Promise.all(ready).then(() => {
+      void this.serialize(async () => {
+        const result = await this.indexer.sync(this.resolved.sources);
+        if (result.runsRead + result.runsDeleted > 0 || result.newIssues.length > 0) this.onChange(result);
+      });
+    });
   }
 
   private enqueue(path: string): void {
