@@ -47,6 +47,15 @@ test('experiments: the tree shows MLflow experiments, runs with their key metric
     await wb.waitForText(run, /r2=/);
     await wb.shot('experiments-tree');
 
+    // Compare: select both runs (Ctrl+click) and compare them side by side.
+    await run.click();
+    await row(wb, 'Experiments', 'thundering-gnu-196').click({ modifiers: ['Control'] });
+    await wb.runCommand('MLOps: Compare Runs');
+    const frame = wb.webviewFrame();
+    await wb.waitForText(frame.locator('[data-testid="compare"] h1'), 'Compare 2 runs');
+    await wb.waitForText(frame.locator('table.compare'), /r2/);
+    await wb.shot('compare-runs');
+
     const model = row(wb, 'Models', 'my-sklearn-model');
     await model.waitFor();
     await wb.waitForText(row(wb, 'Models', 'Version 1'), /Production/);

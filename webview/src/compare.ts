@@ -71,7 +71,9 @@ function bestIndex(values: (number | string | undefined)[], lowerIsBetter: boole
     const current = values[best];
     if (best === -1 || (typeof current === 'number' && (lowerIsBetter ? v < current : v > current))) best = i;
   });
-  return values.filter((v) => typeof v === 'number').length > 1 ? best : -1;
+  // A best is marked only when it is better than every other run: ties mark nothing.
+  const winner = values[best];
+  return values.filter((v) => typeof v === 'number').length > 1 && values.filter((v) => v === winner).length === 1 ? best : -1;
 }
 
 function section(body: HTMLTableSectionElement, title: string, span: number): void {
