@@ -1,0 +1,54 @@
+/**
+ * `mlops check` with everything it can know: the files, the ONNX models (loaded with ONNX Runtime)
+ * and the runs of the folder's tracking sources (indexed first), with gates enforced — the CI gate.
+ * Each native module is optional: when one does not load, its checks are skipped with a note.
+ */
+import { existsSync } from 'node:fs';
+import { inspectOnnx, peekOnnx } from '../onnx/inspect';
+import { runLookup, type RunLookup, type ValidationContext } from '../manifest/validate';
+import { resolveTrackingSources } from '../tracking/sources';
+import { TrackingService } from '../tracking/service';
+import { checkPath, checkRoot, type CheckReport, type ContextFor } from './check';
+
+export async function checkPathWithContext(target: string, note: (message: string) => void): Promise<CheckReport> {
+  const root = checkRoot(target);
+  const runs = await indexedRuns(root, note);
+  const base: ContextFor = (manifestPath, workspaceRoot) => ({ manifestPath, workspaceRoot, runs, gates: 'enforce' });
+
+  // A first pass collects the ONNX files the manifests resolve to; they are inspected, then checked.
+  const wanted = new Set<string>();
+  checkPath(target, (m, r) => ({ ...base(m, r), onnx: (path) => void wanted.add(path) }));
+  const onnx = await inspectAll(wanted, note);
+  return checkPath(target, (m, r): ValidationContext => ({ ...base(m, r), onnx }));
+}
+
+async function indexedRuns(root: string, note: (message: string) => void): Promise<RunLookup | undefined> {
+  // Listed sources that do not exist yet hold no runs: no index is created for them.
+  if (!resolveTrackingSources(root).sources.some((s) => existsSync(s.path))) return undefined;
+  let service: TrackingService | undefined;
+  try {
+    service = TrackingService.open(root, note);
+    await service.refresh();
+    for (const p of service.sourceProblems) note(`${p.manifest}: tracking entry "${p.entry}": ${p.reason}`);
+    return runLookup(service.runs());
+  } catch (error) {
+    note(`runs were not read, so run references and gates are not checked: ${firstLine(error)}`);
+    return undefined;
+  } finally {
+    await service?.close();
+  }
+}
+
+async function inspectAll(paths: Set<string>, note: (message: string) => void): Promise<ValidationContext['onnx']> {
+  try {
+    for (const path of paths) await inspectOnnx(path);
+  } catch (error) {
+    note(`ONNX Runtime did not load, so models were not loaded or compared: ${firstLine(error)}`);
+    return undefined;
+  }
+  return peekOnnx;
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0];
+}
