@@ -1,0 +1,23 @@
+// `npm run demo`: the main job on the bundled example, end to end, with the embedded defaults
+// (SQLite store under examples/churn/.mlops/, servers on 127.0.0.1). Exits non-zero if a step fails.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const example = join('examples', 'churn');
+const steps = [
+  ['Train both model versions, log the runs, export ONNX', ['train', example]],
+  ['Index the runs', ['runs', example]],
+  ['Check the manifest: schema, references, ONNX files, gates against the runs (the CI gate)', ['check', example]],
+];
+
+const started = Date.now();
+for (const [title, args] of steps) {
+  console.log(`\n── ${title}\n$ mlops ${args.join(' ')}`);
+  const result = spawnSync(process.execPath, [join(root, 'bin', 'mlops.js'), ...args], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`\ndemo: "mlops ${args.join(' ')}" failed with exit code ${result.status}`);
+    process.exit(result.status ?? 1);
+  }
+}
+console.log(`\ndemo: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
