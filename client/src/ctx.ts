@@ -21,8 +21,8 @@ export class Ctx implements vscode.Disposable {
   readonly onServerStatus = this.serverStatusEmitter.event;
   private readonly notificationHandlers: { spec: NotificationSpec<unknown>; handler: (payload: unknown) => void }[] = [];
 
-  /** New tracking sources or manifests make the server re-resolve what it indexes. */
-  private readonly sourceWatchers = ['**/mlops.{yaml,yml}', '**/mlruns', '**/*.db', '**/runs/*.jsonl'].map((glob) =>
+  /** New tracking sources or manifests make the server re-resolve what it indexes; model and data files are re-checked. */
+  private readonly sourceWatchers = ['**/mlops.{yaml,yml}', '**/mlruns', '**/*.db', '**/runs/*.jsonl', '**/*.{onnx,csv}'].map((glob) =>
     vscode.workspace.createFileSystemWatcher(glob),
   );
 

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openDatabase, openStore, StoreError } from '../../server/src/store/store';
 import { MIGRATIONS } from '../../server/src/store/migrations';
+import { readRunFolder } from '../../server/src/tracking/packed-run';
+import { READ_WORKER_FILE, readRunFolders } from '../../server/src/tracking/read-pool';
 import { TrackingService } from '../../server/src/tracking/service';
 import { tempDir } from '../helpers/paths';
 import { writeSyntheticMlruns } from '../helpers/synthetic-mlruns';
@@ -152,9 +154,6 @@ test('filters and order use the query language; a bad filter throws with a colum
 });
 
 test('run folders read on worker threads equal those read on this thread', async () => {
-  const { readRunFolders, READ_WORKER_FILE } = await import('../../server/src/tracking/read-pool');
-  const { readRunFolder } = await import('../../server/src/tracking/packed-run');
-  const { existsSync } = await import('node:fs');
   assert.ok(existsSync(join(__dirname, READ_WORKER_FILE)), 'the worker script is built next to this test');
   const { workspace, runIds } = syntheticWorkspace(60);
   const jobs = runIds.map((runId, i) => ({ runId, experimentId: String(Math.floor(i / 60)), dir: join(workspace, 'mlruns', String(Math.floor(i / 60)), runId) }));

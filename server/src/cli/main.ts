@@ -1,13 +1,21 @@
 import { parseArgs } from 'node:util';
-import { CheckUsageError, checkPath, countBySeverity } from '../check/check';
+import { CheckUsageError, countBySeverity } from '../check/check';
+import { checkPathWithContext } from '../check/context';
 import { CHECK_FORMATS, formatReport, type CheckFormat } from '../check/format';
 import { probeNativeModules, statusFromProbe } from '../runtime/natives';
 import { modelsCommand, runsCommand } from './commands/tracking';
+import { trainCommand } from './commands/train';
 import { CHECK_HELP, DOCTOR_HELP, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, MAIN_HELP, UsageError, type Out } from './usage';
 
 declare const MLOPS_VERSION: string;
 
-const COMMANDS: Record<string, (args: string[], out: Out) => number | Promise<number>> = { check, doctor, runs: runsCommand, models: modelsCommand };
+const COMMANDS: Record<string, (args: string[], out: Out) => number | Promise<number>> = {
+  check,
+  doctor,
+  runs: runsCommand,
+  models: modelsCommand,
+  train: trainCommand,
+};
 
 /** Run the CLI; resolves to the exit code. Output goes through `out` so tests and callers can capture it. */
 export async function runCli(argv: string[], out: Out): Promise<number> {
@@ -38,7 +46,7 @@ function isParseArgsError(error: unknown): boolean {
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
 }
 
-function check(args: string[], out: Out): number {
+async function check(args: string[], out: Out): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -53,7 +61,7 @@ function check(args: string[], out: Out): number {
     throw new UsageError(`--format must be one of ${CHECK_FORMATS.join(', ')}, not "${format}"`);
   }
   if (positionals.length > 1) throw new UsageError('check takes at most one path');
-  const report = checkPath(positionals[0] ?? '.');
+  const report = await checkPathWithContext(positionals[0] ?? '.', (note) => out.stderr(`mlops: ${note}\n`));
   out.stdout(formatReport(report, format as CheckFormat, process.cwd()));
   return countBySeverity(report.files).errors > 0 ? EXIT_FINDINGS : EXIT_OK;
 }

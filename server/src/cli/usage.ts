@@ -15,6 +15,7 @@ Commands:
   check [path]     Validate every mlops.yaml below a folder (default: .), or one manifest file
   runs [folder]    Index the folder's run logs and list runs (--filter, --order-by, --json)
   models [folder]  List registered models, versions, stages and aliases (--json)
+  train [folder]   Train the churn example: run logs, ONNX models, monitoring reference (--json)
   doctor           Show the Node runtime and whether the native modules load
 
 Options:
@@ -29,12 +30,18 @@ export const CHECK_HELP = `Usage: mlops check [path] [--format text|json|github]
 Validates every mlops.yaml (or mlops.yml) below path (default: the current folder); path may also
 be a single manifest file. Folders such as node_modules, .git and .mlops are skipped.
 
+Beyond the schema it checks references, traffic splits and metric bounds; that every ONNX file is
+inside the folder, loads in ONNX Runtime and matches the other versions it shares traffic with; and,
+when the folder has run logs (indexed into .mlops/), that every run exists and every gate holds for
+its version's run: a failed gate is an error (code gate-failed), so this is the CI gate.
+Codes and fixes: docs/diagnostics.md.
+
 Options:
   --format text    file:line:col: severity [code] message, and a summary (default)
   --format json    [{file, line, column, endLine, endColumn, severity, code, message}], 1-based
   --format github  GitHub Actions annotations (::error file=F,line=L,col=C::message)
 
-Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 bad usage.
+Exit codes: 0 no errors (warnings allowed), 1 errors found (including failed gates), 2 bad usage.
 `;
 
 export const DOCTOR_HELP = `Usage: mlops doctor [--json]

@@ -1,5 +1,7 @@
+import { dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  CodeActionKind,
   createConnection,
   DiagnosticSeverity,
   FileChangeType,
@@ -13,6 +15,17 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { checkManifestFile, checkManifestText, countBySeverity } from '../check/check';
 import { ClientNotifications, Notifications, Requests, type Finding, type RequestSpec, type RunQueryResult, type RunQueryState, type ServerSettings, type ServerStatus, type TreeViewId, type WorkspaceSummary } from '../contract';
 import { isManifestPath } from '../manifest/parse';
+import { runLookup, type ManifestFinding, type ValidationContext } from '../manifest/validate';
+import { onnxLookup } from '../onnx/inspect';
+import { codeActions } from './manifest/actions';
+import { analyze, forget, type Analysis } from './manifest/analysis';
+import { complete } from './manifest/completion';
+import { definition } from './manifest/definition';
+import type { ManifestFacts } from './manifest/facts';
+import { hover } from './manifest/hover';
+import { codeLenses } from './manifest/lenses';
+import { documentSymbols } from './manifest/symbols';
+import { SEMANTIC_LEGEND, semanticTokens } from './manifest/semantic-tokens';
 import { probeNativeModules, statusFromProbe } from '../runtime/natives';
 import { scanWorkspace } from '../workspace/scan';
 import { TrackingHost } from './tracking-host';
@@ -33,7 +46,16 @@ connection.onInitialize((params): InitializeResult => {
   workspaceFolders = (params.workspaceFolders ?? []).flatMap((f) => uriToPath(f.uri) ?? []);
   if (workspaceFolders.length === 0 && params.rootUri) workspaceFolders = [uriToPath(params.rootUri) ?? ''].filter(Boolean);
   return {
-    capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental },
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      completionProvider: { triggerCharacters: [':', ' ', '"', '/'] },
+      hoverProvider: true,
+      definitionProvider: true,
+      documentSymbolProvider: { label: 'mlops.yaml' },
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.RefactorRewrite] },
+      codeLensProvider: { resolveProvider: false },
+      semanticTokensProvider: { legend: SEMANTIC_LEGEND, full: true },
+    },
     serverInfo: { name: 'mlops-language-server', version: typeof MLOPS_VERSION === 'string' ? MLOPS_VERSION : 'dev' },
   };
 });
@@ -48,7 +70,7 @@ connection.onInitialized(() => {
   void connection.sendNotification(Notifications.serverStatus.method, status);
   // Tracking needs SQLite; without it the server still checks manifests.
   if (status.natives.find((n) => n.name === 'better-sqlite3')?.ok) {
-    tracking = new TrackingHost(connection, workspaceFolders);
+    tracking = new TrackingHost(connection, workspaceFolders, revalidateAll);
     tracking.start().catch((error: unknown) => connection.console.error(`Indexing failed: ${error instanceof Error ? error.stack : String(error)}`));
   }
 });
@@ -56,6 +78,8 @@ connection.onInitialized(() => {
 // The client watches for new tracking sources and manifests; any such change re-resolves the sources.
 let refreshTimer: NodeJS.Timeout | undefined;
 connection.onDidChangeWatchedFiles(({ changes }) => {
+  // A replaced model or reference file changes what the manifests' checks find.
+  if (changes.some((c) => /\.(onnx|csv)$/i.test(c.uri))) revalidateAll();
   // Edits inside known sources reach the index through its own watcher; here only new or removed
   // sources and manifest edits (a changed `tracking:` list) matter.
   if (!changes.some((c) => c.type !== FileChangeType.Changed || isManifestUri(c.uri))) return;
@@ -71,14 +95,71 @@ connection.onShutdown(async () => {
 
 documents.onDidChangeContent(({ document }) => validate(document));
 documents.onDidClose(({ document }) => {
+  forget(document.uri);
   if (isManifestUri(document.uri)) void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
 });
 
 function validate(document: TextDocument): void {
   if (!isManifestUri(document.uri)) return;
-  const diagnostics = checkManifestText(document.getText()).map(toDiagnostic);
+  const diagnostics = checkManifestText(document.getText(), validationContext(document.uri)).map(toDiagnostic);
   void connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics });
 }
+
+/**
+ * What validation may know beyond the text: the manifest's path and workspace folder (file checks),
+ * the run index and ONNX signatures (inspected in the background; validation runs again when one is
+ * ready). Without the native modules, the text alone is checked.
+ */
+function validationContext(uri: string): ValidationContext | undefined {
+  const manifestPath = uriToPath(uri);
+  if (!manifestPath) return undefined;
+  const workspaceRoot = workspaceFolders.find((f) => manifestPath.startsWith(f + sep)) ?? dirname(manifestPath);
+  return {
+    manifestPath,
+    workspaceRoot,
+    runs: tracking ? runLookup(tracking.allRuns()) : undefined,
+    onnx: status.natives.find((n) => n.name === 'onnxruntime-node')?.ok ? onnx : undefined,
+  };
+}
+
+const onnx = onnxLookup(
+  () => revalidateAll(),
+  (message) => connection.console.error(`ONNX Runtime did not load: ${message}`),
+);
+
+let revalidateTimer: NodeJS.Timeout | undefined;
+/** Re-validate every open manifest, at most once per tick burst (runs and models change in batches). */
+function revalidateAll(): void {
+  clearTimeout(revalidateTimer);
+  revalidateTimer = setTimeout(() => documents.all().forEach(validate), 50);
+}
+
+const facts: ManifestFacts = {
+  runs: () => tracking?.allRuns() ?? [],
+  run: (runId) => tracking?.allRuns().find((r) => r.runId === runId),
+  runFile: (run) => tracking?.runFile(run),
+  onnx: (path) => onnx(path),
+};
+
+/** Features for manifests only; other YAML files get nothing from this server. */
+function onManifest<T>(uri: string, fallback: T, feature: (a: Analysis) => T): T {
+  const document = documents.get(uri);
+  if (!document || !isManifestUri(uri)) return fallback;
+  try {
+    return feature(analyze(document));
+  } catch (error) {
+    connection.console.error(`${error instanceof Error ? error.stack : String(error)}`);
+    return fallback;
+  }
+}
+
+connection.onCompletion(({ textDocument, position }) => onManifest(textDocument.uri, [], (a) => complete(a, position, facts)));
+connection.onHover(({ textDocument, position }) => onManifest(textDocument.uri, null, (a) => hover(a, position, facts)));
+connection.onDefinition(({ textDocument, position }) => onManifest(textDocument.uri, [], (a) => definition(a, position, facts)));
+connection.onDocumentSymbol(({ textDocument }) => onManifest(textDocument.uri, [], (a) => documentSymbols(a.model)));
+connection.onCodeAction(({ textDocument, range, context }) => onManifest(textDocument.uri, [], (a) => codeActions(a, range, context.diagnostics)));
+connection.onCodeLens(({ textDocument }) => onManifest(textDocument.uri, [], (a) => codeLenses(a)));
+connection.languages.semanticTokens.on(({ textDocument }) => onManifest(textDocument.uri, { data: [] }, (a) => semanticTokens(a.model)));
 
 const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error,
@@ -88,7 +169,8 @@ const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
 };
 
 function toDiagnostic(f: Finding): Diagnostic {
-  return { range: f.range, severity: SEVERITY[f.severity], code: f.code, source: 'mlops', message: f.message };
+  const data = (f as ManifestFinding).data;
+  return { range: f.range, severity: SEVERITY[f.severity], code: f.code, source: 'mlops', message: f.message, ...(data ? { data } : {}) };
 }
 
 onRequest(Requests.serverStatus, (): ServerStatus => status);

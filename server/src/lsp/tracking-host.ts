@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Connection } from 'vscode-languageserver/node';
 import { Notifications, type RunInfo, type RunQueryResult, type RunQueryState, type ServerSettings, type TreeNode, type TreeViewId } from '../contract';
 import { QuerySyntaxError } from '../tracking/query';
 import type { ReadIssue } from '../tracking/model';
+import type { RunSummary } from '../tracking/repository';
 import { TrackingService } from '../tracking/service';
 import { resolveTrackingSources } from '../tracking/sources';
 import { ExperimentTree, experimentNodeId, modelNodes, toRunInfo } from '../tracking/tree';
@@ -21,10 +24,29 @@ export class TrackingHost {
   private models: ReturnType<typeof modelNodes> | undefined;
   private readonly reported = new Set<string>();
 
+  private allRunsCache: RunSummary[] | undefined;
+
+  /** `onChanged`: the index changed (manifests are re-validated: a new run can flip a gate). */
   constructor(
     private readonly connection: Connection,
     private readonly folders: string[],
+    private readonly onChanged: () => void = () => {},
   ) {}
+
+  /** Every indexed run of every folder, deleted ones included (a manifest may still name them). */
+  allRuns(): RunSummary[] {
+    return (this.allRunsCache ??= [...this.services.values()].flatMap((s) => s.runs({ includeDeleted: true })));
+  }
+
+  /** The file that holds a run: its meta.yaml in an MLflow store, its JSONL log, or the database. */
+  runFile(run: RunSummary): string | undefined {
+    if (run.sourceKind === 'mlflow-file-store') return join(run.sourcePath, run.experimentId, run.runId, 'meta.yaml');
+    if (run.sourceKind === 'jsonl-runs') {
+      const file = join(run.sourcePath, `${run.runId}.jsonl`);
+      return existsSync(file) ? file : run.sourcePath;
+    }
+    return run.sourcePath;
+  }
 
   /** Index every folder that has tracking sources, then watch them. */
   async start(): Promise<void> {
@@ -88,6 +110,8 @@ export class TrackingHost {
   private changed(): void {
     this.experimentTree = undefined;
     this.models = undefined;
+    this.allRunsCache = undefined;
+    this.onChanged();
     void this.connection.sendNotification(Notifications.treeChanged.method, { view: 'experiments' satisfies TreeViewId });
     void this.connection.sendNotification(Notifications.treeChanged.method, { view: 'models' satisfies TreeViewId });
   }

@@ -1,0 +1,25 @@
+import type { CodeLens } from 'vscode-languageserver/node';
+import type { Analysis } from './analysis';
+
+/** Commands the lenses run; the client registers them (package.json documents them). */
+export const LensCommands = {
+  serve: 'mlops.startServing',
+  promote: 'mlops.promoteVersion',
+  rollback: 'mlops.rollback',
+  analyze: 'mlops.analyzeExperiment',
+} as const;
+
+/** Serve, Promote…, Roll Back over each model; Serve over each endpoint; Analyze over each experiment. */
+export function codeLenses(a: Analysis): CodeLens[] {
+  const lenses: CodeLens[] = [];
+  const lens = (range: CodeLens['range'], title: string, command: string, args: Record<string, string>) =>
+    lenses.push({ range, command: { title, command, arguments: [{ manifest: a.path, ...args }] } });
+  for (const m of a.model.models?.entries.values() ?? []) {
+    lens(m.keyRange, '$(play) Serve', LensCommands.serve, { model: m.name });
+    lens(m.keyRange, '$(arrow-up) Promote…', LensCommands.promote, { model: m.name });
+    lens(m.keyRange, '$(history) Roll Back', LensCommands.rollback, { model: m.name });
+  }
+  for (const e of a.model.serving?.endpoints?.entries.values() ?? []) lens(e.keyRange, '$(play) Serve', LensCommands.serve, { endpoint: e.name });
+  for (const e of a.model.experiments?.entries.values() ?? []) lens(e.keyRange, '$(graph) Analyze', LensCommands.analyze, { experiment: e.name });
+  return lenses;
+}
