@@ -12,10 +12,10 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { checkManifestFile, checkManifestText, countBySeverity } from '../check/check';
+import { checkManifestFile, checkManifestText, checkParsed, countBySeverity } from '../check/check';
 import { ClientNotifications, Notifications, Requests, type Finding, type RequestSpec, type RunQueryResult, type RunQueryState, type ServerSettings, type ServerStatus, type TreeViewId, type WorkspaceSummary } from '../contract';
 import { isManifestPath } from '../manifest/parse';
-import { runLookup, type ManifestFinding, type ValidationContext } from '../manifest/validate';
+import type { ManifestFinding, ValidationContext } from '../manifest/validate';
 import { onnxLookup } from '../onnx/inspect';
 import { codeActions } from './manifest/actions';
 import { analyze, forget, type Analysis } from './manifest/analysis';
@@ -101,7 +101,9 @@ documents.onDidClose(({ document }) => {
 
 function validate(document: TextDocument): void {
   if (!isManifestUri(document.uri)) return;
-  const diagnostics = checkManifestText(document.getText(), validationContext(document.uri)).map(toDiagnostic);
+  // One parse per document version, shared with completion, hover and the rest.
+  const a = analyze(document);
+  const diagnostics = checkParsed(a.parsed, document.getText(), validationContext(document.uri), a.model).map(toDiagnostic);
   void connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics });
 }
 
@@ -117,7 +119,7 @@ function validationContext(uri: string): ValidationContext | undefined {
   return {
     manifestPath,
     workspaceRoot,
-    runs: tracking ? runLookup(tracking.allRuns()) : undefined,
+    runs: tracking?.runLookup(),
     onnx: status.natives.find((n) => n.name === 'onnxruntime-node')?.ok ? onnx : undefined,
   };
 }

@@ -5,6 +5,7 @@ import { Notifications, type RunInfo, type RunQueryResult, type RunQueryState, t
 import { QuerySyntaxError } from '../tracking/query';
 import type { ReadIssue } from '../tracking/model';
 import type { RunSummary } from '../tracking/repository';
+import { runLookup, type RunLookup } from '../manifest/validate';
 import { TrackingService } from '../tracking/service';
 import { resolveTrackingSources } from '../tracking/sources';
 import { ExperimentTree, experimentNodeId, modelNodes, toRunInfo } from '../tracking/tree';
@@ -25,6 +26,12 @@ export class TrackingHost {
   private readonly reported = new Set<string>();
 
   private allRunsCache: RunSummary[] | undefined;
+  private lookupCache: RunLookup | undefined;
+
+  /** Runs by id and metric names for validation; rebuilt only when the index changes, not per keystroke. */
+  runLookup(): RunLookup {
+    return (this.lookupCache ??= runLookup(this.allRuns()));
+  }
 
   /** `onChanged`: the index changed (manifests are re-validated: a new run can flip a gate). */
   constructor(
@@ -111,6 +118,7 @@ export class TrackingHost {
     this.experimentTree = undefined;
     this.models = undefined;
     this.allRunsCache = undefined;
+    this.lookupCache = undefined;
     this.onChanged();
     void this.connection.sendNotification(Notifications.treeChanged.method, { view: 'experiments' satisfies TreeViewId });
     void this.connection.sendNotification(Notifications.treeChanged.method, { view: 'models' satisfies TreeViewId });
