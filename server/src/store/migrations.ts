@@ -110,4 +110,38 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX read_issues_by_unit ON read_issues (source_id, unit);
   `,
+  // 2: the model server's prediction log and ground-truth feedback, joined by request id. One row
+  // per answered request (mirrored shadow runs are rows of their own with mirrored = 1). inputs and
+  // outputs are JSON {name: {datatype, shape, data}} with exact int64 digits and "NaN"/"Infinity"
+  // strings; inputs is NULL when over the size cap or not sampled (inputs_bytes then says how big).
+  `
+  CREATE TABLE predictions (
+    id INTEGER PRIMARY KEY,
+    request_id TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    endpoint TEXT NOT NULL,
+    model TEXT,
+    version TEXT,
+    protocol TEXT NOT NULL,
+    inputs TEXT,
+    inputs_bytes INTEGER,
+    outputs TEXT,
+    latency_ms REAL NOT NULL,
+    status INTEGER NOT NULL,
+    error TEXT,
+    mirrored INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX predictions_by_request ON predictions (request_id);
+  CREATE INDEX predictions_by_endpoint_time ON predictions (endpoint, time);
+  CREATE TABLE feedback (
+    id INTEGER PRIMARY KEY,
+    request_id TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    endpoint TEXT NOT NULL,
+    -- no declared type: a class label keeps its JSON type (1 stays an integer, "churn" text)
+    label,
+    value REAL
+  );
+  CREATE INDEX feedback_by_request ON feedback (request_id);
+  `,
 ];

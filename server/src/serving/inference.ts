@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Deployment, DeploymentSet, LiveEndpoint, LiveVersion } from './deployment';
+import type { HostTensor } from './dtypes';
+import { RequestError, badRequest, notFound } from './errors';
+import type { Metrics } from './metrics';
+import { tensorsJson, type PredictionLog, type PredictionRecord } from './prediction-log';
+import { mlflowMediaType, mlflowResponse, parseMlflowCsv, parseMlflowJson } from './protocol-mlflow';
+import { parseV1Request, v1Response } from './protocol-v1';
+import { parseV2Request, selectOutputs, v2Response } from './protocol-v2';
+import { mirrorTarget, routeRequest } from './router';
+import type { ModelSignature } from './sessions';
+import { toHostTensors, type RawInput } from './tensors';
+
+export type Protocol = 'v2' | 'v1' | 'mlflow';
+
+/** What the HTTP side and the inference pipeline share. */
+export interface ServingApp {
+  deployments: DeploymentSet;
+  log: PredictionLog;
+  metrics: Metrics;
+  /** The product version, for /version and server metadata. */
+  version: string;
+  /** Inputs are logged for this fraction of requests (0..1), and only up to maxBytes of JSON. */
+  logInputs: { sample: number; maxBytes: number };
+}
+
+export interface InferenceRequest {
+  protocol: Protocol;
+  /** Undefined for MLflow's bare /invocations: the first endpoint in mlops.yaml. */
+  endpoint?: string;
+  /** A version id or alias from /versions/{v}/. */
+  pinned?: string;
+  body: Buffer;
+  contentType?: string;
+  headers: IncomingHttpHeaders;
+  /** The client's x-request-id (already checked) or a new one; a V2 body's id takes precedence. */
+  requestId: string;
+  started: number;
+}
+
+export interface Reply {
+  status: number;
+  body: string;
+  requestId: string;
+  version?: string;
+}
+
+/**
+ * A UUIDv7 (RFC 9562): unique like any UUID, but ordered by creation time, so the prediction log's
+ * request_id index grows at its end instead of taking random inserts everywhere.
+ */
+export function newRequestId(): string {
+  const ms = Date.now().toString(16).padStart(12, '0');
+  const random = randomUUID(); // xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx
+  return `${ms.slice(0, 8)}-${ms.slice(8)}-7${random.slice(15, 18)}-${random.slice(19)}`;
+}
+
+/** Request ids are echoed in a header: printable ASCII only. */
+const REQUEST_ID = /^[\x20-\x7e]{1,256}$/;
+export const isValidRequestId = (id: string): boolean => REQUEST_ID.test(id);
+
+interface Decoded {
+  inputs: RawInput[];
+  id?: string;
+  outputs?: string[];
+}
+
+/**
+ * Route, decode, check, run, encode, log; the reply is returned only after its log row is
+ * committed. A mirror version, if one is due, runs after the reply on the same deployment.
+ */
+export async function infer(app: ServingApp, request: InferenceRequest): Promise<Reply> {
+  const deployment = app.deployments.acquire();
+  let requestId = request.requestId;
+  let endpointName = request.endpoint ?? deployment.config.endpoints[0]?.name ?? '';
+  let endpoint: LiveEndpoint | undefined;
+  let version: LiveVersion | undefined;
+  let mirroring = false;
+  const row = (status: number, error: string | null, inputs?: Map<string, HostTensor>, outputs?: Map<string, HostTensor>) =>
+    predictionRow(app, { requestId, endpoint: endpointName.slice(0, 128), model: endpoint?.model.name ?? null, version: version?.id ?? null }, request, status, error, inputs, outputs);
+  try {
+    endpoint = deployment.endpoints.get(endpointName);
+    if (!endpoint) throw notFound(`unknown model ${JSON.stringify(endpointName)}; served: ${[...deployment.endpoints.keys()].join(', ')}`);
+    version = pickVersion(deployment, endpoint, request);
+    const session = version.session;
+    if (!session) throw new RequestError(503, `version ${version.id} of model ${endpoint.model.name} is not loaded: ${version.error}`);
+    const decoded = decode(request, session.signature);
+    if (decoded.id !== undefined) {
+      if (!isValidRequestId(decoded.id)) throw badRequest('id must be 1 to 256 printable ASCII characters (it is echoed in the x-request-id header)');
+      requestId = decoded.id;
+    }
+    const fetch = request.protocol === 'v2' ? selectOutputs(decoded.outputs, session.signature) : session.signature.outputs.map((o) => o.name);
+    const inputs = toHostTensors(decoded.inputs, session.signature);
+    const outputs = pick(await run(deployment, version, inputs), fetch);
+    const body = encode(request.protocol, endpointName, version.id, requestId, outputs, fetch);
+    await commit(app, row(200, null, inputs, outputs));
+    app.metrics.observe(endpointName, version.id, 200, performance.now() - request.started);
+    const mirror = mirrorTarget(endpoint.config, version.id);
+    if (mirror) {
+      mirroring = true;
+      setImmediate(() => void shadow(app, deployment, endpoint as LiveEndpoint, mirror, request, requestId).finally(() => app.deployments.release(deployment)));
+    }
+    return { status: 200, body, requestId, version: version.id };
+  } catch (error) {
+    let refusal = asRefusal(error);
+    try {
+      await commit(app, row(refusal.status, refusal.message));
+    } catch (logFailure) {
+      refusal = asRefusal(logFailure);
+    }
+    app.metrics.observe(endpoint ? endpointName : 'unknown', version?.id ?? '', refusal.status, performance.now() - request.started);
+    return { status: refusal.status, body: JSON.stringify({ error: refusal.message }), requestId, version: version?.id };
+  } finally {
+    if (!mirroring) app.deployments.release(deployment);
+  }
+}
+
+function pickVersion(deployment: Deployment, endpoint: LiveEndpoint, request: InferenceRequest): LiveVersion {
+  if (request.pinned === undefined) return endpoint.versions.get(routeRequest(endpoint.config, request.headers).version) as LiveVersion;
+  const version = deployment.version(endpoint, request.pinned);
+  if (!version) throw notFound(`model ${JSON.stringify(endpoint.config.name)} has no version or alias ${JSON.stringify(request.pinned)}; versions: ${[...endpoint.versions.keys()].join(', ')}`);
+  return version;
+}
+
+function decode(request: InferenceRequest, signature: ModelSignature): Decoded {
+  if (request.protocol === 'mlflow' && mlflowMediaType(request.contentType) === 'csv') {
+    return { inputs: parseMlflowCsv(utf8(request.body), signature) };
+  }
+  const body = parseJson(request.body);
+  if (request.protocol === 'v2') return parseV2Request(body);
+  if (request.protocol === 'v1') return { inputs: parseV1Request(body, signature) };
+  return { inputs: parseMlflowJson(body, signature) };
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function utf8(body: Buffer): string {
+  try {
+    return decoder.decode(body);
+  } catch {
+    throw badRequest('the body is not valid UTF-8');
+  }
+}
+
+export function parseJson(body: Buffer): unknown {
+  const text = utf8(body);
+  if (text.trim() === '') throw badRequest('the body is empty; send a JSON object');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw badRequest(`the body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+async function run(deployment: Deployment, version: LiveVersion, inputs: Map<string, HostTensor>): Promise<Map<string, HostTensor>> {
+  try {
+    return await deployment.infer(version, inputs);
+  } catch (error) {
+    // The inputs passed the signature check, so what onnxruntime still refuses (mismatched dynamic
+    // dimensions, out-of-range indices) is about this request's values.
+    throw badRequest(`the model could not run on this input: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+function pick(outputs: Map<string, HostTensor>, names: readonly string[]): Map<string, HostTensor> {
+  return new Map(names.map((n) => [n, outputs.get(n) as HostTensor]));
+}
+
+function encode(protocol: Protocol, endpoint: string, version: string, id: string, outputs: Map<string, HostTensor>, names: string[]): string {
+  if (protocol === 'v2') return v2Response(endpoint, version, id, outputs, names);
+  return protocol === 'v1' ? v1Response(outputs) : mlflowResponse(outputs);
+}
+
+/** Shadow traffic: the same request on the mirror version; logged, measured, never answered. */
+async function shadow(app: ServingApp, deployment: Deployment, endpoint: LiveEndpoint, versionId: string, request: InferenceRequest, requestId: string): Promise<void> {
+  const version = endpoint.versions.get(versionId) as LiveVersion;
+  const started = performance.now();
+  const ids = { requestId, endpoint: endpoint.config.name, model: endpoint.model.name, version: versionId };
+  let record: PredictionRecord;
+  try {
+    if (!version.session) throw new RequestError(503, `version ${versionId} is not loaded: ${version.error}`);
+    const inputs = toHostTensors(decode(request, version.session.signature).inputs, version.session.signature);
+    const outputs = await run(deployment, version, inputs);
+    record = predictionRow(app, ids, { ...request, started }, 200, null, inputs, outputs);
+  } catch (error) {
+    const refusal = asRefusal(error);
+    record = predictionRow(app, ids, { ...request, started }, refusal.status, refusal.message);
+  }
+  record.mirrored = true;
+  await app.log.record(record).catch(() => undefined);
+  app.metrics.observe(endpoint.config.name, versionId, record.status, record.latencyMs, true);
+}
+
+function predictionRow(
+  app: ServingApp,
+  ids: { requestId: string; endpoint: string; model: string | null; version: string | null },
+  request: InferenceRequest,
+  status: number,
+  error: string | null,
+  inputs?: Map<string, HostTensor>,
+  outputs?: Map<string, HostTensor>,
+): PredictionRecord {
+  const sampled = inputs && Math.random() < app.logInputs.sample ? tensorsJson(inputs, app.logInputs.maxBytes) : undefined;
+  return {
+    ...ids,
+    time: Date.now(),
+    protocol: request.protocol,
+    inputs: sampled?.json ?? null,
+    inputsBytes: sampled?.bytes ?? null,
+    outputs: outputs ? tensorsJson(outputs, app.logInputs.maxBytes).json : null,
+    latencyMs: performance.now() - request.started,
+    status,
+    error,
+    mirrored: false,
+  };
+}
+
+/** Answer only what is in the log: a failed commit turns the reply into a 503. */
+async function commit(app: ServingApp, record: PredictionRecord): Promise<void> {
+  try {
+    await app.log.record(record);
+  } catch (error) {
+    throw new RequestError(503, `the prediction log could not be written (${(error as Error).message}); the request was not answered`);
+  }
+}
+
+export function asRefusal(error: unknown): RequestError {
+  if (error instanceof RequestError) return error;
+  return new RequestError(500, `internal error: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+/** Feedback body {id, label} or {id, value}: the ground truth for an earlier prediction. */
+export function parseFeedback(body: unknown): { id: string; label?: string | number | boolean; value?: number } {
+  const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : undefined) as Record<string, unknown> | undefined;
+  if (!b || typeof b.id !== 'string' || !isValidRequestId(b.id)) throw badRequest('feedback must be {"id": "<request id>", "label": ...} or {"id": ..., "value": <number>}');
+  const { label, value } = b;
+  if (label === undefined && value === undefined) throw badRequest('feedback needs label (classification) or value (regression)');
+  if (label !== undefined && !['string', 'number', 'boolean'].includes(typeof label)) throw badRequest(`label must be a string, number or boolean, got ${JSON.stringify(label)}`);
+  if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) throw badRequest(`value must be a finite number, got ${JSON.stringify(value)}`);
+  return { id: b.id, label: label as string | number | boolean | undefined, value: value as number | undefined };
+}
