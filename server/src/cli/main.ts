@@ -4,6 +4,8 @@ import { checkPathWithContext } from '../check/context';
 import { CHECK_FORMATS, formatReport, type CheckFormat } from '../check/format';
 import { probeNativeModules, statusFromProbe } from '../runtime/natives';
 import { modelsCommand, runsCommand } from './commands/tracking';
+import { serveCommand } from './commands/serve';
+import { statsCommand } from './commands/stats';
 import { trainCommand } from './commands/train';
 import { CHECK_HELP, DOCTOR_HELP, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, MAIN_HELP, UsageError, type Out } from './usage';
 
@@ -15,6 +17,8 @@ const COMMANDS: Record<string, (args: string[], out: Out) => number | Promise<nu
   runs: runsCommand,
   models: modelsCommand,
   train: trainCommand,
+  serve: serveCommand,
+  stats: statsCommand,
 };
 
 /** Run the CLI; resolves to the exit code. Output goes through `out` so tests and callers can capture it. */

@@ -15,6 +15,8 @@ Commands:
   check [path]     Validate every mlops.yaml below a folder (default: .), or one manifest file
   runs [folder]    Index the folder's run logs and list runs (--filter, --order-by, --json)
   models [folder]  List registered models, versions, stages and aliases (--json)
+  serve [folder]   Serve the folder's mlops.yaml endpoints on 127.0.0.1 (V2, V1, MLflow /invocations)
+  stats <test>     Statistics as scipy computes them: welch, student, ztest, chisq, srm, ks, wasserstein, psi
   train [folder]   Train the churn example: run logs, ONNX models, monitoring reference (--json)
   doctor           Show the Node runtime and whether the native modules load
 
