@@ -30,8 +30,7 @@ export function registerCommands(ctx: Ctx, views: Views): void {
     'mlops.compareRuns': (node?: TreeNode, selected?: TreeNode[]) => compareRuns(views, node, selected),
     'mlops.revealRun': (runId?: string) => revealRun(ctx, views.trees, runId),
     'mlops.openLocation': (path?: string, line?: number, column?: number) => openLocation(path, line, column),
-    // Until serving, promotion and A/B analysis run from here, the manifest's lenses open the matching view.
-    'mlops.startServing': () => vscode.commands.executeCommand('mlops.serving.focus'),
+    // Until promotion and A/B analysis run from here, the manifest's lenses open the matching view.
     'mlops.promoteVersion': () => vscode.commands.executeCommand('mlops.models.focus'),
     'mlops.rollback': () => vscode.commands.executeCommand('mlops.models.focus'),
     'mlops.analyzeExperiment': () => vscode.commands.executeCommand('mlops.experiments.focus'),

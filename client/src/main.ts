@@ -3,6 +3,7 @@ import { registerCommands } from './commands';
 import { Config } from './config';
 import { Ctx } from './ctx';
 import { registerIndexProgress } from './progress';
+import { registerServing } from './serving';
 import { registerTrees } from './trees';
 import { RunComparison } from './webviews/compare';
 import { Dashboard } from './webviews/dashboard';
@@ -15,6 +16,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const trees = registerTrees(ctx);
   ctx.setExperimentsMessage = (message) => (trees.experiments.message = message);
   registerIndexProgress(ctx);
+  registerServing(ctx);
   registerCommands(ctx, { dashboard: new Dashboard(ctx), compare: new RunComparison(ctx), trees });
   const current = ctx;
   context.subscriptions.push(

@@ -153,6 +153,17 @@ export interface IndexProgressEvent {
   total?: number;
 }
 
+/** The local model server, as the status bar and the Serving view show it. */
+export interface ServingStatus {
+  state: 'stopped' | 'starting' | 'running' | 'restarting' | 'failed';
+  url?: string;
+  endpoints?: number;
+  /** The server process, while it runs. */
+  pid?: number;
+  /** What is happening, or why it stopped. */
+  message?: string;
+}
+
 /** Settings the client forwards to the server (package.json documents them). */
 export interface ServerSettings {
   keyMetric: string;
@@ -179,6 +190,10 @@ export const Requests = {
   pathToRun: request<{ runId: string }, string[]>('mlops/pathToRun'),
   /** Metric and param names of the indexed runs, for the sort picker and completion. */
   runKeys: request<Record<string, never>, { metrics: string[]; params: string[] }>('mlops/runKeys'),
+  /** Start the model server for a workspace folder (the first one when absent); resolves once it answers or fails. */
+  startServing: request<{ folder?: string }, ServingStatus>('mlops/startServing'),
+  stopServing: request<Record<string, never>, ServingStatus>('mlops/stopServing'),
+  servingStatus: request<Record<string, never>, ServingStatus>('mlops/servingStatus'),
   /** Runs by id, for comparison and details. */
   runs: request<{ runIds: string[] }, RunInfo[]>('mlops/runs'),
 } as const;
@@ -192,6 +207,8 @@ export const Notifications = {
   serverStatus: notification<ServerStatus>('mlops/serverStatusChanged'),
   /** A tree's content changed; the client refreshes that view. */
   treeChanged: notification<{ view: TreeViewId }>('mlops/treeChanged'),
+  /** The model server started, stopped, crashed or restarted. */
+  servingStatus: notification<ServingStatus>('mlops/servingStatusChanged'),
   /** Long indexing work; the client shows it as a progress notification. */
   indexProgress: notification<IndexProgressEvent>('mlops/indexProgress'),
 } as const;

@@ -13,7 +13,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { checkManifestFile, checkManifestText, checkParsed, countBySeverity } from '../check/check';
-import { ClientNotifications, Notifications, Requests, type Finding, type RequestSpec, type RunQueryResult, type RunQueryState, type ServerSettings, type ServerStatus, type TreeViewId, type WorkspaceSummary } from '../contract';
+import { ClientNotifications, Notifications, Requests, type Finding, type RequestSpec, type RunQueryResult, type RunQueryState, type ServerSettings, type ServerStatus, type ServingStatus, type TreeViewId, type WorkspaceSummary } from '../contract';
 import { isManifestPath } from '../manifest/parse';
 import type { ManifestFinding, ValidationContext } from '../manifest/validate';
 import { onnxLookup } from '../onnx/inspect';
@@ -28,6 +28,7 @@ import { documentSymbols } from './manifest/symbols';
 import { SEMANTIC_LEGEND, semanticTokens } from './manifest/semantic-tokens';
 import { probeNativeModules, statusFromProbe } from '../runtime/natives';
 import { scanWorkspace } from '../workspace/scan';
+import { ServingHost } from './serving-host';
 import { TrackingHost } from './tracking-host';
 
 /** Register a handler typed by the contract's request spec. */
@@ -63,6 +64,7 @@ connection.onInitialize((params): InitializeResult => {
 declare const MLOPS_VERSION: string;
 
 let tracking: TrackingHost | undefined;
+const serving = new ServingHost(connection);
 
 connection.onInitialized(() => {
   status = statusFromProbe(probeNativeModules());
@@ -90,7 +92,7 @@ connection.onDidChangeWatchedFiles(({ changes }) => {
 connection.onNotification(ClientNotifications.settings.method, (settings: ServerSettings) => tracking?.setSettings(settings));
 connection.onShutdown(async () => {
   clearTimeout(refreshTimer);
-  await tracking?.dispose();
+  await Promise.all([tracking?.dispose(), serving.dispose()]);
 });
 
 documents.onDidChangeContent(({ document }) => validate(document));
@@ -194,7 +196,15 @@ onRequest(Requests.workspaceSummary, (): WorkspaceSummary => {
 });
 
 // An empty answer makes the client show the view's empty state with the next step.
-onRequest(Requests.treeChildren, ({ view, parentId }: { view: TreeViewId; parentId: string | null }) => tracking?.children(view, parentId) ?? []);
+onRequest(Requests.treeChildren, ({ view, parentId }: { view: TreeViewId; parentId: string | null }) =>
+  view === 'serving' ? serving.children(parentId) : tracking?.children(view, parentId) ?? [],
+);
+onRequest(Requests.startServing, ({ folder }): Promise<ServingStatus> | ServingStatus => {
+  const target = folder ?? workspaceFolders[0];
+  return target ? serving.start(target) : { state: 'failed', message: 'Open a folder with an mlops.yaml to serve its models.' };
+});
+onRequest(Requests.stopServing, () => serving.stop());
+onRequest(Requests.servingStatus, () => serving.current());
 onRequest(Requests.treeParent, ({ view, id }: { view: TreeViewId; id: string }) => tracking?.parent(view, id) ?? null);
 onRequest(Requests.pathToRun, ({ runId }: { runId: string }) => tracking?.pathToRun(runId) ?? []);
 onRequest(Requests.runQuery, () => tracking?.getQuery() ?? { filter: '', orderBy: '' });

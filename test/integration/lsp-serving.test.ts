@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Notifications, Requests, type ServingStatus, type TreeNode } from '../../server/src/contract';
+import { LspSession } from '../helpers/lsp';
+import { tempDir } from '../helpers/paths';
+
+let lsp: LspSession;
+let workspace: string;
+
+before(async () => {
+  workspace = tempDir('lsp-serving', 'examples/churn');
+  // Any free port: tests must not depend on 8080 being free.
+  const manifest = join(workspace, 'mlops.yaml');
+  writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(/^  port: \d+$/m, '  port: 0'));
+  lsp = new LspSession();
+  await lsp.initialize(workspace);
+});
+
+after(async () => {
+  await lsp.connection.sendRequest(Requests.stopServing.method, {});
+  await lsp.shutdown();
+});
+
+const servingTree = (parentId: string | null) => lsp.connection.sendRequest<TreeNode[]>(Requests.treeChildren.method, { view: 'serving', parentId });
+
+async function until<T>(probe: () => Promise<T | undefined>, what: string, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; server log: ${lsp.log()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const row = (i: number) => Array.from({ length: 26 }, (_, j) => ((i * 7 + j * 3) % 11) / 10);
+
+test('start serving: the example answers on loopback and the Serving view shows live numbers per version', async () => {
+  const status = await lsp.connection.sendRequest<ServingStatus>(Requests.startServing.method, {});
+  assert.equal(status.state, 'running', status.message);
+  assert.match(status.url ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
+  for (let i = 0; i < 20; i++) {
+    const r = await fetch(`${status.url}/v2/models/churn/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: [{ name: 'features', shape: [1, 26], datatype: 'FP32', data: row(i) }] }),
+    });
+    assert.equal(r.status, 200, await r.text());
+  }
+  const [endpoint] = await servingTree(null);
+  assert.equal(endpoint.label, 'churn');
+  const versions = await until(async () => {
+    const v = await servingTree(endpoint.id);
+    return v.some((x) => /p95/.test(x.description ?? '')) ? v : undefined;
+  }, 'latency figures in the Serving view');
+  assert.deepEqual(versions.map((v) => v.label), ['Version 1', 'Version 2']);
+  assert.match(versions[0].description ?? '', /^70% · [\d.]+ req\/s/);
+});
+
+test('a crashed model server is restarted with backoff, and says why', async () => {
+  const before = await lsp.connection.sendRequest<ServingStatus>(Requests.servingStatus.method, {});
+  assert.ok(before.pid);
+  process.kill(before.pid, 'SIGKILL');
+  const restarted = await until(async () => {
+    const s = await lsp.connection.sendRequest<ServingStatus>(Requests.servingStatus.method, {});
+    return s.state === 'running' && s.pid !== before.pid ? s : undefined;
+  }, 'the restarted server');
+  assert.equal((await fetch(`${restarted.url}/v2/health/ready`)).status, 200);
+  assert.match(lsp.log(), /Model server crashed .*restarting in 1 s/);
+});
+
+test('stop serving: the process ends and the view empties', async () => {
+  const status = await lsp.connection.sendRequest<ServingStatus>(Requests.stopServing.method, {});
+  assert.equal(status.state, 'stopped');
+  assert.deepEqual(await servingTree(null), []);
+  const seen = await lsp.notification<ServingStatus>(Notifications.servingStatus.method);
+  assert.ok(seen);
+});
+
+test('a manifest that cannot be served fails to start with the reason, and is not restarted', async () => {
+  const manifest = join(workspace, 'mlops.yaml');
+  const good = readFileSync(manifest, 'utf8');
+  writeFileSync(manifest, good.replace(/traffic: \{ "1": 70, "2": 30 \}/, 'traffic: { "1": 70, "2": 20 }'));
+  try {
+    const status = await lsp.connection.sendRequest<ServingStatus>(Requests.startServing.method, {});
+    assert.equal(status.state, 'failed');
+    assert.match(status.message ?? '', /sum to 90/);
+  } finally {
+    writeFileSync(manifest, good);
+  }
+});
