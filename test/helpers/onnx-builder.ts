@@ -4,22 +4,16 @@
  * and Concat of two inputs (multi-input models).
  */
 
+import { encodeVarint } from '../../server/src/onnx/export';
+
 const ELEM_TYPES = {
   FP32: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, BYTES: 8, BOOL: 9, FP16: 10, FP64: 11, UINT32: 12, UINT64: 13,
 } as const;
 export type ElemType = keyof typeof ELEM_TYPES;
 
-function varint(value: number | bigint): number[] {
-  let v = BigInt.asUintN(64, BigInt(value));
-  const out: number[] = [];
-  do {
-    let byte = Number(v & 0x7fn);
-    v >>= 7n;
-    if (v !== 0n) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0n);
-  return out;
-}
+
+/** The product's own varint writer, as bytes in an array. */
+const varint = (value: number | bigint): number[] => [...encodeVarint(value)];
 
 type Field = number[];
 const key = (field: number, wire: number) => varint((field << 3) | wire);

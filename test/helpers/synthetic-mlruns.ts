@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { seededRandom } from '../../server/src/util/random';
 
 export interface SyntheticStoreOptions {
   experiments: number;
@@ -9,17 +10,6 @@ export interface SyntheticStoreOptions {
   params?: number;
 }
 
-/** Deterministic pseudo-random numbers, so generated stores are the same on every machine. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Writes an MLflow file store laid out exactly as MLflow's FileStore writes one: experiment
@@ -27,7 +17,7 @@ export function prng(seed: number): () => number {
  * params/<key> and tags/<key> holding the value. Returns the run ids.
  */
 export function writeSyntheticMlruns(root: string, o: SyntheticStoreOptions): string[] {
-  const random = prng(7);
+  const random = seededRandom(7);
   const runIds: string[] = [];
   const t0 = 1_700_000_000_000;
   for (let e = 0; e < o.experiments; e++) {

@@ -7,15 +7,8 @@ import { startModelServer } from '../../server/src/serving/server';
 import { SHARED_FIXTURES } from '../helpers/paths';
 import { concatModel, identityModel } from '../helpers/onnx-builder';
 import { call, pool, workspace } from '../helpers/serving';
+import { seededRandom } from '../../server/src/util/random';
 
-/** Deterministic, so a failure reproduces. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 interface BadRequest {
   path: string;
@@ -146,7 +139,7 @@ ${ids.map((t) => `    id-${t.toLowerCase()}: { model: id_${t} }`).join('\n')}
   const dir = workspace('fuzz', { 'mlops.yaml': manifest, ...models });
   const server = await startModelServer({ workspaceRoot: dir, manifestPath: join(dir, 'mlops.yaml'), port: 0, watch: false, maxBodyBytes: 64 * 1024 });
   try {
-    const requests = badRequests(prng(42));
+    const requests = badRequests(seededRandom(42)) // deterministic, so a failure reproduces;
     assert.ok(requests.length >= 1000, `only ${requests.length} bad requests generated`);
     const answers = await pool(requests.length, 8, async (i) => {
       const q = requests[i];

@@ -9,6 +9,7 @@ import {
   sortRuns,
   type QueryableRun,
 } from '../../server/src/tracking/query';
+import { seededRandom } from '../../server/src/util/random';
 
 function run(fields: Partial<QueryableRun> & { runId: string }): QueryableRun {
   return {
@@ -223,7 +224,7 @@ test('the AST records fields, comparators, values and columns', () => {
 });
 
 test('and/or combine like set intersection/union for any pair of filters', () => {
-  const rng = mulberry32(7);
+  const rng = seededRandom(7);
   const nonEmpty = MATCHES.filter(([text]) => text.trim() !== '');
   for (let i = 0; i < 300; i++) {
     const [a, ea] = nonEmpty[Math.floor(rng() * nonEmpty.length)];
@@ -356,7 +357,7 @@ test('sorting is by code point, stable against input order, and does not mutate 
 });
 
 test('fuzz: random token soups and random strings only ever raise QuerySyntaxError', () => {
-  const rng = mulberry32(20240611);
+  const rng = seededRandom(20240611);
   const vocabulary = [
     'metrics.accuracy', 'params.model', 'tags.env', 'tags.`team/owner`', 'status', 'run_name', 'created', 'attributes.', 'metrics.', 'metrics',
     '`val/loss`', '"x"', "'y'", "'it''s'", '"a\\"b"', '(', ')', ',', '=', '!=', '<', '<=', '>', '>=', '==', '<>', '!', 'and', 'AND', 'or', 'OR',
@@ -403,7 +404,7 @@ test('fuzz: random token soups and random strings only ever raise QuerySyntaxErr
 });
 
 test('100,000 runs are filtered well under a second', () => {
-  const rng = mulberry32(1);
+  const rng = seededRandom(1);
   const models = ['mlp', 'xgb', 'rf', 'm-large'];
   const many: QueryableRun[] = [];
   for (let i = 0; i < 100_000; i++) {
@@ -430,14 +431,3 @@ test('100,000 runs are filtered well under a second', () => {
   for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i - 1].metrics.accuracy >= sorted[i].metrics.accuracy);
 });
 
-/** A small seeded PRNG so the fuzz inputs are the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

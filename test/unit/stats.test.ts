@@ -51,6 +51,7 @@ import {
   type Summary,
 } from '../../server/src/stats/index';
 import { REPO, SHARED_FIXTURES } from '../helpers/paths';
+import { seededRandom } from '../../server/src/util/random';
 
 // ---------------------------------------------------------------------------------------------
 // Reference values from scipy
@@ -64,20 +65,9 @@ function findScipyPython(): string {
   throw new Error('no Python with scipy found (tried /usr/bin/python3 and python3): apt-get install python3-scipy');
 }
 
-/** Deterministic uniform [0, 1) generator (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function normals(seed: number, n: number, mean = 0, sd = 1): number[] {
-  const u = rng(seed);
+  const u = seededRandom(seed);
   const out: number[] = [];
   while (out.length < n) {
     const r = Math.sqrt(-2 * Math.log(1 - u()));
@@ -352,7 +342,7 @@ const psiSets: [string, number[], number[], number][] = [
   ['telco MonthlyCharges', T.charges.stay, T.charges.churn, 10],
 ];
 for (const [name, a, b, bins] of psiSets) add(`psi: ${name}`, 'psi', { a, b, bins }, () => ({ psi: psi(a, b, bins) }));
-const u = rng(70);
+const u = seededRandom(70);
 const binA = Array.from({ length: 400 }, () => (u() < 0.3 ? 1 : 0));
 const binB = Array.from({ length: 350 }, () => (u() < 0.38 ? 1 : 0));
 add('ztest binary', 'ztest_binary', { a: binA, b: binB }, () => pick(zTestBinary(binA, binB), 'statistic', 'pvalue'));
@@ -568,7 +558,7 @@ test('a-minus-b sign convention and the pooled z-test squared is the 2×2 chi-sq
 });
 
 test('radix sort orders like Array.prototype.sort, including ±0 and infinities', () => {
-  const u2 = rng(90);
+  const u2 = seededRandom(90);
   const n = 50_000;
   const values = new Float64Array(n);
   for (let i = 0; i < n; i++) values[i] = (u2() - 0.5) * Math.exp(u2() * 60 - 30) * (u2() < 0.1 ? 0 : 1);
@@ -583,7 +573,7 @@ test('radix sort orders like Array.prototype.sort, including ±0 and infinities'
 });
 
 test('the large-sample KS statistic equals a full sort-and-merge on awkward data', () => {
-  const next = rng(95);
+  const next = seededRandom(95);
   const generators: ((n: number) => Float64Array)[] = [
     (n) => Float64Array.from({ length: n }, () => Math.round(next() * 10)),
     (n) => Float64Array.from({ length: n }, () => 1 + next() * 1e-9),
@@ -627,7 +617,7 @@ test('sequential mode: 200 A/A experiments with continuous peeking stay within �
   let naiveFalse = 0;
   const z = normalPpf(1 - alpha / 2);
   for (let e = 0; e < experiments; e++) {
-    const next = rng(1000 + e);
+    const next = seededRandom(1000 + e);
     const gauss = (): number => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
     const monitor = new SequentialMonitor({ minSamples });
     let s1 = 0;

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseCsvTable } from './csv';
 import type { Matrix } from './logistic';
+import { seededRandom } from '../util/random';
 
 export const CHURN_DATA_FILE = 'data/telco-churn.csv';
 export const CHURN_LABEL_COLUMN = 'Churn';
@@ -157,17 +158,6 @@ export function selectRows(rows: ChurnRows, positions: number[]): ChurnRows {
   };
 }
 
-/** Mulberry32: a small seeded generator of uniform numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A stratified split: within each class, a seeded Fisher–Yates shuffle picks round(testFraction ·

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { QuerySyntaxError } from '../../tracking/query';
 import type { RunSummary } from '../../tracking/repository';
 import { TrackingService } from '../../tracking/service';
+import { toRunInfo } from '../../tracking/tree';
 import { EXIT_OK, UsageError, type Out } from '../usage';
 
 /** `mlops runs` JSON: one object per run, times in ms, metrics as their latest values. */
@@ -93,20 +94,19 @@ export async function runsCommand(args: string[], out: Out): Promise<number> {
 }
 
 export function toRunJson(r: RunSummary): RunJson {
-  const metrics: Record<string, number | string> = {};
-  for (const [k, v] of Object.entries(r.metrics)) metrics[k] = Number.isFinite(v) ? v : String(v);
+  const info = toRunInfo(r);
   return {
-    run_id: r.runId,
-    experiment_id: r.experimentId,
-    experiment: r.experimentName,
-    name: r.name,
-    status: r.status,
-    start_time: r.startTime,
-    end_time: r.endTime,
-    params: r.params,
-    tags: r.tags,
-    metrics,
-    source: r.sourcePath,
+    run_id: info.runId,
+    experiment_id: info.experimentId,
+    experiment: info.experiment,
+    name: info.name,
+    status: info.status,
+    start_time: info.startTime,
+    end_time: info.endTime,
+    params: info.params,
+    tags: info.tags,
+    metrics: info.metrics,
+    source: info.source,
   };
 }
 
