@@ -91,3 +91,11 @@ test('a manifest that cannot be served fails to start with the reason, and is no
     writeFileSync(manifest, good);
   }
 });
+
+test('the Models view lists the models the manifest declares, with alias badges and run links', async () => {
+  const [model] = await lsp.connection.sendRequest<TreeNode[]>(Requests.treeChildren.method, { view: 'models', parentId: null });
+  assert.equal(model.label, 'churn');
+  const versions = await lsp.connection.sendRequest<TreeNode[]>(Requests.treeChildren.method, { view: 'models', parentId: model.id });
+  assert.deepEqual(versions.map((v) => [v.label, v.description]), [['Version 2', '@staging'], ['Version 1', '@production']]);
+  assert.equal(versions[1].runId, 'churn-v1');
+});

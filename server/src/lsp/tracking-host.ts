@@ -6,6 +6,8 @@ import { QuerySyntaxError } from '../tracking/query';
 import type { ReadIssue } from '../tracking/model';
 import type { RunSummary } from '../tracking/repository';
 import { runLookup, type RunLookup } from '../manifest/validate';
+import { declaredModels } from '../manifest/declared-models';
+import { scanWorkspace } from '../workspace/scan';
 import { TrackingService } from '../tracking/service';
 import { resolveTrackingSources } from '../tracking/sources';
 import { ExperimentTree, experimentNodeId, modelNodes, toRunInfo } from '../tracking/tree';
@@ -63,6 +65,7 @@ export class TrackingHost {
   /** Sources may have appeared or gone (a new mlruns/, an edited `tracking:` list). */
   async refreshAll(): Promise<void> {
     await this.start();
+    this.changed(); // manifests may declare other models even where no source changed
   }
 
   private async refreshFolder(folder: string): Promise<void> {
@@ -236,10 +239,9 @@ export class TrackingHost {
     if (this.models) return this.models;
     const services = [...this.services.values()];
     const knownRuns = new Set(services.flatMap((s) => s.runs({ includeDeleted: true }).map((r) => r.runId)));
-    this.models = modelNodes(
-      services.flatMap((s) => s.repo.registeredModels()),
-      knownRuns,
-    );
+    // Models declared in the workspace's manifests first, then those of MLflow registries.
+    const declared = this.folders.flatMap((folder) => scanWorkspace(folder).manifests.flatMap(declaredModels));
+    this.models = modelNodes([...declared, ...services.flatMap((s) => s.repo.registeredModels())], knownRuns);
     return this.models;
   }
 

@@ -242,7 +242,7 @@ export function modelNodes(models: (RegisteredModelRecord & { sourcePath: string
       id,
       label: m.name,
       description: `${m.versions.length} version${m.versions.length === 1 ? '' : 's'}${aliasText ? ` · ${aliasText}` : ''}`,
-      tooltip: [`**${escapeMarkdown(m.name)}**`, m.description ? escapeMarkdown(m.description) : '', `Registry: \`${m.sourcePath}\``].filter(Boolean).join('\n\n'),
+      tooltip: [`**${escapeMarkdown(m.name)}**`, m.description ? escapeMarkdown(m.description) : '', `Source: \`${m.sourcePath}\``].filter(Boolean).join('\n\n'),
       icon: 'package',
       hasChildren: m.versions.length > 0,
       contextValue: 'model',
