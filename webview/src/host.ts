@@ -1,4 +1,4 @@
-import type { HostToWebview, WebviewToHost } from '../../server/src/contract';
+import type { ChartsToHost, HostToWebview } from '../../server/src/contract';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -10,8 +10,17 @@ declare function acquireVsCodeApi(): VsCodeApi;
 const api = acquireVsCodeApi();
 
 /** Typed messages to the extension host. */
-export function post(message: WebviewToHost): void {
+export function post(message: ChartsToHost): void {
   api.postMessage(message);
+}
+
+/** The panel's state, kept by VS Code while the panel is hidden and (with a serializer) across restarts. */
+export function getState(): unknown {
+  return api.getState();
+}
+
+export function setState(state: unknown): void {
+  api.setState(state);
 }
 
 /** Listen for the host's messages, then tell it we are ready (it posts nothing before that). */

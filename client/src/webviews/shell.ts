@@ -10,6 +10,8 @@ export interface PanelSpec<Data> {
   script: string;
   /** Fetches what the panel shows, from the server. */
   loadData(): Promise<Data>;
+  /** Messages outside the common contract (the panel's own); resolves true when handled. */
+  receive?(raw: unknown): boolean | Promise<boolean>;
 }
 
 /**
@@ -27,13 +29,18 @@ export class WebviewPanelHost<Data> implements vscode.Disposable {
   constructor(
     private readonly ctx: Ctx,
     private readonly spec: PanelSpec<Data>,
+    /** A panel VS Code restored (webview serializer); a new one is created when absent. */
+    restored?: vscode.WebviewPanel,
   ) {
     const root = vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist', 'webview');
-    this.panel = vscode.window.createWebviewPanel(spec.viewType, spec.title, vscode.ViewColumn.Active, {
-      enableScripts: true,
-      retainContextWhenHidden: false,
-      localResourceRoots: [root],
-    });
+    if (restored) restored.webview.options = { enableScripts: true, localResourceRoots: [root] };
+    this.panel =
+      restored ??
+      vscode.window.createWebviewPanel(spec.viewType, spec.title, vscode.ViewColumn.Active, {
+        enableScripts: true,
+        retainContextWhenHidden: false,
+        localResourceRoots: [root],
+      });
     this.panel.iconPath = vscode.Uri.joinPath(ctx.extension.extensionUri, 'resources', 'mlops.svg');
     this.panel.webview.html = renderHtml(this.panel.webview, root, spec);
     this.disposables.push(
@@ -63,6 +70,7 @@ export class WebviewPanelHost<Data> implements vscode.Disposable {
   private async receive(raw: unknown): Promise<void> {
     const message: WebviewToHost | undefined = parseWebviewMessage(raw);
     if (!message) {
+      if (await this.spec.receive?.(raw)) return;
       this.ctx.output.warn(`Ignored a malformed message from the ${this.spec.title} webview.`);
       return;
     }
