@@ -194,10 +194,8 @@ class Checker {
       }
       return;
     }
-    // NaN passes no bound: a metric that could not be computed is no evidence of quality.
-    const fails = Number.isNaN(value) || (min !== undefined && value < min) || (max !== undefined && value > max);
-    if (!fails) return;
-    const bound = min !== undefined && !(value >= min) ? `≥ ${min}` : `≤ ${max}`;
+    const bound = gateFailure(value, min, max);
+    if (bound === undefined) return;
     const where = run.name && run.name !== runRef.value ? `run \`${run.name}\` (${runRef.value})` : `run \`${runRef.value}\``;
     const severity = this.ctx.gates === 'enforce' ? 'error' : 'warning';
     this.report(runRef.range, severity, 'gate-failed', `Version "${version}" of \`${model}\` fails its gate: \`${gate.name}\` is ${Number(value.toPrecision(6))} in ${where}; the gate needs ${bound}.`);
@@ -324,6 +322,16 @@ interface Routed {
   version: string;
   share: number;
   range: Range;
+}
+
+/**
+ * Whether a metric value fails a gate: undefined when it passes, else the bound it misses (`≥ 0.8`).
+ * NaN passes no bound: a metric that could not be computed is no evidence of quality.
+ */
+export function gateFailure(value: number, min: number | undefined, max: number | undefined): string | undefined {
+  const fails = Number.isNaN(value) || (min !== undefined && value < min) || (max !== undefined && value > max);
+  if (!fails) return undefined;
+  return min !== undefined && !(value >= min) ? `≥ ${min}` : `≤ ${max}`;
 }
 
 /** The version an id stands for: a declared version, or (where allowed) an alias of one. */

@@ -144,4 +144,21 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX feedback_by_request ON feedback (request_id);
   `,
+  // 3: the audit log of promotions and rollbacks: who changed which aliases and traffic of a model,
+  // from what to what (JSON {aliases, traffic}), on what evidence (gates with their values). A
+  // rollback restores the `from` of the latest promotion not rolled back yet.
+  `
+  CREATE TABLE audit_events (
+    id INTEGER PRIMARY KEY,
+    time INTEGER NOT NULL,
+    user TEXT NOT NULL,
+    model TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('promote', 'rollback')),
+    from_json TEXT NOT NULL,
+    to_json TEXT NOT NULL,
+    evidence_json TEXT NOT NULL,
+    manifest TEXT NOT NULL
+  );
+  CREATE INDEX audit_by_model ON audit_events (model, id);
+  `,
 ];

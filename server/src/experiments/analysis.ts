@@ -1,0 +1,595 @@
+/**
+ * Analysis of an `experiments:` entry from the model server's prediction and feedback log: per
+ * variant n, the metric (predictions joined with feedback by request id), latency percentiles and
+ * error rate; the difference treatment − control with its interval and p-value; the sample-ratio
+ * check against the configured split; and a verdict that stays valid under peeking when the
+ * experiment is sequential (always-valid confidence sequences).
+ *
+ * Public face: `analyzeExperiment` (manifest + store), `resolveExperiment` (manifest → spec),
+ * `loadObservations` (store → observations) and `analyzeObservations` (pure).
+ */
+import {
+  meanDiffInterval,
+  meanSampleSize,
+  proportionDiffInterval,
+  proportionSampleSize,
+  sampleRatioMismatch,
+  sequentialDecision,
+  sequentialMeanDiff,
+  StatsError,
+  twoProportionZ,
+  welchFromSummary,
+  type Summary,
+} from "../stats/index";
+import type { ManifestModel } from "../manifest/model";
+import { resolveVersion } from "../manifest/validate";
+import type { Database } from "../store/store";
+import type {
+  ExperimentReport,
+  VariantReport,
+  ExperimentVerdict,
+} from "../contract";
+
+export type {
+  ExperimentReport,
+  VariantReport,
+  ExperimentVerdict,
+} from "../contract";
+
+/** An experiment with every reference resolved: what the analysis needs, nothing from the manifest's text. */
+export interface ExperimentSpec {
+  name: string;
+  endpoint: string;
+  model: string;
+  /** Version ids (aliases resolved). */
+  control: string;
+  treatment: string;
+  /** As written, for display (e.g. an alias). */
+  controlRef?: string;
+  treatmentRef?: string;
+  task: "classification" | "regression";
+  metric: string;
+  test: "two-proportion" | "welch";
+  alpha: number;
+  power: number;
+  mde?: number;
+  sequential: boolean;
+  /** Configured traffic percent of control and treatment on the endpoint, when it has a split. */
+  split?: [number, number];
+  /** The class counted as positive for precision, recall and F1; default "1". */
+  positiveLabel?: string;
+}
+
+/** One logged (non-mirrored) prediction of either arm. */
+export interface Observation {
+  arm: "control" | "treatment";
+  time: number;
+  latencyMs: number;
+  ok: boolean;
+  /** The predicted label (classification) or value (regression), when the outputs hold one. */
+  predicted?: string | number;
+  /** Ground truth from feedback, when given. */
+  label?: string;
+  value?: number;
+}
+
+/** Fewer observations with feedback (both arms together) than this keep the verdict at "need more samples". */
+export const MIN_SAMPLES = 100;
+
+export class ExperimentError extends Error {}
+
+/** Resolve an experiment of a manifest to its spec; throws ExperimentError naming what is wrong. */
+export function resolveExperiment(
+  manifest: ManifestModel,
+  name: string,
+): ExperimentSpec {
+  const x = manifest.experiments?.entries.get(name);
+  if (!x) {
+    const known = [...(manifest.experiments?.entries.keys() ?? [])];
+    throw new ExperimentError(
+      `no experiment "${name}" in mlops.yaml${known.length > 0 ? ` (experiments: ${known.join(", ")})` : ""}`,
+    );
+  }
+  const endpointName = x.endpoint?.value;
+  const endpoint =
+    endpointName !== undefined
+      ? manifest.serving?.endpoints?.entries.get(endpointName)
+      : undefined;
+  if (!endpoint || !endpointName)
+    throw new ExperimentError(
+      `experiment "${name}" names no endpoint declared under serving.endpoints`,
+    );
+  const model = endpoint.model
+    ? manifest.models?.entries.get(endpoint.model.value)
+    : undefined;
+  if (!model)
+    throw new ExperimentError(
+      `endpoint "${endpointName}" serves no declared model`,
+    );
+  const control = x.control && resolveVersion(model, x.control.value);
+  const treatment = x.treatment && resolveVersion(model, x.treatment.value);
+  if (!control || !treatment)
+    throw new ExperimentError(
+      `experiment "${name}" needs a control and a treatment that are versions (or aliases) of model "${model.name}"`,
+    );
+  if (control === treatment)
+    throw new ExperimentError(
+      `experiment "${name}" compares version "${control}" with itself`,
+    );
+  const metric = x.metric?.value ?? "accuracy";
+  const task =
+    model.task?.value === "regression" || REGRESSION_METRICS.has(metric)
+      ? "regression"
+      : "classification";
+  let split: [number, number] | undefined;
+  if (endpoint.traffic) {
+    const share = (version: string) => {
+      let sum = 0;
+      for (const [key, s] of endpoint.traffic!.entries)
+        if (resolveVersion(model, key) === version) sum += s.value;
+      return sum;
+    };
+    split = [share(control), share(treatment)];
+  }
+  return {
+    name,
+    endpoint: endpointName,
+    model: model.name,
+    control,
+    treatment,
+    controlRef: x.control?.value,
+    treatmentRef: x.treatment?.value,
+    task,
+    metric,
+    test: x.test?.value === "welch" ? "welch" : "two-proportion",
+    alpha: x.alpha?.value ?? 0.05,
+    power: x.power?.value ?? 0.8,
+    mde: x.mde?.value,
+    sequential: x.sequential?.value ?? false,
+    split,
+  };
+}
+
+/** The experiment's observations from the store, oldest first. `until` (ms) gives the state at an earlier time. */
+export function loadObservations(
+  db: Database,
+  spec: ExperimentSpec,
+  options: { since?: number; until?: number } = {},
+): Observation[] {
+  const rows = db
+    .prepare(
+      `SELECT p.version, p.time, p.latency_ms AS latency, p.status, p.outputs, f.label, f.value
+       FROM predictions p
+       LEFT JOIN feedback f ON f.id = (SELECT max(id) FROM feedback WHERE request_id = p.request_id)
+       WHERE p.endpoint = ? AND p.mirrored = 0 AND p.version IN (?, ?) AND p.time >= ? AND p.time <= ?
+       ORDER BY p.time, p.id`,
+    )
+    .all(
+      spec.endpoint,
+      spec.control,
+      spec.treatment,
+      options.since ?? 0,
+      options.until ?? Number.MAX_SAFE_INTEGER,
+    ) as {
+    version: string;
+    time: number;
+    latency: number;
+    status: number;
+    outputs: string | null;
+    label: unknown;
+    value: number | null;
+  }[];
+  return rows.map((r) => ({
+    arm: r.version === spec.control ? "control" : "treatment",
+    time: r.time,
+    latencyMs: r.latency,
+    ok: r.status < 400,
+    predicted: r.outputs ? predictedOf(r.outputs, spec.task) : undefined,
+    label:
+      r.label === null || r.label === undefined ? undefined : String(r.label),
+    value: r.value ?? undefined,
+  }));
+}
+
+/** Analyze an experiment of the manifest over the store's log. */
+export function analyzeExperiment(
+  db: Database,
+  manifest: ManifestModel,
+  name: string,
+  options: { since?: number; until?: number } = {},
+): ExperimentReport {
+  const spec = resolveExperiment(manifest, name);
+  return analyzeObservations(spec, loadObservations(db, spec, options));
+}
+
+const REGRESSION_METRICS = new Set(["mae", "rmse", "mse"]);
+const LOWER_IS_BETTER = new Set([
+  "mae",
+  "rmse",
+  "mse",
+  "error_rate",
+  "mean_latency_ms",
+]);
+/** Names of outputs that hold the prediction, in order of preference. */
+const LABEL_OUTPUTS = [
+  "label",
+  "output_label",
+  "predicted_label",
+  "prediction",
+  "predictions",
+  "variable",
+  "output",
+];
+
+/** The first element of the prediction output of a logged outputs JSON. */
+function predictedOf(
+  outputs: string,
+  task: ExperimentSpec["task"],
+): string | number | undefined {
+  let parsed: Record<string, { data?: unknown[] }>;
+  try {
+    parsed = JSON.parse(outputs) as Record<string, { data?: unknown[] }>;
+  } catch {
+    return undefined;
+  }
+  const names = Object.keys(parsed);
+  const name =
+    LABEL_OUTPUTS.find((n) => names.includes(n)) ??
+    (names.length === 1 ? names[0] : undefined);
+  const first = name !== undefined ? parsed[name]?.data?.[0] : undefined;
+  if (first === undefined || first === null) return undefined;
+  if (task === "regression")
+    return typeof first === "number" ? first : Number(first);
+  return typeof first === "boolean" ? String(Number(first)) : String(first);
+}
+
+interface ArmData {
+  report: VariantReport;
+  /** Per-observation values of the tested quantity (1/0 for rates, errors for regression, latency…). */
+  units: number[];
+}
+
+/** The analysis of observations (pure). */
+export function analyzeObservations(
+  spec: ExperimentSpec,
+  observations: readonly Observation[],
+): ExperimentReport {
+  const control = arm(
+    spec,
+    spec.control,
+    observations.filter((o) => o.arm === "control"),
+  );
+  const treatment = arm(
+    spec,
+    spec.treatment,
+    observations.filter((o) => o.arm === "treatment"),
+  );
+  const notes: string[] = [];
+  const higherIsBetter =
+    !LOWER_IS_BETTER.has(spec.metric) && !spec.metric.endsWith("_latency_ms");
+  const report: ExperimentReport = {
+    experiment: spec.name,
+    endpoint: spec.endpoint,
+    model: spec.model,
+    metric: spec.metric,
+    higherIsBetter,
+    test: spec.test,
+    sequential: spec.sequential,
+    alpha: spec.alpha,
+    control: control.report,
+    treatment: treatment.report,
+    verdict: { kind: "need-more-samples", message: "" },
+    notes,
+  };
+
+  if (
+    spec.split &&
+    control.report.n + treatment.report.n > 0 &&
+    spec.split[0] > 0 &&
+    spec.split[1] > 0
+  ) {
+    const srm = sampleRatioMismatch(
+      [control.report.n, treatment.report.n],
+      spec.split,
+    );
+    report.srm = {
+      expected: spec.split,
+      observed: [control.report.n, treatment.report.n],
+      statistic: srm.statistic,
+      pvalue: srm.pvalue,
+      flagged: srm.flagged,
+    };
+    if (srm.flagged)
+      notes.push(
+        `Sample ratio mismatch: ${control.report.n}/${treatment.report.n} requests against a configured ${spec.split[0]}/${spec.split[1]} split (p = ${srm.pvalue.toExponential(2)}); the assignment is broken, so the comparison is not trustworthy.`,
+      );
+  }
+
+  const a = treatment.units;
+  const b = control.units;
+  const measured = a.length + b.length;
+  if (a.length < 2 || b.length < 2) {
+    const missing = Math.max(0, MIN_SAMPLES - measured, 4 - measured);
+    report.verdict = {
+      kind: "need-more-samples",
+      moreSamples: missing,
+      message: `Need at least ${missing} more samples with feedback (have ${b.length} control, ${a.length} treatment).`,
+    };
+    return report;
+  }
+  const binary = isRate(spec.metric);
+  const sa = summary(a);
+  const sb = summary(b);
+  try {
+    if (spec.sequential) {
+      const result = sequentialMeanDiff(sa, sb, { alpha: spec.alpha });
+      const decision = sequentialDecision(result, { minSamples: MIN_SAMPLES });
+      report.difference = {
+        estimate: result.estimate,
+        lower: result.lower,
+        upper: result.upper,
+        pvalue: result.pvalue,
+        method: "confidence sequence (always valid)",
+      };
+      report.verdict = verdictOf(
+        decision.verdict === "a-better"
+          ? 1
+          : decision.verdict === "b-better"
+            ? -1
+            : 0,
+        higherIsBetter,
+        decision.moreSamples,
+        spec,
+      );
+    } else {
+      const useZ = binary && spec.test === "two-proportion";
+      const xa = useZ ? count(a) : 0;
+      const xb = useZ ? count(b) : 0;
+      const p = useZ
+        ? twoProportionZ(xa, a.length, xb, b.length).pvalue
+        : welchFromSummary(sa, sb).pvalue;
+      const ci = useZ
+        ? proportionDiffInterval(xa, a.length, xb, b.length, {
+            alpha: spec.alpha,
+          })
+        : meanDiffInterval(sa, sb, { alpha: spec.alpha });
+      report.difference = {
+        estimate: ci.estimate,
+        lower: ci.lower,
+        upper: ci.upper,
+        pvalue: p,
+        method: useZ
+          ? "two-proportion z-test, Wald interval"
+          : "Welch's t-test and interval",
+      };
+      const sign =
+        p < spec.alpha && measured >= MIN_SAMPLES ? Math.sign(ci.estimate) : 0;
+      report.verdict = verdictOf(
+        sign,
+        higherIsBetter,
+        sign === 0 ? fixedMoreSamples(spec, sb, binary, a.length, b.length) : 0,
+        spec,
+      );
+    }
+  } catch (error) {
+    if (!(error instanceof StatsError)) throw error;
+    report.verdict = {
+      kind: "inconclusive",
+      message: `No test: ${error.message}.`,
+    };
+  }
+  if (!isPerObservation(spec.metric)) {
+    notes.push(
+      `${spec.metric} is not an average over requests, so the difference, interval and verdict are on the per-request ${spec.task === "regression" ? "squared error" : "correctness"} instead.`,
+    );
+  }
+  if (report.srm?.flagged && report.verdict.kind !== "need-more-samples")
+    report.verdict.message = `Sample ratio mismatch — do not trust this: ${report.verdict.message}`;
+  return report;
+}
+
+function verdictOf(
+  sign: number,
+  higherIsBetter: boolean,
+  moreSamples: number,
+  spec: ExperimentSpec,
+): ExperimentVerdict {
+  if (sign !== 0) {
+    const better = sign > 0 === higherIsBetter;
+    return {
+      kind: better ? "treatment-better" : "treatment-worse",
+      message: `Treatment ("${spec.treatment}") is ${better ? "better" : "worse"} than control ("${spec.control}") on ${spec.metric}${spec.sequential ? " (always-valid confidence sequence excludes 0)" : ` (p < ${spec.alpha})`}.`,
+    };
+  }
+  if (Number.isFinite(moreSamples) && moreSamples > 0) {
+    const more = Math.ceil(moreSamples);
+    return {
+      kind: "need-more-samples",
+      moreSamples: more,
+      message: `No difference shown yet: need about ${more} more samples with feedback.`,
+    };
+  }
+  return {
+    kind: "inconclusive",
+    message: `No difference on ${spec.metric} between "${spec.treatment}" and "${spec.control}" at α = ${spec.alpha}.`,
+  };
+}
+
+/** Fixed-horizon test: remaining samples (both arms) to reach the planned power for the MDE, or 0 when reached / not planned. */
+function fixedMoreSamples(
+  spec: ExperimentSpec,
+  control: Summary,
+  binary: boolean,
+  na: number,
+  nb: number,
+): number {
+  if (spec.mde === undefined || !(spec.mde > 0))
+    return Math.max(0, MIN_SAMPLES - na - nb);
+  const ratio =
+    spec.split && spec.split[0] > 0 && spec.split[1] > 0
+      ? spec.split[1] / spec.split[0]
+      : 1;
+  try {
+    let size;
+    if (binary) {
+      const p1 = Math.min(Math.max(control.mean, 1e-6), 1 - 1e-6);
+      const p2 = p1 + spec.mde <= 1 ? p1 + spec.mde : p1 - spec.mde;
+      size = proportionSampleSize(p1, p2, {
+        alpha: spec.alpha,
+        power: spec.power,
+        ratio,
+      });
+    } else {
+      const sd = Math.sqrt(control.variance);
+      if (!(sd > 0)) return 0;
+      size = meanSampleSize(spec.mde, sd, sd, {
+        alpha: spec.alpha,
+        power: spec.power,
+        ratio,
+      });
+    }
+    // n1 is the control's (the ratio is treatment / control).
+    return Math.max(0, size.n1 - nb) + Math.max(0, size.n2 - na);
+  } catch {
+    return 0;
+  }
+}
+
+function arm(
+  spec: ExperimentSpec,
+  version: string,
+  obs: Observation[],
+): ArmData {
+  const latencies = Float64Array.from(obs.map((o) => o.latencyMs)).sort();
+  const errors = obs.filter((o) => !o.ok).length;
+  const report: VariantReport = {
+    version,
+    n: obs.length,
+    withFeedback: 0,
+    metrics: {},
+    latency: {
+      p50: quantile(latencies, 0.5),
+      p95: quantile(latencies, 0.95),
+      p99: quantile(latencies, 0.99),
+    },
+    errorRate: obs.length > 0 ? errors / obs.length : null,
+  };
+  const units: number[] = [];
+  if (isLiveUnit(spec.metric)) {
+    for (const o of obs)
+      units.push(spec.metric === "error_rate" ? Number(!o.ok) : o.latencyMs);
+    report.withFeedback = obs.length;
+  } else if (spec.task === "regression") {
+    let abs = 0;
+    let sq = 0;
+    for (const o of obs) {
+      if (
+        !o.ok ||
+        o.value === undefined ||
+        typeof o.predicted !== "number" ||
+        !Number.isFinite(o.predicted)
+      )
+        continue;
+      const e = o.predicted - o.value;
+      abs += Math.abs(e);
+      sq += e * e;
+      units.push(spec.metric === "mae" ? Math.abs(e) : e * e);
+    }
+    const n = units.length;
+    report.withFeedback = n;
+    if (n > 0)
+      report.metrics = { mae: abs / n, mse: sq / n, rmse: Math.sqrt(sq / n) };
+  } else {
+    const positive = spec.positiveLabel ?? "1";
+    let tp = 0, fp = 0, fn = 0, correct = 0, n = 0; // prettier-ignore
+    const precisionUnits: number[] = [];
+    const recallUnits: number[] = [];
+    for (const o of obs) {
+      if (!o.ok || o.label === undefined || o.predicted === undefined) continue;
+      n++;
+      const predicted = String(o.predicted);
+      const hit = predicted === o.label;
+      if (hit) correct++;
+      const pp = predicted === positive;
+      const ap = o.label === positive;
+      if (pp && ap) tp++;
+      else if (pp) fp++;
+      else if (ap) fn++;
+      if (pp) precisionUnits.push(Number(ap));
+      if (ap) recallUnits.push(Number(pp));
+      units.push(Number(hit));
+    }
+    report.withFeedback = n;
+    if (n > 0) {
+      const precision = tp + fp > 0 ? tp / (tp + fp) : NaN;
+      const recall = tp + fn > 0 ? tp / (tp + fn) : NaN;
+      report.metrics = {
+        accuracy: correct / n,
+        precision,
+        recall,
+        f1:
+          precision + recall > 0
+            ? (2 * precision * recall) / (precision + recall)
+            : NaN,
+      };
+    }
+    if (spec.metric === "precision") return { report, units: precisionUnits };
+    if (spec.metric === "recall") return { report, units: recallUnits };
+  }
+  return { report, units };
+}
+
+function isRate(metric: string): boolean {
+  return [
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "f1_score",
+    "error_rate",
+  ].includes(metric);
+}
+
+function isLiveUnit(metric: string): boolean {
+  return metric === "error_rate" || metric === "mean_latency_ms";
+}
+
+function isPerObservation(metric: string): boolean {
+  return [
+    "accuracy",
+    "precision",
+    "recall",
+    "mae",
+    "mse",
+    "error_rate",
+    "mean_latency_ms",
+  ].includes(metric);
+}
+
+function summary(values: number[]): Summary {
+  let mean = 0;
+  for (const v of values) mean += v;
+  mean /= values.length;
+  let ss = 0;
+  for (const v of values) ss += (v - mean) * (v - mean);
+  return {
+    n: values.length,
+    mean,
+    variance: values.length > 1 ? ss / (values.length - 1) : 0,
+  };
+}
+
+function count(values: number[]): number {
+  let x = 0;
+  for (const v of values) x += v;
+  return x;
+}
+
+/** Linear-interpolation quantile (NumPy's default) of a sorted array; null when empty. */
+function quantile(sorted: Float64Array, q: number): number | null {
+  if (sorted.length === 0) return null;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
