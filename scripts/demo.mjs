@@ -1,16 +1,23 @@
 // `npm run demo`: the main job on the bundled example, end to end, with the embedded defaults
 // (SQLite store under examples/churn/.mlops/, servers on 127.0.0.1). Exits non-zero if a step fails.
 import { spawnSync } from 'node:child_process';
+import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const example = join('examples', 'churn');
+// A copy of the bundled example, so training (new run logs) leaves the repository's files as they are.
+const example = join('out', 'demo', 'churn');
 const steps = [
   ['Train both model versions, log the runs, export ONNX', ['train', example]],
   ['Index the runs', ['runs', example]],
   ['Check the manifest: schema, references, ONNX files, gates against the runs (the CI gate)', ['check', example]],
+  ['Serve the A/B split (70/30, sticky by customer) and replay 1,000 test customers with feedback', ['replay', example, '--rows', '1000']],
 ];
 
+// Every demo starts from a fresh copy and an empty store, so the prediction log holds this run's traffic only.
+rmSync(join(root, example), { recursive: true, force: true });
+cpSync(join(root, 'examples', 'churn'), join(root, example), { recursive: true, filter: (src) => !src.endsWith('.mlops') });
+console.log(`demo: working on a copy of examples/churn in ${example}`);
 const started = Date.now();
 for (const [title, args] of steps) {
   console.log(`\n── ${title}\n$ mlops ${args.join(' ')}`);

@@ -1,13 +1,16 @@
 import * as vscode from 'vscode';
 import { ClientNotifications, Requests, type TreeNode } from '../../server/src/contract';
 import type { Ctx } from './ctx';
+import { analyzeExperiment, promoteVersion, rollback, type Target } from './promotion';
 import type { Trees } from './trees';
 import type { Dashboard } from './webviews/dashboard';
 import type { RunComparison } from './webviews/compare';
+import type { MetricCharts } from './webviews/charts';
 
 interface Views {
   dashboard: Dashboard;
   compare: RunComparison;
+  charts: MetricCharts;
   trees: Trees;
 }
 
@@ -28,12 +31,12 @@ export function registerCommands(ctx: Ctx, views: Views): void {
     'mlops.copyRunId': (node?: TreeNode) => copyRunId(node),
     'mlops.revealRunFolder': (node?: TreeNode) => revealFolder(node),
     'mlops.compareRuns': (node?: TreeNode, selected?: TreeNode[]) => compareRuns(views, node, selected),
+    'mlops.plotMetrics': (node?: TreeNode, selected?: TreeNode[]) => plotMetrics(ctx, views, node, selected),
     'mlops.revealRun': (runId?: string) => revealRun(ctx, views.trees, runId),
     'mlops.openLocation': (path?: string, line?: number, column?: number) => openLocation(path, line, column),
-    // Until promotion and A/B analysis run from here, the manifest's lenses open the matching view.
-    'mlops.promoteVersion': () => vscode.commands.executeCommand('mlops.models.focus'),
-    'mlops.rollback': () => vscode.commands.executeCommand('mlops.models.focus'),
-    'mlops.analyzeExperiment': () => vscode.commands.executeCommand('mlops.experiments.focus'),
+    'mlops.promoteVersion': (target?: Target) => promoteVersion(ctx, target),
+    'mlops.rollback': (target?: Target) => rollback(ctx, target),
+    'mlops.analyzeExperiment': (target?: Target) => analyzeExperiment(ctx, target),
   };
   for (const [id, run] of Object.entries(commands)) ctx.pushDisposable(vscode.commands.registerCommand(id, run as (...args: unknown[]) => unknown));
   ctx.pushDisposable(ctx.onServerStatus(() => void sendSettings(ctx)));
@@ -130,6 +133,23 @@ function compareRuns(views: Views, node?: TreeNode, selected?: TreeNode[]): void
     return;
   }
   views.compare.show(runIds);
+}
+
+/** Runs from the Experiments selection (or the clicked run); without any, a pick of the indexed runs. */
+async function plotMetrics(ctx: Ctx, views: Views, node?: TreeNode, selected?: TreeNode[]): Promise<void> {
+  const nodes = selected && selected.length > 0 ? selected : node ? [node] : [...views.trees.experiments.selection];
+  let runIds = nodes.filter((n) => n.runId).map((n) => n.runId!);
+  if (runIds.length === 0) {
+    const choices = await ctx.request(Requests.runChoices, {});
+    type Item = vscode.QuickPickItem & { runId: string };
+    const picked = await vscode.window.showQuickPick(
+      choices.map((r): Item => ({ label: r.name || r.runId.slice(0, 8), description: `${r.experiment} · ${r.status}`, detail: r.runId, runId: r.runId })),
+      { title: 'Plot Metrics', placeHolder: 'Runs to plot', canPickMany: true, matchOnDescription: true, matchOnDetail: true },
+    );
+    if (!picked || picked.length === 0) return;
+    runIds = picked.map((p) => p.runId);
+  }
+  views.charts.show(runIds);
 }
 
 async function revealRun(ctx: Ctx, trees: Trees, runId?: string): Promise<void> {

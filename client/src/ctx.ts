@@ -19,7 +19,8 @@ export class Ctx implements vscode.Disposable {
   private readonly serverStatusEmitter = new vscode.EventEmitter<ServerStatus>();
   /** Fires whenever the server reports its state; trees and panels refresh on it. */
   readonly onServerStatus = this.serverStatusEmitter.event;
-  private readonly notificationHandlers: { spec: NotificationSpec<unknown>; handler: (payload: unknown) => void }[] = [];
+  /** Handlers by method: the JSON-RPC connection keeps one handler per method, so this fans out. */
+  private readonly notificationHandlers = new Map<string, ((payload: unknown) => void)[]>();
 
   /** New tracking sources or manifests make the server re-resolve what it indexes; model and data files are re-checked. */
   private readonly sourceWatchers = ['**/mlops.{yaml,yml}', '**/mlruns', '**/*.db', '**/runs/*.jsonl', '**/*.{onnx,csv}'].map((glob) =>
@@ -28,6 +29,7 @@ export class Ctx implements vscode.Disposable {
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.subscriptions.push(this.serverStatusEmitter, ...this.sourceWatchers);
+    this.onNotification(Notifications.serverStatus, (status) => this.receiveStatus(status));
   }
 
   get serverStatus(): ServerStatus | undefined {
@@ -69,8 +71,7 @@ export class Ctx implements vscode.Disposable {
     client.onDidChangeState(({ newState }) => {
       if (newState === State.Stopped && this.client === client) this.status.show('stopped', this.lastStatus);
     });
-    client.onNotification(Notifications.serverStatus.method, (status: ServerStatus) => this.receiveStatus(status));
-    for (const { spec, handler } of this.notificationHandlers) client.onNotification(spec.method, handler);
+    for (const method of this.notificationHandlers.keys()) this.listen(client, method);
     try {
       await client.start();
     } catch (error) {
@@ -108,10 +109,19 @@ export class Ctx implements vscode.Disposable {
 
   /** Register a handler for a typed server notification; it survives server restarts. */
   onNotification<T>(spec: NotificationSpec<T>, handler: (payload: T) => void): void {
-    const entry = { spec: spec as NotificationSpec<unknown>, handler: handler as (payload: unknown) => void };
-    this.notificationHandlers.push(entry);
-    if (this.client) this.client.onNotification(spec.method, entry.handler);
+    const handlers = this.notificationHandlers.get(spec.method);
+    if (handlers) {
+      handlers.push(handler as (payload: unknown) => void);
+      return;
+    }
+    this.notificationHandlers.set(spec.method, [handler as (payload: unknown) => void]);
+    if (this.client) this.listen(this.client, spec.method);
   }
+
+  private listen(client: LanguageClient, method: string): void {
+    client.onNotification(method, (payload: unknown) => this.notificationHandlers.get(method)?.forEach((h) => h(payload)));
+  }
+
 
   private receiveStatus(status: ServerStatus): void {
     this.lastStatus = status;

@@ -172,6 +172,101 @@ export interface ServerSettings {
 
 export type TreeViewId = 'experiments' | 'models' | 'serving';
 
+/** One variant of an A/B experiment, as the analysis reports it. */
+export interface VariantReport {
+  version: string;
+  /** Answered requests routed to the version (mirrored ones excluded). */
+  n: number;
+  /** Requests that count for the metric: those with feedback (all requests for live metrics). */
+  withFeedback: number;
+  /** accuracy, precision, recall, f1 (classification) or mae, mse, rmse (regression); NaN when undefined. */
+  metrics: Record<string, number>;
+  latency: { p50: number | null; p95: number | null; p99: number | null };
+  errorRate: number | null;
+}
+
+export interface ExperimentVerdict {
+  kind: 'treatment-better' | 'treatment-worse' | 'inconclusive' | 'need-more-samples';
+  /** For need-more-samples: further samples with feedback (both arms) estimated to be needed. */
+  moreSamples?: number;
+  message: string;
+}
+
+/** `mlops ab` and "MLOps: Analyze Experiment": the analysis of one experiments: entry. */
+export interface ExperimentReport {
+  experiment: string;
+  endpoint: string;
+  model: string;
+  metric: string;
+  higherIsBetter: boolean;
+  test: 'two-proportion' | 'welch';
+  sequential: boolean;
+  alpha: number;
+  control: VariantReport;
+  treatment: VariantReport;
+  /** Treatment − control on the per-request quantity, with its (1 − α) interval and p-value. */
+  difference?: { estimate: number; lower: number; upper: number; pvalue: number; method: string };
+  /** Requests per arm against the configured split (flagged at p < 0.001). */
+  srm?: { expected: [number, number]; observed: [number, number]; statistic: number; pvalue: number; flagged: boolean };
+  verdict: ExperimentVerdict;
+  notes: string[];
+}
+
+/** A text edit of mlops.yaml (LSP TextEdit). */
+export interface ManifestEdit {
+  range: Range;
+  newText: string;
+}
+
+/** What promotion or rollback changes: aliases of the model and the traffic of the endpoints serving it. */
+export interface DeploymentState {
+  aliases: Record<string, string>;
+  /** Endpoint → version id → percent (only endpoints of the model with a traffic split). */
+  traffic: Record<string, Record<string, number>>;
+}
+
+/** One gate held against a version: a run metric or a live serving metric. */
+export interface GateEvidence {
+  metric: string;
+  min?: number;
+  max?: number;
+  value?: number;
+  source: 'run' | 'live' | 'none';
+  /** null: no value to judge it by. */
+  pass: boolean | null;
+  detail: string;
+}
+
+export interface PromotionPlan {
+  action: 'promote' | 'rollback';
+  manifest: string;
+  model: string;
+  version?: string;
+  edits: ManifestEdit[];
+  from: DeploymentState;
+  to: DeploymentState;
+  evidence: { gates: GateEvidence[]; summary: string; rollsBack?: number };
+  /** Reasons it should not go ahead (failed gates, nothing to roll back, …); applying it anyway is the user's call. */
+  blocked: string[];
+}
+
+export interface AuditEvent {
+  id: number;
+  time: number;
+  user: string;
+  model: string;
+  action: 'promote' | 'rollback';
+  from: DeploymentState;
+  to: DeploymentState;
+  evidence: PromotionPlan['evidence'];
+  manifest: string;
+}
+
+/** Models, versions, aliases and experiments of a workspace's manifests, for pickers. */
+export interface PromotionChoices {
+  manifests: { manifest: string; models: { name: string; versions: string[]; aliases: Record<string, string> }[]; experiments: string[] }[];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Client ⇄ server
 
@@ -196,6 +291,19 @@ export const Requests = {
   servingStatus: request<Record<string, never>, ServingStatus>('mlops/servingStatus'),
   /** Runs by id, for comparison and details. */
   runs: request<{ runIds: string[] }, RunInfo[]>('mlops/runs'),
+  /** Manifests with their models and experiments, for the promotion and analysis pickers. */
+  promotionChoices: request<Record<string, never>, PromotionChoices>('mlops/promotionChoices'),
+  /** Gates and edits for promoting a version (`alias` default production; `canary`: the next traffic step). `text`: the open document's text. */
+  planPromotion: request<{ manifest: string; text?: string; model: string; version: string; alias?: string; canary?: boolean }, PromotionPlan>('mlops/planPromotion'),
+  /** The edits that restore the state before the model's last promotion. */
+  planRollback: request<{ manifest: string; text?: string; model: string }, PromotionPlan>('mlops/planRollback'),
+  /** Record an applied plan in the audit log. */
+  recordPromotion: request<{ plan: PromotionPlan }, AuditEvent>('mlops/recordPromotion'),
+  analyzeExperiment: request<{ manifest: string; experiment: string }, ExperimentReport>('mlops/analyzeExperiment'),
+  /** Downsampled metric histories of runs, for the charts panel. */
+  metricHistory: request<MetricHistoryParams, MetricHistoryData>('mlops/metricHistory'),
+  /** Every active indexed run, newest first, for run pickers. */
+  runChoices: request<Record<string, never>, { runId: string; name: string; experiment: string; status: RunInfo['status'] }[]>('mlops/runChoices'),
 } as const;
 
 export const ClientNotifications = {
@@ -227,6 +335,106 @@ export interface DashboardData {
 
 export interface CompareData {
   runs: RunInfo[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metric charts
+
+/** x of a metric chart: the step, the wall time (ms since the epoch) or the seconds since the run's first metric. */
+export type ChartXAxis = 'step' | 'wall' | 'relative';
+export const ChartXAxes: readonly ChartXAxis[] = ['step', 'wall', 'relative'];
+
+export interface MetricHistoryParams {
+  runIds: string[];
+  /** Metric keys to plot; absent: the first few keys the runs have. */
+  keys?: string[];
+  x?: ChartXAxis;
+  /** Points budget shared by every (run, key) series; each is downsampled (LTTB) to its share. */
+  maxPoints?: number;
+  /** EMA weight in [0, 1), applied to the full history before downsampling; 0 is off. */
+  smoothing?: number;
+}
+
+/** One run's history of one metric, downsampled; finite values only. */
+export interface MetricSeries {
+  runId: string;
+  key: string;
+  /** Points logged, before downsampling. */
+  count: number;
+  x: number[];
+  step: number[];
+  /** ms since the epoch. */
+  time: number[];
+  value: number[];
+  /** The EMA-smoothed history, downsampled on its own. */
+  smoothed?: { x: number[]; value: number[] };
+}
+
+export interface MetricHistoryData {
+  x: ChartXAxis;
+  smoothing: number;
+  /** Every metric key of the runs, for the key picker. */
+  availableKeys: string[];
+  /** The keys plotted. */
+  keys: string[];
+  /** Runs found in the index, with a label that is unique among them (the legend's). */
+  runs: { runId: string; label: string; experiment: string; status: RunInfo['status'] }[];
+  series: MetricSeries[];
+}
+
+/** What the charts panel shows; kept by the webview (setState) and by the serializer across restarts. */
+export interface ChartOptions {
+  runIds: string[];
+  keys: string[];
+  x: ChartXAxis;
+  smoothing: number;
+  logScale: boolean;
+}
+
+export interface ChartData {
+  options: ChartOptions;
+  history: MetricHistoryData;
+}
+
+/** Messages only the charts webview sends, besides the common ones. */
+export type ChartsToHost =
+  | WebviewToHost
+  | { type: 'chartOptions'; payload: ChartOptions }
+  | { type: 'export'; payload: { format: 'svg' | 'png'; data: string } };
+
+/** Largest export accepted from the webview (a PNG data URL or SVG text). */
+export const MAX_EXPORT_CHARS = 64 * 1024 * 1024;
+
+/** Narrow a charts webview message, rejecting anything outside the contract. */
+export function parseChartsMessage(raw: unknown): ChartsToHost | undefined {
+  const common = parseWebviewMessage(raw);
+  if (common) return common;
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const msg = raw as { type?: unknown; payload?: unknown };
+  const p = (typeof msg.payload === 'object' && msg.payload !== null ? msg.payload : {}) as Record<string, unknown>;
+  if (msg.type === 'chartOptions') {
+    const options = parseChartOptions(p);
+    return options ? { type: 'chartOptions', payload: options } : undefined;
+  }
+  if (msg.type === 'export') {
+    if ((p.format !== 'svg' && p.format !== 'png') || typeof p.data !== 'string' || p.data.length > MAX_EXPORT_CHARS) return undefined;
+    if (p.format === 'png' && !p.data.startsWith('data:image/png;base64,')) return undefined;
+    if (p.format === 'svg' && !/^\s*<svg[\s>]/.test(p.data)) return undefined;
+    return { type: 'export', payload: { format: p.format, data: p.data } };
+  }
+  return undefined;
+}
+
+/** Chart options from untrusted input (a message or a restored state); undefined when malformed. */
+export function parseChartOptions(raw: unknown): ChartOptions | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const o = raw as Record<string, unknown>;
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+  if (!strings(o.runIds) || !strings(o.keys)) return undefined;
+  if (!(ChartXAxes as readonly unknown[]).includes(o.x)) return undefined;
+  if (typeof o.smoothing !== 'number' || !(o.smoothing >= 0 && o.smoothing < 1)) return undefined;
+  if (typeof o.logScale !== 'boolean') return undefined;
+  return { runIds: [...o.runIds], keys: [...o.keys], x: o.x as ChartXAxis, smoothing: o.smoothing, logScale: o.logScale };
 }
 
 export type WebviewToHost =

@@ -11,6 +11,7 @@ export const SHARED_FIXTURES = resolve(REPO, '..', 'shared', 'fixtures');
 /** A fresh temporary folder, optionally seeded with a copy of a repo folder. */
 export function tempDir(prefix: string, copyFrom?: string): string {
   const dir = mkdtempSync(join(tmpdir(), `mlops-${prefix}-`));
-  if (copyFrom) cpSync(join(REPO, copyFrom), dir, { recursive: true });
+  // A workspace's own store (.mlops/) is state from earlier runs, never part of what is copied.
+  if (copyFrom) cpSync(join(REPO, copyFrom), dir, { recursive: true, filter: (src) => !/[\\/]\.mlops$/.test(src) });
   return dir;
 }

@@ -4,8 +4,11 @@ import { checkPathWithContext } from '../check/context';
 import { CHECK_FORMATS, formatReport, type CheckFormat } from '../check/format';
 import { probeNativeModules, statusFromProbe } from '../runtime/natives';
 import { modelsCommand, runsCommand } from './commands/tracking';
+import { replayCommand } from './commands/replay';
 import { serveCommand } from './commands/serve';
 import { statsCommand } from './commands/stats';
+import { abCommand } from './commands/ab';
+import { historyCommand, promoteCommand, rollbackCommand } from './commands/promote';
 import { trainCommand } from './commands/train';
 import { CHECK_HELP, DOCTOR_HELP, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, MAIN_HELP, UsageError, type Out } from './usage';
 
@@ -19,6 +22,11 @@ const COMMANDS: Record<string, (args: string[], out: Out) => number | Promise<nu
   train: trainCommand,
   serve: serveCommand,
   stats: statsCommand,
+  ab: abCommand,
+  promote: promoteCommand,
+  rollback: rollbackCommand,
+  history: historyCommand,
+  replay: replayCommand,
 };
 
 /** Run the CLI; resolves to the exit code. Output goes through `out` so tests and callers can capture it. */

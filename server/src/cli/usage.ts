@@ -15,8 +15,13 @@ Commands:
   check [path]     Validate every mlops.yaml below a folder (default: .), or one manifest file
   runs [folder]    Index the folder's run logs and list runs (--filter, --order-by, --json)
   models [folder]  List registered models, versions, stages and aliases (--json)
+  replay [folder]  Send the churn example's test customers to the served endpoint, with feedback
   serve [folder]   Serve the folder's mlops.yaml endpoints on 127.0.0.1 (V2, V1, MLflow /invocations)
   stats <test>     Statistics as scipy computes them: welch, student, ztest, chisq, srm, ks, wasserstein, psi
+  ab <experiment>  Analyze an A/B experiment from the prediction and feedback log (--json)
+  promote <model> <version>  Check the gates, move the production alias (--alias A) or a canary step (--canary)
+  rollback <model> Undo the model's latest promotion, from the audit log
+  history <model>  The model's promotions and rollbacks (--json)
   train [folder]   Train the churn example: run logs, ONNX models, monitoring reference (--json)
   doctor           Show the Node runtime and whether the native modules load
 

@@ -29,6 +29,7 @@ import { SEMANTIC_LEGEND, semanticTokens } from './manifest/semantic-tokens';
 import { probeNativeModules, statusFromProbe } from '../runtime/natives';
 import { scanWorkspace } from '../workspace/scan';
 import { ServingHost } from './serving-host';
+import { PromotionHost } from './promotion-host';
 import { TrackingHost } from './tracking-host';
 
 /** Register a handler typed by the contract's request spec. */
@@ -72,7 +73,7 @@ connection.onInitialized(() => {
   void connection.sendNotification(Notifications.serverStatus.method, status);
   // Tracking needs SQLite; without it the server still checks manifests.
   if (status.natives.find((n) => n.name === 'better-sqlite3')?.ok) {
-    tracking = new TrackingHost(connection, workspaceFolders, revalidateAll);
+    tracking = new TrackingHost(connection, workspaceFolders, revalidateAll, (path) => documents.all().find((d) => uriToPath(d.uri) === path)?.getText());
     tracking.start().catch((error: unknown) => connection.console.error(`Indexing failed: ${error instanceof Error ? error.stack : String(error)}`));
   }
 });
@@ -95,7 +96,10 @@ connection.onShutdown(async () => {
   await Promise.all([tracking?.dispose(), serving.dispose()]);
 });
 
-documents.onDidChangeContent(({ document }) => validate(document));
+documents.onDidChangeContent(({ document }) => {
+  validate(document);
+  if (isManifestUri(document.uri)) tracking?.manifestEdited();
+});
 documents.onDidClose(({ document }) => {
   forget(document.uri);
   if (isManifestUri(document.uri)) void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
@@ -213,6 +217,19 @@ onRequest(Requests.setRunQuery, (query: RunQueryState) =>
 );
 onRequest(Requests.runKeys, () => tracking?.runKeys() ?? { metrics: [], params: [] });
 onRequest(Requests.runs, ({ runIds }: { runIds: string[] }) => tracking?.runs(runIds) ?? []);
+
+const promotion = new PromotionHost({
+  folders: () => workspaceFolders,
+  openText: (path) => documents.all().find((d) => uriToPath(d.uri) === path)?.getText(),
+  runs: () => tracking?.runLookup(),
+});
+onRequest(Requests.promotionChoices, () => promotion.choices());
+onRequest(Requests.planPromotion, (p) => promotion.planPromotion(p));
+onRequest(Requests.planRollback, (p) => promotion.planRollback(p));
+onRequest(Requests.recordPromotion, ({ plan }) => promotion.record(plan));
+onRequest(Requests.analyzeExperiment, (p) => promotion.analyze(p));
+onRequest(Requests.metricHistory, (params) => tracking?.metricHistory(params) ?? { x: params.x ?? 'step', smoothing: 0, availableKeys: [], keys: [], runs: [], series: [] });
+onRequest(Requests.runChoices, () => tracking?.runChoices() ?? []);
 
 function isManifestUri(uri: string): boolean {
   const path = uriToPath(uri);

@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { metricHistoryData } from '../charts/history';
+import type { MetricHistoryData, MetricHistoryParams } from '../contract';
 import { join } from 'node:path';
 import type { Connection } from 'vscode-languageserver/node';
 import { Notifications, type RunInfo, type RunQueryResult, type RunQueryState, type ServerSettings, type TreeNode, type TreeViewId } from '../contract';
@@ -40,6 +42,8 @@ export class TrackingHost {
     private readonly connection: Connection,
     private readonly folders: string[],
     private readonly onChanged: () => void = () => {},
+    /** The text of a manifest open in an editor, if it is. */
+    private readonly openText: (path: string) => string | undefined = () => undefined,
   ) {}
 
   /** Every indexed run of every folder, deleted ones included (a manifest may still name them). */
@@ -127,6 +131,17 @@ export class TrackingHost {
     void this.connection.sendNotification(Notifications.treeChanged.method, { view: 'models' satisfies TreeViewId });
   }
 
+  private modelsTimer: NodeJS.Timeout | undefined;
+
+  /** A manifest was edited: the models it declares may have changed (debounced; typing is fast). */
+  manifestEdited(): void {
+    clearTimeout(this.modelsTimer);
+    this.modelsTimer = setTimeout(() => {
+      this.models = undefined;
+      void this.connection.sendNotification(Notifications.treeChanged.method, { view: 'models' satisfies TreeViewId });
+    }, 300);
+  }
+
   setSettings(settings: ServerSettings): void {
     this.settings = settings;
     this.changed();
@@ -163,6 +178,23 @@ export class TrackingHost {
       }
     }
     return { metrics: [...metrics].sort(), params: [...params].sort() };
+  }
+
+  /** Downsampled metric histories of runs, for the charts panel. */
+  metricHistory(params: MetricHistoryParams): MetricHistoryData {
+    const wanted = new Set(params.runIds);
+    const runs = [...this.services.values()].flatMap((s) =>
+      s.runs({ includeDeleted: true }).filter((r) => wanted.has(r.runId)).map((r) => ({ runId: r.runId, name: r.name, experiment: r.experimentName, status: r.status, metrics: r.metrics, source: s.repo })),
+    );
+    return metricHistoryData(runs, params);
+  }
+
+  /** Every active run, newest first, for run pickers. */
+  runChoices(): { runId: string; name: string; experiment: string; status: RunInfo['status'] }[] {
+    return [...this.services.values()]
+      .flatMap((s) => s.runs())
+      .sort((x, y) => (y.startTime ?? 0) - (x.startTime ?? 0))
+      .map((r) => ({ runId: r.runId, name: r.name, experiment: r.experimentName, status: r.status }));
   }
 
   runs(runIds: string[]): RunInfo[] {
@@ -240,7 +272,7 @@ export class TrackingHost {
     const services = [...this.services.values()];
     const knownRuns = new Set(services.flatMap((s) => s.runs({ includeDeleted: true }).map((r) => r.runId)));
     // Models declared in the workspace's manifests first, then those of MLflow registries.
-    const declared = this.folders.flatMap((folder) => scanWorkspace(folder).manifests.flatMap(declaredModels));
+    const declared = this.folders.flatMap((folder) => scanWorkspace(folder).manifests.flatMap((path) => declaredModels(path, this.openText(path))));
     this.models = modelNodes([...declared, ...services.flatMap((s) => s.repo.registeredModels())], knownRuns);
     return this.models;
   }

@@ -7,14 +7,18 @@ import { decodeManifest, parseManifest } from './parse';
  * The models a manifest declares, in the registry's shape, so the Models view shows them beside an
  * MLflow registry's: versions with their aliases as badges, the run that trained each, the ONNX file.
  */
-export function declaredModels(manifestPath: string): (RegisteredModelRecord & { sourcePath: string })[] {
+export function declaredModels(manifestPath: string, openText?: string): (RegisteredModelRecord & { sourcePath: string })[] {
   let text: string;
-  try {
-    const decoded = decodeManifest(readFileSync(manifestPath));
-    if ('finding' in decoded) return [];
-    text = decoded.text;
-  } catch {
-    return [];
+  if (openText !== undefined) {
+    text = openText; // an editor's unsaved text is newer than the file
+  } else {
+    try {
+      const decoded = decodeManifest(readFileSync(manifestPath));
+      if ('finding' in decoded) return [];
+      text = decoded.text;
+    } catch {
+      return [];
+    }
   }
   const model = readManifestModel(parseManifest(text));
   return [...(model.models?.entries.values() ?? [])].map((m) => {
