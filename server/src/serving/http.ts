@@ -61,7 +61,8 @@ async function handle(app: ServingApp, options: HttpOptions, tokenDigest: Buffer
   }
   if (route.kind === 'infer') {
     const body = await readBody(req, options.maxBodyBytes);
-    const reply = await infer(app, { ...route.target, body, contentType: req.headers['content-type'], headers: req.headers, requestId: call.requestId, started: call.started });
+    const { protocol, endpoint, pinned } = route.target;
+    const reply = await infer(app, { protocol, endpoint, pinned, body, contentType: req.headers['content-type'], headers: req.headers, requestId: call.requestId, started: call.started });
     call.requestId = reply.requestId;
     sendJson(call, reply.status, reply.body, reply.version === undefined ? {} : { 'x-model-version': reply.version });
     return;
@@ -254,6 +255,11 @@ function sendText(call: Call, status: number, body: string, type = 'text/plain; 
 function send(call: Call, status: number, body: string, type: string, headers: Record<string, string>): void {
   const { res } = call;
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { ...headers, 'content-type': type, 'content-length': Buffer.byteLength(body), 'x-request-id': call.requestId });
+  // Not `{ ...headers, 'content-type': ... }`: in V8 that literal costs microseconds per response.
+  const all: Record<string, string | number> = Object.assign({}, headers);
+  all['content-type'] = type;
+  all['content-length'] = Buffer.byteLength(body);
+  all['x-request-id'] = call.requestId;
+  res.writeHead(status, all);
   res.end(call.req.method === 'HEAD' ? undefined : body);
 }

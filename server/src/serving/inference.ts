@@ -203,8 +203,12 @@ function predictionRow(
   outputs?: Map<string, HostTensor>,
 ): PredictionRecord {
   const sampled = inputs && Math.random() < app.logInputs.sample ? tensorsJson(inputs, app.logInputs.maxBytes) : undefined;
+  // Fields spelt out: on this hot path `{ ...ids, ... }` costs microseconds per row in V8.
   return {
-    ...ids,
+    requestId: ids.requestId,
+    endpoint: ids.endpoint,
+    model: ids.model,
+    version: ids.version,
     time: Date.now(),
     protocol: request.protocol,
     inputs: sampled?.json ?? null,

@@ -1,6 +1,6 @@
 import { encodeAll, type HostTensor } from './dtypes';
 import { badRequest } from './errors';
-import { RawJson, describeValue, stringify } from './json';
+import { describeValue } from './json';
 import type { ModelSignature, TensorSpec } from './sessions';
 import { describeSpec, flattenNested, type RawInput } from './tensors';
 
@@ -62,16 +62,13 @@ export function selectOutputs(requested: readonly string[] | undefined, signatur
   return [...new Set(requested)];
 }
 
+/** {model_name, model_version, id, outputs: [{name, datatype, shape, data}]}, written directly: this runs for every request. */
 export function v2Response(model: string, version: string, id: string, outputs: ReadonlyMap<string, HostTensor>, names: readonly string[]): string {
-  return stringify({
-    model_name: model,
-    model_version: version,
-    id,
-    outputs: names.map((name) => {
-      const t = outputs.get(name) as HostTensor;
-      return { name, datatype: t.datatype, shape: t.shape, data: new RawJson(encodeAll(t.datatype, t.data)) };
-    }),
+  const parts = names.map((name) => {
+    const t = outputs.get(name) as HostTensor;
+    return `{"name":${JSON.stringify(name)},"datatype":${JSON.stringify(t.datatype)},"shape":${JSON.stringify(t.shape)},"data":${encodeAll(t.datatype, t.data)}}`;
   });
+  return `{"model_name":${JSON.stringify(model)},"model_version":${JSON.stringify(version)},"id":${JSON.stringify(id)},"outputs":[${parts.join(',')}]}`;
 }
 
 const specJson = (s: TensorSpec) => ({ name: s.name, datatype: s.datatype, shape: s.shape });

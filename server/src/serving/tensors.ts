@@ -66,11 +66,10 @@ export function rowsToInput(spec: TensorSpec, rows: unknown[], label: string): R
  */
 export function toHostTensors(raw: readonly RawInput[], signature: ModelSignature): Map<string, HostTensor> {
   const specs = new Map(signature.inputs.map((s) => [s.name, s]));
-  const expected = signature.inputs.map(describeSpec).join(', ');
   const tensors = new Map<string, HostTensor>();
   for (const input of raw) {
     const spec = specs.get(input.name);
-    if (!spec) throw badRequest(`unknown input ${describeValue(input.name)}; the model's inputs are ${expected}`);
+    if (!spec) throw badRequest(`unknown input ${describeValue(input.name)}; the model's inputs are ${signature.inputs.map(describeSpec).join(', ')}`);
     if (tensors.has(input.name)) throw badRequest(`input '${input.name}' is given twice`);
     tensors.set(input.name, toHostTensor(input, spec));
   }

@@ -1,0 +1,326 @@
+/**
+ * Serving benchmark, all on 127.0.0.1, with autocannon (one warm-up second, then a fixed duration):
+ *  (a) the floor: a bare node:http server in a child process answering the same JSON bytes that
+ *      our V2 infer answers, after reading the request body;
+ *  (b) raw onnxruntime-node session.run of examples/churn's churn-v2.onnx (features FP32 [1, 26]),
+ *      one row per call, one caller, in a child process: no HTTP at all;
+ *  (c) our V2 infer (startModelServer in a child process, on a temp copy of examples/churn, the
+ *      prediction log on), one row per request, pinned to version 2 so it runs the same model;
+ *      as the example configures it (batching, max_batch_size 32, max_delay_ms 2) and on a copy
+ *      without `batching:`, at 50 and at 200 connections (and at 1, for the latency without queueing);
+ * plus the resident memory each loaded model adds to a process. Every round runs every case, so all
+ * see the same load on a busy machine; the figures are medians over rounds, the ratios medians of
+ * each round's ratio. autocannon measures latency in whole milliseconds.
+ */
+import { ROOT } from './lib/repo';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import Database from 'better-sqlite3';
+import type * as Ort from 'onnxruntime-node';
+import { startModelServer } from '../server/src/serving/server';
+import { ModelSession } from '../server/src/serving/sessions';
+import { median, percentile, report, type Row } from './report';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
+const WARMUP_S = 1;
+const MEMORY_SESSIONS = 10;
+/** When set, every server child writes a V8 CPU profile into this folder when it stops. */
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
+
+const EXAMPLE = join(ROOT, 'examples', 'churn');
+const MODEL = join(EXAMPLE, 'models', 'churn-v2.onnx');
+const INFER_PATH = '/v2/models/churn/versions/2/infer';
+
+/** The first customer of the example's reference data: 26 encoded features. */
+function firstRow(): number[] {
+  const lines = readFileSync(join(EXAMPLE, 'data', 'reference.csv'), 'utf8').split('\n');
+  const row = lines[1].split(',').map(Number);
+  if (row.length !== 26 || row.some((x) => !Number.isFinite(x))) throw new Error('reference.csv: expected 26 numeric features in its first row');
+  return row;
+}
+
+const requestBody = () => JSON.stringify({ inputs: [{ name: 'features', shape: [1, 26], datatype: 'FP32', data: firstRow() }] });
+
+/** The same options the model server creates its sessions with (server/src/serving/sessions.ts). */
+const SESSION_OPTIONS: Ort.InferenceSession.SessionOptions = { logSeverityLevel: 3, intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+
+// ---- child processes -----------------------------------------------------------------------------
+
+/** Reports {url} on stdout, then serves until SIGTERM. */
+async function childFloor(bodyFile: string): Promise<void> {
+  const body = readFileSync(bodyFile);
+  const server = createServer((req, res) => {
+    req.on('data', () => {});
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
+      res.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })}\n`);
+  answerStats();
+  process.once('SIGTERM', () => server.close(() => process.exit(0)));
+}
+
+async function childServe(workspace: string): Promise<void> {
+  const server = await startModelServer({ workspaceRoot: workspace, manifestPath: join(workspace, 'mlops.yaml'), port: 0, host: '127.0.0.1' });
+  process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
+  answerStats();
+  process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));
+}
+
+interface Stats {
+  rss: number;
+  /** CPU time of the process so far, µs. */
+  cpu: number;
+}
+
+function answerStats(): void {
+  process.on('message', () => {
+    const { user, system } = process.cpuUsage();
+    process.send?.({ rss: process.memoryUsage().rss, cpu: user + system } satisfies Stats);
+  });
+}
+
+/** session.run in a loop for `seconds` after a warm-up second: runs per second and per-call latency. */
+async function childRaw(seconds: number): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ort = require('onnxruntime-node') as typeof Ort;
+  const session = await ort.InferenceSession.create(readFileSync(MODEL), SESSION_OPTIONS);
+  const data = Float32Array.from(firstRow());
+  const fetches = ['probability', 'label'];
+  const runFor = async (ms: number, latencies?: number[]) => {
+    let n = 0;
+    const end = performance.now() + ms;
+    for (let t = performance.now(); t < end; ) {
+      await session.run({ features: new ort.Tensor('float32', data, [1, 26]) }, fetches);
+      const now = performance.now();
+      latencies?.push(now - t);
+      t = now;
+      n++;
+    }
+    return n;
+  };
+  await runFor(WARMUP_S * 1000);
+  const latencies: number[] = [];
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const runs = await runFor(seconds * 1000, latencies);
+  const { user, system } = process.cpuUsage(cpu);
+  const elapsed = (performance.now() - started) / 1000;
+  await session.release();
+  const result: Load = { rps: runs / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuUs: (user + system) / runs };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/** RSS with ONNX Runtime and one session loaded, then with `n` more, each as the model server loads it. */
+async function childMemory(n: number): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return process.memoryUsage().rss;
+  };
+  const empty = await settle();
+  const sessions: ModelSession[] = [(await ModelSession.load(MODEL)).session];
+  const one = await settle();
+  for (let i = 0; i < n; i++) sessions.push((await ModelSession.load(MODEL)).session);
+  const many = await settle();
+  process.stdout.write(`${JSON.stringify({ empty, one, many, n })}\n`);
+  await Promise.all(sessions.map((s) => s.release()));
+}
+
+// ---- the parent ----------------------------------------------------------------------------------
+
+interface Child {
+  process: ChildProcess;
+  url: string;
+}
+
+/**
+ * Children run a private copy of this bundle: others may rebuild out/ while the benchmark runs.
+ * Its packages still resolve from the repository's node_modules.
+ */
+let script = __filename;
+const childEnv = { ...process.env, MLOPS_REPO: ROOT, NODE_PATH: join(ROOT, 'node_modules') };
+
+function privateCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mlops-bench-serving-bundle-'));
+  copyFileSync(__filename, join(dir, 'serving.js'));
+  return join(dir, 'serving.js');
+}
+
+function firstLine(child: ChildProcess, what: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', (line) => {
+      lines.close();
+      resolve(line);
+    });
+    child.once('exit', (code) => reject(new Error(`${what} exited (${code}) before reporting`)));
+  });
+}
+
+function nodeArgs(name: string): string[] {
+  return CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`] : [];
+}
+
+async function startChild(mode: string, arg: string, name: string): Promise<Child> {
+  const child = spawn(process.execPath, [...nodeArgs(name), script, mode, arg], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: childEnv });
+  const { url } = JSON.parse(await firstLine(child, name)) as { url: string };
+  return { process: child, url };
+}
+
+async function runChild<T>(args: string[], what: string): Promise<T> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: childEnv });
+  const line = await firstLine(child, what);
+  await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
+  return JSON.parse(line) as T;
+}
+
+function statsOf(child: Child): Promise<Stats> {
+  return new Promise((resolve) => {
+    child.process.once('message', resolve);
+    child.process.send('stats');
+  });
+}
+
+async function stop(child: Child): Promise<void> {
+  const exited = new Promise((resolve) => child.process.once('exit', resolve));
+  child.process.kill('SIGTERM');
+  await exited;
+}
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  /** The server process's CPU time per answered request, µs. */
+  cpuUs?: number;
+}
+
+async function load(server: Child, connections: number, body: string): Promise<Load> {
+  // Loaded here, so the server children (the same bundle) do not carry it.
+  const { default: autocannon } = await import('autocannon');
+  const options = { url: server.url + INFER_PATH, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body, connections };
+  await autocannon({ ...options, duration: WARMUP_S });
+  const before = await statsOf(server);
+  const result = await autocannon({ ...options, duration: DURATION_S });
+  const after = await statsOf(server);
+  const failed = result.errors + result.timeouts + result.non2xx;
+  if (failed > 0) throw new Error(`${server.url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers of ${result.requests.total}`);
+  return { rps: result.requests.total / DURATION_S, p50: result.latency.p50, p99: result.latency.p99, cpuUs: (after.cpu - before.cpu) / result.requests.total };
+}
+
+function copyExample(batching: boolean): string {
+  const dir = mkdtempSync(join(tmpdir(), `mlops-bench-serving-${batching ? 'batched' : 'unbatched'}-`));
+  // The example's own store (.mlops/), if a run left one, is not part of the copy.
+  cpSync(EXAMPLE, dir, { recursive: true, filter: (src) => !/[\\/]\.mlops$/.test(src) });
+  if (!batching) {
+    const manifest = readFileSync(join(dir, 'mlops.yaml'), 'utf8');
+    const without = manifest.replace(/^ *batching:.*\n/m, '');
+    if (without === manifest) throw new Error('examples/churn/mlops.yaml has no batching: line to remove');
+    writeFileSync(join(dir, 'mlops.yaml'), without);
+  }
+  return dir;
+}
+
+async function main(): Promise<void> {
+  const [mode, arg] = process.argv.slice(2);
+  if (mode === '--floor') return childFloor(arg);
+  if (mode === '--serve') return childServe(arg);
+  if (mode === '--raw') return childRaw(Number(arg));
+  if (mode === '--memory') return childMemory(Number(arg));
+
+  script = privateCopy();
+  const body = requestBody();
+  const batchedDir = copyExample(true);
+  const unbatchedDir = copyExample(false);
+  const batched = await startChild('--serve', batchedDir, 'batched');
+  const unbatched = await startChild('--serve', unbatchedDir, 'unbatched');
+
+  // What our server answers is what the floor answers, byte for byte.
+  const probe = await fetch(batched.url + INFER_PATH, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const answer = await probe.text();
+  if (probe.status !== 200 || !/"name":"probability"/.test(answer)) throw new Error(`infer answered ${probe.status}: ${answer}`);
+  const bodyFile = join(batchedDir, 'floor-body.json');
+  writeFileSync(bodyFile, answer.replace(/"id":"[^"]*"/, `"id":"${'0'.repeat(36)}"`));
+  const floor = await startChild('--floor', bodyFile, 'floor');
+
+  const rounds: { floor: Load; raw: Load; c50: Load; u50: Load; c200: Load; u200: Load; floor1: Load; c1: Load }[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const floor1 = await load(floor, 1, body);
+    const c1 = await load(batched, 1, body);
+    const f = await load(floor, 50, body);
+    const raw = await runChild<Load>([script, '--raw', String(DURATION_S)], 'session.run loop');
+    const c50 = await load(batched, 50, body);
+    const u50 = await load(unbatched, 50, body);
+    const c200 = await load(batched, 200, body);
+    const u200 = await load(unbatched, 200, body);
+    rounds.push({ floor: f, raw, c50, u50, c200, u200, floor1, c1 });
+    console.error(`round ${r + 1}/${ROUNDS}: floor ${f.rps.toFixed(0)}/s, session.run ${raw.rps.toFixed(0)}/s, ours@50 ${c50.rps.toFixed(0)}/s (unbatched ${u50.rps.toFixed(0)}), ours@200 ${c200.rps.toFixed(0)}/s (unbatched ${u200.rps.toFixed(0)})`);
+  }
+
+  const serverRss = (await statsOf(batched)).rss;
+  const floorRss = (await statsOf(floor)).rss;
+  await Promise.all([stop(batched), stop(unbatched), stop(floor)]);
+  const memory = await runChild<{ empty: number; one: number; many: number; n: number }>(['--expose-gc', script, '--memory', String(MEMORY_SESSIONS)], 'memory');
+
+  // The prediction log was on: every answered request has its row.
+  const served = rounds.reduce((n, r) => n + (r.c50.rps + r.c200.rps) * DURATION_S, 0);
+  const db = new Database(join(batchedDir, '.mlops', 'index.db'), { readonly: true });
+  const logged = db.prepare('SELECT count(*) FROM predictions').pluck().get() as number;
+  db.close();
+  if (logged < served) throw new Error(`the prediction log has ${logged} rows for at least ${served} answered requests`);
+  for (const dir of [batchedDir, unbatchedDir, dirname(script)]) rmSync(dir, { recursive: true, force: true });
+
+  const med = (pick: (r: (typeof rounds)[number]) => number) => median(rounds.map(pick));
+  const ratio = med((r) => r.c50.rps / r.floor.rps);
+  const p99 = med((r) => r.c50.p99);
+  const batchGain = med((r) => r.c200.rps / r.u200.rps);
+  const mb = (bytes: number) => bytes / 1024 / 1024;
+  const perModel = mb(memory.many - memory.one) / memory.n;
+  const ms = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
+  const line = (label: string, pick: (r: (typeof rounds)[number]) => Load): Row => ({
+    name: label,
+    value:
+      `${med((r) => pick(r).rps).toFixed(0)} req/s, p50 ${ms(med((r) => pick(r).p50))} ms, p99 ${ms(med((r) => pick(r).p99))} ms` +
+      (pick(rounds[0]).cpuUs === undefined ? '' : `, server CPU ${med((r) => pick(r).cpuUs as number).toFixed(0)} µs/req`),
+  });
+  report('serving', [
+    { name: 'setup', value: `${ROUNDS} rounds × ${DURATION_S} s per case after ${WARMUP_S} s warm-up; churn-v2.onnx, 1 row, FP32 [1, 26]` },
+    line('(a) floor: bare node:http, same JSON bytes, 50 conns', (r) => r.floor),
+    line('(b) raw session.run in-process, 1 caller (no HTTP; CPU per run)', (r) => r.raw),
+    line('(c) ours V2 infer, batching on (as the example), 50 conns', (r) => r.c50),
+    line('    ours V2 infer, unbatched, 50 conns', (r) => r.u50),
+    { name: '(c) / (a) throughput', value: ratio, target: '≥ 0.5', pass: ratio >= 0.5 },
+    { name: '(a) / (c) server CPU per request (the ratio when CPU-bound)', value: med((r) => (r.floor.cpuUs as number) / (r.c50.cpuUs as number)) },
+    { name: '(c) p99 ms', value: p99, target: '≤ 5', pass: p99 <= 5 },
+    line('    unloaded: floor, 1 conn', (r) => r.floor1),
+    line('    unloaded: ours V2 infer, batching on, 1 conn', (r) => r.c1),
+    line('ours batched, 200 conns', (r) => r.c200),
+    line('ours unbatched, 200 conns', (r) => r.u200),
+    { name: 'batched / unbatched throughput at 200 conns', value: batchGain, target: '≥ 1.5', pass: batchGain >= 1.5 },
+    { name: 'unbatched / batched server CPU per request at 200 conns', value: med((r) => (r.u200.cpuUs as number) / (r.c200.cpuUs as number)) },
+    { name: 'RSS: node alone (MB)', value: mb(memory.empty) },
+    { name: 'RSS: node + ONNX Runtime + 1 session (MB)', value: mb(memory.one) },
+    { name: `RSS per further loaded model, mean of ${memory.n} (MB)`, value: perModel },
+    { name: 'RSS of the model server after the run, 2 versions loaded (MB)', value: mb(serverRss) },
+    { name: 'RSS of the floor server after the run (MB)', value: mb(floorRss) },
+    { name: 'prediction log rows written', value: `${logged} (≥ ${served.toFixed(0)} answered)` },
+  ]);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
