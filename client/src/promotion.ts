@@ -3,15 +3,9 @@
  * evidence in a modal, and the server's edits applied as a WorkspaceEdit (undoable, in the diff).
  * Every decision (gates, edits, the audit log, the statistics) is the server's.
  */
-import * as vscode from "vscode";
-import {
-  Requests,
-  type ExperimentReport,
-  type PromotionChoices,
-  type PromotionPlan,
-  type VariantReport,
-} from "../../server/src/contract";
-import type { Ctx } from "./ctx";
+import * as vscode from 'vscode';
+import { Requests, type ExperimentReport, type PromotionChoices, type PromotionPlan, type VariantReport } from '../../server/src/contract';
+import type { Ctx } from './ctx';
 
 /** What a code lens or a tree item passes. */
 export interface Target {
@@ -20,24 +14,13 @@ export interface Target {
   experiment?: string;
 }
 
-type Manifest = PromotionChoices["manifests"][number];
+type Manifest = PromotionChoices['manifests'][number];
 
-async function pickManifest(
-  ctx: Ctx,
-  target: Target | undefined,
-  has: (m: Manifest) => boolean,
-  what: string,
-): Promise<Manifest | undefined> {
+async function pickManifest(ctx: Ctx, target: Target | undefined, has: (m: Manifest) => boolean, what: string): Promise<Manifest | undefined> {
   const { manifests } = await ctx.request(Requests.promotionChoices, {});
-  const candidates = manifests.filter(
-    (m) =>
-      (target?.manifest === undefined || m.manifest === target.manifest) &&
-      has(m),
-  );
+  const candidates = manifests.filter((m) => (target?.manifest === undefined || m.manifest === target.manifest) && has(m));
   if (candidates.length === 0) {
-    void vscode.window.showInformationMessage(
-      `No mlops.yaml in the workspace declares ${what}.`,
-    );
+    void vscode.window.showInformationMessage(`No mlops.yaml in the workspace declares ${what}.`);
     return undefined;
   }
   if (candidates.length === 1) return candidates[0];
@@ -46,40 +29,30 @@ async function pickManifest(
       label: vscode.workspace.asRelativePath(m.manifest),
       m,
     })),
-    { title: "Which mlops.yaml?" },
+    { title: 'Which mlops.yaml?' },
   );
   return picked?.m;
 }
 
-async function pickModel(
-  ctx: Ctx,
-  target: Target | undefined,
-): Promise<
-  { manifest: Manifest; model: Manifest["models"][number] } | undefined
-> {
+async function pickModel(ctx: Ctx, target: Target | undefined): Promise<{ manifest: Manifest; model: Manifest['models'][number] } | undefined> {
   const manifest = await pickManifest(
     ctx,
     target,
-    (m) =>
-      m.models.some(
-        (x) => target?.model === undefined || x.name === target.model,
-      ),
-    target?.model ? `model ${target.model}` : "a model",
+    (m) => m.models.some((x) => target?.model === undefined || x.name === target.model),
+    target?.model ? `model ${target.model}` : 'a model',
   );
   if (!manifest) return undefined;
-  const models = manifest.models.filter(
-    (x) => target?.model === undefined || x.name === target.model,
-  );
+  const models = manifest.models.filter((x) => target?.model === undefined || x.name === target.model);
   if (models.length === 1) return { manifest, model: models[0] };
   const picked = await vscode.window.showQuickPick(
     models.map((x) => ({
       label: x.name,
       description: Object.entries(x.aliases)
         .map(([a, v]) => `${a} → ${v}`)
-        .join(", "),
+        .join(', '),
       x,
     })),
-    { title: "Which model?" },
+    { title: 'Which model?' },
   );
   return picked && { manifest, model: picked.x };
 }
@@ -99,7 +72,7 @@ export async function promoteVersion(ctx: Ctx, target?: Target): Promise<void> {
       description: Object.entries(model.aliases)
         .filter(([, t]) => t === v)
         .map(([a]) => a)
-        .join(", "),
+        .join(', '),
     })),
     { title: `Promote which version of ${model.name}?` },
   );
@@ -107,19 +80,19 @@ export async function promoteVersion(ctx: Ctx, target?: Target): Promise<void> {
   const how = await vscode.window.showQuickPick(
     [
       {
-        label: "Production",
-        description: "move the production alias; endpoints serve it entirely",
-        alias: "production",
+        label: 'Production',
+        description: 'move the production alias; endpoints serve it entirely',
+        alias: 'production',
         canary: false,
       },
       {
-        label: "Canary step",
-        description: "shift the next traffic step to it (10 → 50 → 100 %)",
+        label: 'Canary step',
+        description: 'shift the next traffic step to it (10 → 50 → 100 %)',
         alias: undefined as string | undefined,
         canary: true,
       },
       ...Object.keys(model.aliases)
-        .filter((a) => a !== "production")
+        .filter((a) => a !== 'production')
         .map((a) => ({
           label: `Alias ${a}`,
           description: `move only ${a}`,
@@ -139,7 +112,7 @@ export async function promoteVersion(ctx: Ctx, target?: Target): Promise<void> {
     alias: how.alias,
     canary: how.canary,
   });
-  await confirmAndApply(ctx, document, plan, "Promote");
+  await confirmAndApply(ctx, document, plan, 'Promote');
 }
 
 export async function rollback(ctx: Ctx, target?: Target): Promise<void> {
@@ -151,79 +124,42 @@ export async function rollback(ctx: Ctx, target?: Target): Promise<void> {
     text: document.getText(),
     model: chosen.model.name,
   });
-  await confirmAndApply(ctx, document, plan, "Roll Back");
+  await confirmAndApply(ctx, document, plan, 'Roll Back');
 }
 
-async function confirmAndApply(
-  ctx: Ctx,
-  document: vscode.TextDocument,
-  plan: PromotionPlan,
-  verb: string,
-): Promise<void> {
-  const gates = plan.evidence.gates.map(
-    (g) =>
-      `${g.pass === true ? "✓" : g.pass === false ? "✗" : "?"} ${g.metric}: ${g.detail}`,
-  );
-  const detail = [
-    plan.evidence.summary,
-    "",
-    ...gates,
-    ...(plan.blocked.length > 0
-      ? ["", ...plan.blocked.map((b) => `⚠ ${b}`)]
-      : []),
-  ].join("\n");
+async function confirmAndApply(ctx: Ctx, document: vscode.TextDocument, plan: PromotionPlan, verb: string): Promise<void> {
+  const gates = plan.evidence.gates.map((g) => `${g.pass === true ? '✓' : g.pass === false ? '✗' : '?'} ${g.metric}: ${g.detail}`);
+  const detail = [plan.evidence.summary, '', ...gates, ...(plan.blocked.length > 0 ? ['', ...plan.blocked.map((b) => `⚠ ${b}`)] : [])].join('\n');
   if (plan.edits.length === 0) {
-    void vscode.window.showInformationMessage(
-      `Nothing to change for ${plan.model}.`,
-      { modal: true, detail },
-    );
+    void vscode.window.showInformationMessage(`Nothing to change for ${plan.model}.`, { modal: true, detail });
     return;
   }
   const button = plan.blocked.length > 0 ? `${verb} Anyway` : verb;
   const answer = await vscode.window.showWarningMessage(
-    `${verb} ${plan.model}${plan.action === "promote" ? ` version "${plan.version}"` : ""}?`,
+    `${verb} ${plan.model}${plan.action === 'promote' ? ` version "${plan.version}"` : ''}?`,
     { modal: true, detail },
     button,
   );
   if (answer !== button) return;
   const edit = new vscode.WorkspaceEdit();
   for (const e of plan.edits) {
-    edit.replace(
-      document.uri,
-      new vscode.Range(
-        e.range.start.line,
-        e.range.start.character,
-        e.range.end.line,
-        e.range.end.character,
-      ),
-      e.newText,
-    );
+    edit.replace(document.uri, new vscode.Range(e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character), e.newText);
   }
   if (!(await vscode.workspace.applyEdit(edit))) {
-    void vscode.window.showErrorMessage(
-      "mlops.yaml could not be edited (it changed meanwhile?); nothing was recorded.",
-    );
+    void vscode.window.showErrorMessage('mlops.yaml could not be edited (it changed meanwhile?); nothing was recorded.');
     return;
   }
   await document.save();
   const event = await ctx.request(Requests.recordPromotion, { plan });
-  void vscode.window.showInformationMessage(
-    `${plan.evidence.summary} (audit event #${event.id}; a running model server reloads mlops.yaml.)`,
-  );
+  void vscode.window.showInformationMessage(`${plan.evidence.summary} (audit event #${event.id}; a running model server reloads mlops.yaml.)`);
 }
 
-export async function analyzeExperiment(
-  ctx: Ctx,
-  target?: Target,
-): Promise<void> {
+export async function analyzeExperiment(ctx: Ctx, target?: Target): Promise<void> {
   const manifest = await pickManifest(
     ctx,
     target,
-    (m) =>
-      m.experiments.length > 0 &&
-      (target?.experiment === undefined ||
-        m.experiments.includes(target.experiment)),
-    "an experiment",
+    (m) => m.experiments.length > 0 && (target?.experiment === undefined || m.experiments.includes(target.experiment)),
+    'an experiment',
   );
   if (!manifest) return;
   let experiment = target?.experiment;
@@ -232,7 +168,7 @@ export async function analyzeExperiment(
       manifest.experiments.length === 1
         ? manifest.experiments[0]
         : await vscode.window.showQuickPick(manifest.experiments, {
-            title: "Analyze which experiment?",
+            title: 'Analyze which experiment?',
           });
   if (experiment === undefined) return;
   const report = await ctx.request(Requests.analyzeExperiment, {
@@ -240,16 +176,14 @@ export async function analyzeExperiment(
     experiment,
   });
   const doc = await vscode.workspace.openTextDocument({
-    language: "markdown",
+    language: 'markdown',
     content: reportMarkdown(report),
   });
   await vscode.window.showTextDocument(doc, { preview: true });
 }
 
 function num(v: number | null | undefined, digits = 4): string {
-  return v === null || v === undefined || Number.isNaN(v)
-    ? "—"
-    : String(Number(v.toPrecision(digits)));
+  return v === null || v === undefined || Number.isNaN(v) ? '—' : String(Number(v.toPrecision(digits)));
 }
 
 function reportMarkdown(r: ExperimentReport): string {
@@ -258,23 +192,23 @@ function reportMarkdown(r: ExperimentReport): string {
   const d = r.difference;
   return [
     `# Experiment ${r.experiment}`,
-    "",
-    `Endpoint \`${r.endpoint}\`, model \`${r.model}\`, metric **${r.metric}**, ${r.sequential ? "sequential (peeking-safe)" : "fixed horizon"}, α = ${r.alpha}.`,
-    "",
+    '',
+    `Endpoint \`${r.endpoint}\`, model \`${r.model}\`, metric **${r.metric}**, ${r.sequential ? 'sequential (peeking-safe)' : 'fixed horizon'}, α = ${r.alpha}.`,
+    '',
     `**${r.verdict.message}**`,
-    "",
+    '',
     `| variant | requests | with feedback | ${r.metric} | latency p50 / p95 / p99 ms | error rate |`,
-    "|---|---|---|---|---|---|",
-    row("control", r.control),
-    row("treatment", r.treatment),
-    "",
+    '|---|---|---|---|---|---|',
+    row('control', r.control),
+    row('treatment', r.treatment),
+    '',
     d
       ? `Difference (treatment − control): **${num(d.estimate)}** [${num(d.lower)}, ${num(d.upper)}], p = ${num(d.pvalue, 3)} — ${d.method}.`
-      : "No difference yet.",
+      : 'No difference yet.',
     r.srm
-      ? `\nSample ratio ${r.srm.observed.join("/")} for a ${r.srm.expected.join("/")} split, p = ${num(r.srm.pvalue, 3)}${r.srm.flagged ? " — **sample ratio mismatch**" : ""}.`
-      : "",
+      ? `\nSample ratio ${r.srm.observed.join('/')} for a ${r.srm.expected.join('/')} split, p = ${num(r.srm.pvalue, 3)}${r.srm.flagged ? ' — **sample ratio mismatch**' : ''}.`
+      : '',
     ...r.notes.map((n) => `\n> ${n}`),
-    "",
-  ].join("\n");
+    '',
+  ].join('\n');
 }

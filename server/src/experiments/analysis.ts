@@ -20,21 +20,13 @@ import {
   twoProportionZ,
   welchFromSummary,
   type Summary,
-} from "../stats/index";
-import type { ManifestModel } from "../manifest/model";
-import { resolveVersion } from "../manifest/validate";
-import type { Database } from "../store/store";
-import type {
-  ExperimentReport,
-  VariantReport,
-  ExperimentVerdict,
-} from "../contract";
+} from '../stats/index';
+import type { ManifestModel } from '../manifest/model';
+import { resolveVersion } from '../manifest/validate';
+import type { Database } from '../store/store';
+import type { ExperimentReport, VariantReport, ExperimentVerdict } from '../contract';
 
-export type {
-  ExperimentReport,
-  VariantReport,
-  ExperimentVerdict,
-} from "../contract";
+export type { ExperimentReport, VariantReport, ExperimentVerdict } from '../contract';
 
 /** An experiment with every reference resolved: what the analysis needs, nothing from the manifest's text. */
 export interface ExperimentSpec {
@@ -47,9 +39,9 @@ export interface ExperimentSpec {
   /** As written, for display (e.g. an alias). */
   controlRef?: string;
   treatmentRef?: string;
-  task: "classification" | "regression";
+  task: 'classification' | 'regression';
   metric: string;
-  test: "two-proportion" | "welch";
+  test: 'two-proportion' | 'welch';
   alpha: number;
   power: number;
   mde?: number;
@@ -62,7 +54,7 @@ export interface ExperimentSpec {
 
 /** One logged (non-mirrored) prediction of either arm. */
 export interface Observation {
-  arm: "control" | "treatment";
+  arm: 'control' | 'treatment';
   time: number;
   latencyMs: number;
   ok: boolean;
@@ -79,54 +71,29 @@ export const MIN_SAMPLES = 100;
 export class ExperimentError extends Error {}
 
 /** Resolve an experiment of a manifest to its spec; throws ExperimentError naming what is wrong. */
-export function resolveExperiment(
-  manifest: ManifestModel,
-  name: string,
-): ExperimentSpec {
+export function resolveExperiment(manifest: ManifestModel, name: string): ExperimentSpec {
   const x = manifest.experiments?.entries.get(name);
   if (!x) {
     const known = [...(manifest.experiments?.entries.keys() ?? [])];
-    throw new ExperimentError(
-      `no experiment "${name}" in mlops.yaml${known.length > 0 ? ` (experiments: ${known.join(", ")})` : ""}`,
-    );
+    throw new ExperimentError(`no experiment "${name}" in mlops.yaml${known.length > 0 ? ` (experiments: ${known.join(', ')})` : ''}`);
   }
   const endpointName = x.endpoint?.value;
-  const endpoint =
-    endpointName !== undefined
-      ? manifest.serving?.endpoints?.entries.get(endpointName)
-      : undefined;
-  if (!endpoint || !endpointName)
-    throw new ExperimentError(
-      `experiment "${name}" names no endpoint declared under serving.endpoints`,
-    );
-  const model = endpoint.model
-    ? manifest.models?.entries.get(endpoint.model.value)
-    : undefined;
-  if (!model)
-    throw new ExperimentError(
-      `endpoint "${endpointName}" serves no declared model`,
-    );
+  const endpoint = endpointName !== undefined ? manifest.serving?.endpoints?.entries.get(endpointName) : undefined;
+  if (!endpoint || !endpointName) throw new ExperimentError(`experiment "${name}" names no endpoint declared under serving.endpoints`);
+  const model = endpoint.model ? manifest.models?.entries.get(endpoint.model.value) : undefined;
+  if (!model) throw new ExperimentError(`endpoint "${endpointName}" serves no declared model`);
   const control = x.control && resolveVersion(model, x.control.value);
   const treatment = x.treatment && resolveVersion(model, x.treatment.value);
   if (!control || !treatment)
-    throw new ExperimentError(
-      `experiment "${name}" needs a control and a treatment that are versions (or aliases) of model "${model.name}"`,
-    );
-  if (control === treatment)
-    throw new ExperimentError(
-      `experiment "${name}" compares version "${control}" with itself`,
-    );
-  const metric = x.metric?.value ?? "accuracy";
-  const task =
-    model.task?.value === "regression" || REGRESSION_METRICS.has(metric)
-      ? "regression"
-      : "classification";
+    throw new ExperimentError(`experiment "${name}" needs a control and a treatment that are versions (or aliases) of model "${model.name}"`);
+  if (control === treatment) throw new ExperimentError(`experiment "${name}" compares version "${control}" with itself`);
+  const metric = x.metric?.value ?? 'accuracy';
+  const task = model.task?.value === 'regression' || REGRESSION_METRICS.has(metric) ? 'regression' : 'classification';
   let split: [number, number] | undefined;
   if (endpoint.traffic) {
     const share = (version: string) => {
       let sum = 0;
-      for (const [key, s] of endpoint.traffic!.entries)
-        if (resolveVersion(model, key) === version) sum += s.value;
+      for (const [key, s] of endpoint.traffic!.entries) if (resolveVersion(model, key) === version) sum += s.value;
       return sum;
     };
     split = [share(control), share(treatment)];
@@ -141,7 +108,7 @@ export function resolveExperiment(
     treatmentRef: x.treatment?.value,
     task,
     metric,
-    test: x.test?.value === "welch" ? "welch" : "two-proportion",
+    test: x.test?.value === 'welch' ? 'welch' : 'two-proportion',
     alpha: x.alpha?.value ?? 0.05,
     power: x.power?.value ?? 0.8,
     mde: x.mde?.value,
@@ -151,11 +118,7 @@ export function resolveExperiment(
 }
 
 /** The experiment's observations from the store, oldest first. `until` (ms) gives the state at an earlier time. */
-export function loadObservations(
-  db: Database,
-  spec: ExperimentSpec,
-  options: { since?: number; until?: number } = {},
-): Observation[] {
+export function loadObservations(db: Database, spec: ExperimentSpec, options: { since?: number; until?: number } = {}): Observation[] {
   const rows = db
     .prepare(
       `SELECT p.version, p.time, p.latency_ms AS latency, p.status, p.outputs, f.label, f.value
@@ -164,13 +127,7 @@ export function loadObservations(
        WHERE p.endpoint = ? AND p.mirrored = 0 AND p.version IN (?, ?) AND p.time >= ? AND p.time <= ?
        ORDER BY p.time, p.id`,
     )
-    .all(
-      spec.endpoint,
-      spec.control,
-      spec.treatment,
-      options.since ?? 0,
-      options.until ?? Number.MAX_SAFE_INTEGER,
-    ) as {
+    .all(spec.endpoint, spec.control, spec.treatment, options.since ?? 0, options.until ?? Number.MAX_SAFE_INTEGER) as {
     version: string;
     time: number;
     latency: number;
@@ -180,52 +137,29 @@ export function loadObservations(
     value: number | null;
   }[];
   return rows.map((r) => ({
-    arm: r.version === spec.control ? "control" : "treatment",
+    arm: r.version === spec.control ? 'control' : 'treatment',
     time: r.time,
     latencyMs: r.latency,
     ok: r.status < 400,
     predicted: r.outputs ? predictedOf(r.outputs, spec.task) : undefined,
-    label:
-      r.label === null || r.label === undefined ? undefined : String(r.label),
+    label: r.label === null || r.label === undefined ? undefined : String(r.label),
     value: r.value ?? undefined,
   }));
 }
 
 /** Analyze an experiment of the manifest over the store's log. */
-export function analyzeExperiment(
-  db: Database,
-  manifest: ManifestModel,
-  name: string,
-  options: { since?: number; until?: number } = {},
-): ExperimentReport {
+export function analyzeExperiment(db: Database, manifest: ManifestModel, name: string, options: { since?: number; until?: number } = {}): ExperimentReport {
   const spec = resolveExperiment(manifest, name);
   return analyzeObservations(spec, loadObservations(db, spec, options));
 }
 
-const REGRESSION_METRICS = new Set(["mae", "rmse", "mse"]);
-const LOWER_IS_BETTER = new Set([
-  "mae",
-  "rmse",
-  "mse",
-  "error_rate",
-  "mean_latency_ms",
-]);
+const REGRESSION_METRICS = new Set(['mae', 'rmse', 'mse']);
+const LOWER_IS_BETTER = new Set(['mae', 'rmse', 'mse', 'error_rate', 'mean_latency_ms']);
 /** Names of outputs that hold the prediction, in order of preference. */
-const LABEL_OUTPUTS = [
-  "label",
-  "output_label",
-  "predicted_label",
-  "prediction",
-  "predictions",
-  "variable",
-  "output",
-];
+const LABEL_OUTPUTS = ['label', 'output_label', 'predicted_label', 'prediction', 'predictions', 'variable', 'output'];
 
 /** The first element of the prediction output of a logged outputs JSON. */
-function predictedOf(
-  outputs: string,
-  task: ExperimentSpec["task"],
-): string | number | undefined {
+function predictedOf(outputs: string, task: ExperimentSpec['task']): string | number | undefined {
   let parsed: Record<string, { data?: unknown[] }>;
   try {
     parsed = JSON.parse(outputs) as Record<string, { data?: unknown[] }>;
@@ -233,14 +167,11 @@ function predictedOf(
     return undefined;
   }
   const names = Object.keys(parsed);
-  const name =
-    LABEL_OUTPUTS.find((n) => names.includes(n)) ??
-    (names.length === 1 ? names[0] : undefined);
+  const name = LABEL_OUTPUTS.find((n) => names.includes(n)) ?? (names.length === 1 ? names[0] : undefined);
   const first = name !== undefined ? parsed[name]?.data?.[0] : undefined;
   if (first === undefined || first === null) return undefined;
-  if (task === "regression")
-    return typeof first === "number" ? first : Number(first);
-  return typeof first === "boolean" ? String(Number(first)) : String(first);
+  if (task === 'regression') return typeof first === 'number' ? first : Number(first);
+  return typeof first === 'boolean' ? String(Number(first)) : String(first);
 }
 
 interface ArmData {
@@ -250,23 +181,19 @@ interface ArmData {
 }
 
 /** The analysis of observations (pure). */
-export function analyzeObservations(
-  spec: ExperimentSpec,
-  observations: readonly Observation[],
-): ExperimentReport {
+export function analyzeObservations(spec: ExperimentSpec, observations: readonly Observation[]): ExperimentReport {
   const control = arm(
     spec,
     spec.control,
-    observations.filter((o) => o.arm === "control"),
+    observations.filter((o) => o.arm === 'control'),
   );
   const treatment = arm(
     spec,
     spec.treatment,
-    observations.filter((o) => o.arm === "treatment"),
+    observations.filter((o) => o.arm === 'treatment'),
   );
   const notes: string[] = [];
-  const higherIsBetter =
-    !LOWER_IS_BETTER.has(spec.metric) && !spec.metric.endsWith("_latency_ms");
+  const higherIsBetter = !LOWER_IS_BETTER.has(spec.metric) && !spec.metric.endsWith('_latency_ms');
   const report: ExperimentReport = {
     experiment: spec.name,
     endpoint: spec.endpoint,
@@ -278,20 +205,12 @@ export function analyzeObservations(
     alpha: spec.alpha,
     control: control.report,
     treatment: treatment.report,
-    verdict: { kind: "need-more-samples", message: "" },
+    verdict: { kind: 'need-more-samples', message: '' },
     notes,
   };
 
-  if (
-    spec.split &&
-    control.report.n + treatment.report.n > 0 &&
-    spec.split[0] > 0 &&
-    spec.split[1] > 0
-  ) {
-    const srm = sampleRatioMismatch(
-      [control.report.n, treatment.report.n],
-      spec.split,
-    );
+  if (spec.split && control.report.n + treatment.report.n > 0 && spec.split[0] > 0 && spec.split[1] > 0) {
+    const srm = sampleRatioMismatch([control.report.n, treatment.report.n], spec.split);
     report.srm = {
       expected: spec.split,
       observed: [control.report.n, treatment.report.n],
@@ -311,7 +230,7 @@ export function analyzeObservations(
   if (a.length < 2 || b.length < 2) {
     const missing = Math.max(0, MIN_SAMPLES - measured, 4 - measured);
     report.verdict = {
-      kind: "need-more-samples",
+      kind: 'need-more-samples',
       moreSamples: missing,
       message: `Need at least ${missing} more samples with feedback (have ${b.length} control, ${a.length} treatment).`,
     };
@@ -329,25 +248,14 @@ export function analyzeObservations(
         lower: result.lower,
         upper: result.upper,
         pvalue: result.pvalue,
-        method: "confidence sequence (always valid)",
+        method: 'confidence sequence (always valid)',
       };
-      report.verdict = verdictOf(
-        decision.verdict === "a-better"
-          ? 1
-          : decision.verdict === "b-better"
-            ? -1
-            : 0,
-        higherIsBetter,
-        decision.moreSamples,
-        spec,
-      );
+      report.verdict = verdictOf(decision.verdict === 'a-better' ? 1 : decision.verdict === 'b-better' ? -1 : 0, higherIsBetter, decision.moreSamples, spec);
     } else {
-      const useZ = binary && spec.test === "two-proportion";
+      const useZ = binary && spec.test === 'two-proportion';
       const xa = useZ ? count(a) : 0;
       const xb = useZ ? count(b) : 0;
-      const p = useZ
-        ? twoProportionZ(xa, a.length, xb, b.length).pvalue
-        : welchFromSummary(sa, sb).pvalue;
+      const p = useZ ? twoProportionZ(xa, a.length, xb, b.length).pvalue : welchFromSummary(sa, sb).pvalue;
       const ci = useZ
         ? proportionDiffInterval(xa, a.length, xb, b.length, {
             alpha: spec.alpha,
@@ -358,77 +266,54 @@ export function analyzeObservations(
         lower: ci.lower,
         upper: ci.upper,
         pvalue: p,
-        method: useZ
-          ? "two-proportion z-test, Wald interval"
-          : "Welch's t-test and interval",
+        method: useZ ? 'two-proportion z-test, Wald interval' : "Welch's t-test and interval",
       };
-      const sign =
-        p < spec.alpha && measured >= MIN_SAMPLES ? Math.sign(ci.estimate) : 0;
-      report.verdict = verdictOf(
-        sign,
-        higherIsBetter,
-        sign === 0 ? fixedMoreSamples(spec, sb, binary, a.length, b.length) : 0,
-        spec,
-      );
+      const sign = p < spec.alpha && measured >= MIN_SAMPLES ? Math.sign(ci.estimate) : 0;
+      report.verdict = verdictOf(sign, higherIsBetter, sign === 0 ? fixedMoreSamples(spec, sb, binary, a.length, b.length) : 0, spec);
     }
   } catch (error) {
     if (!(error instanceof StatsError)) throw error;
     report.verdict = {
-      kind: "inconclusive",
+      kind: 'inconclusive',
       message: `No test: ${error.message}.`,
     };
   }
   if (!isPerObservation(spec.metric)) {
     notes.push(
-      `${spec.metric} is not an average over requests, so the difference, interval and verdict are on the per-request ${spec.task === "regression" ? "squared error" : "correctness"} instead.`,
+      `${spec.metric} is not an average over requests, so the difference, interval and verdict are on the per-request ${spec.task === 'regression' ? 'squared error' : 'correctness'} instead.`,
     );
   }
-  if (report.srm?.flagged && report.verdict.kind !== "need-more-samples")
+  if (report.srm?.flagged && report.verdict.kind !== 'need-more-samples')
     report.verdict.message = `Sample ratio mismatch — do not trust this: ${report.verdict.message}`;
   return report;
 }
 
-function verdictOf(
-  sign: number,
-  higherIsBetter: boolean,
-  moreSamples: number,
-  spec: ExperimentSpec,
-): ExperimentVerdict {
+function verdictOf(sign: number, higherIsBetter: boolean, moreSamples: number, spec: ExperimentSpec): ExperimentVerdict {
   if (sign !== 0) {
     const better = sign > 0 === higherIsBetter;
     return {
-      kind: better ? "treatment-better" : "treatment-worse",
-      message: `Treatment ("${spec.treatment}") is ${better ? "better" : "worse"} than control ("${spec.control}") on ${spec.metric}${spec.sequential ? " (always-valid confidence sequence excludes 0)" : ` (p < ${spec.alpha})`}.`,
+      kind: better ? 'treatment-better' : 'treatment-worse',
+      message: `Treatment ("${spec.treatment}") is ${better ? 'better' : 'worse'} than control ("${spec.control}") on ${spec.metric}${spec.sequential ? ' (always-valid confidence sequence excludes 0)' : ` (p < ${spec.alpha})`}.`,
     };
   }
   if (Number.isFinite(moreSamples) && moreSamples > 0) {
     const more = Math.ceil(moreSamples);
     return {
-      kind: "need-more-samples",
+      kind: 'need-more-samples',
       moreSamples: more,
       message: `No difference shown yet: need about ${more} more samples with feedback.`,
     };
   }
   return {
-    kind: "inconclusive",
+    kind: 'inconclusive',
     message: `No difference on ${spec.metric} between "${spec.treatment}" and "${spec.control}" at α = ${spec.alpha}.`,
   };
 }
 
 /** Fixed-horizon test: remaining samples (both arms) to reach the planned power for the MDE, or 0 when reached / not planned. */
-function fixedMoreSamples(
-  spec: ExperimentSpec,
-  control: Summary,
-  binary: boolean,
-  na: number,
-  nb: number,
-): number {
-  if (spec.mde === undefined || !(spec.mde > 0))
-    return Math.max(0, MIN_SAMPLES - na - nb);
-  const ratio =
-    spec.split && spec.split[0] > 0 && spec.split[1] > 0
-      ? spec.split[1] / spec.split[0]
-      : 1;
+function fixedMoreSamples(spec: ExperimentSpec, control: Summary, binary: boolean, na: number, nb: number): number {
+  if (spec.mde === undefined || !(spec.mde > 0)) return Math.max(0, MIN_SAMPLES - na - nb);
+  const ratio = spec.split && spec.split[0] > 0 && spec.split[1] > 0 ? spec.split[1] / spec.split[0] : 1;
   try {
     let size;
     if (binary) {
@@ -455,11 +340,7 @@ function fixedMoreSamples(
   }
 }
 
-function arm(
-  spec: ExperimentSpec,
-  version: string,
-  obs: Observation[],
-): ArmData {
+function arm(spec: ExperimentSpec, version: string, obs: Observation[]): ArmData {
   const latencies = Float64Array.from(obs.map((o) => o.latencyMs)).sort();
   const errors = obs.filter((o) => !o.ok).length;
   const report: VariantReport = {
@@ -476,31 +357,23 @@ function arm(
   };
   const units: number[] = [];
   if (isLiveUnit(spec.metric)) {
-    for (const o of obs)
-      units.push(spec.metric === "error_rate" ? Number(!o.ok) : o.latencyMs);
+    for (const o of obs) units.push(spec.metric === 'error_rate' ? Number(!o.ok) : o.latencyMs);
     report.withFeedback = obs.length;
-  } else if (spec.task === "regression") {
+  } else if (spec.task === 'regression') {
     let abs = 0;
     let sq = 0;
     for (const o of obs) {
-      if (
-        !o.ok ||
-        o.value === undefined ||
-        typeof o.predicted !== "number" ||
-        !Number.isFinite(o.predicted)
-      )
-        continue;
+      if (!o.ok || o.value === undefined || typeof o.predicted !== 'number' || !Number.isFinite(o.predicted)) continue;
       const e = o.predicted - o.value;
       abs += Math.abs(e);
       sq += e * e;
-      units.push(spec.metric === "mae" ? Math.abs(e) : e * e);
+      units.push(spec.metric === 'mae' ? Math.abs(e) : e * e);
     }
     const n = units.length;
     report.withFeedback = n;
-    if (n > 0)
-      report.metrics = { mae: abs / n, mse: sq / n, rmse: Math.sqrt(sq / n) };
+    if (n > 0) report.metrics = { mae: abs / n, mse: sq / n, rmse: Math.sqrt(sq / n) };
   } else {
-    const positive = spec.positiveLabel ?? "1";
+    const positive = spec.positiveLabel ?? '1';
     let tp = 0, fp = 0, fn = 0, correct = 0, n = 0; // prettier-ignore
     const precisionUnits: number[] = [];
     const recallUnits: number[] = [];
@@ -527,43 +400,25 @@ function arm(
         accuracy: correct / n,
         precision,
         recall,
-        f1:
-          precision + recall > 0
-            ? (2 * precision * recall) / (precision + recall)
-            : NaN,
+        f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : NaN,
       };
     }
-    if (spec.metric === "precision") return { report, units: precisionUnits };
-    if (spec.metric === "recall") return { report, units: recallUnits };
+    if (spec.metric === 'precision') return { report, units: precisionUnits };
+    if (spec.metric === 'recall') return { report, units: recallUnits };
   }
   return { report, units };
 }
 
 function isRate(metric: string): boolean {
-  return [
-    "accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "f1_score",
-    "error_rate",
-  ].includes(metric);
+  return ['accuracy', 'precision', 'recall', 'f1', 'f1_score', 'error_rate'].includes(metric);
 }
 
 function isLiveUnit(metric: string): boolean {
-  return metric === "error_rate" || metric === "mean_latency_ms";
+  return metric === 'error_rate' || metric === 'mean_latency_ms';
 }
 
 function isPerObservation(metric: string): boolean {
-  return [
-    "accuracy",
-    "precision",
-    "recall",
-    "mae",
-    "mse",
-    "error_rate",
-    "mean_latency_ms",
-  ].includes(metric);
+  return ['accuracy', 'precision', 'recall', 'mae', 'mse', 'error_rate', 'mean_latency_ms'].includes(metric);
 }
 
 function summary(values: number[]): Summary {

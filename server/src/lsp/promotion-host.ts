@@ -2,25 +2,16 @@
  * The language server's side of promotion, rollback and experiment analysis: it finds the text and
  * the store, and calls the cores (promotion/, experiments/). No decisions are made here.
  */
-import { readFileSync } from "node:fs";
-import { dirname } from "node:path";
-import type {
-  AuditEvent,
-  ExperimentReport,
-  PromotionChoices,
-  PromotionPlan,
-} from "../contract";
-import { analyzeExperiment } from "../experiments/analysis";
-import { readManifestModel } from "../manifest/model";
-import { parseManifest } from "../manifest/parse";
-import type { RunLookup } from "../manifest/validate";
-import {
-  planPromotion,
-  planRollback,
-  recordEvent,
-} from "../promotion/promotion";
-import { openStore, type Database } from "../store/store";
-import { scanWorkspace } from "../workspace/scan";
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { AuditEvent, ExperimentReport, PromotionChoices, PromotionPlan } from '../contract';
+import { analyzeExperiment } from '../experiments/analysis';
+import { readManifestModel } from '../manifest/model';
+import { parseManifest } from '../manifest/parse';
+import type { RunLookup } from '../manifest/validate';
+import { planPromotion, planRollback, recordEvent } from '../promotion/promotion';
+import { openStore, type Database } from '../store/store';
+import { scanWorkspace } from '../workspace/scan';
 
 export interface PromotionDeps {
   folders: () => string[];
@@ -33,7 +24,7 @@ export class PromotionHost {
   constructor(private readonly deps: PromotionDeps) {}
 
   choices(): PromotionChoices {
-    const manifests: PromotionChoices["manifests"] = [];
+    const manifests: PromotionChoices['manifests'] = [];
     for (const folder of this.deps.folders()) {
       for (const manifest of scanWorkspace(folder).manifests) {
         const model = readManifestModel(parseManifest(this.text(manifest)));
@@ -42,9 +33,7 @@ export class PromotionHost {
           models: [...(model.models?.entries.values() ?? [])].map((m) => ({
             name: m.name,
             versions: [...(m.versions?.entries.keys() ?? [])],
-            aliases: Object.fromEntries(
-              [...(m.aliases?.entries ?? [])].map(([a, v]) => [a, v.value]),
-            ),
+            aliases: Object.fromEntries([...(m.aliases?.entries ?? [])].map(([a, v]) => [a, v.value])),
           })),
           experiments: [...(model.experiments?.entries.keys() ?? [])],
         });
@@ -53,14 +42,7 @@ export class PromotionHost {
     return { manifests };
   }
 
-  planPromotion(p: {
-    manifest: string;
-    text?: string;
-    model: string;
-    version: string;
-    alias?: string;
-    canary?: boolean;
-  }): PromotionPlan {
+  planPromotion(p: { manifest: string; text?: string; model: string; version: string; alias?: string; canary?: boolean }): PromotionPlan {
     return this.withStore(p.manifest, (db) =>
       planPromotion({
         manifestPath: p.manifest,
@@ -75,11 +57,7 @@ export class PromotionHost {
     );
   }
 
-  planRollback(p: {
-    manifest: string;
-    text?: string;
-    model: string;
-  }): PromotionPlan {
+  planRollback(p: { manifest: string; text?: string; model: string }): PromotionPlan {
     return this.withStore(p.manifest, (db) =>
       planRollback({
         manifestPath: p.manifest,
@@ -96,13 +74,11 @@ export class PromotionHost {
 
   analyze(p: { manifest: string; experiment: string }): ExperimentReport {
     const manifest = readManifestModel(parseManifest(this.text(p.manifest)));
-    return this.withStore(p.manifest, (db) =>
-      analyzeExperiment(db, manifest, p.experiment),
-    );
+    return this.withStore(p.manifest, (db) => analyzeExperiment(db, manifest, p.experiment));
   }
 
   private text(path: string): string {
-    return this.deps.openText(path) ?? readFileSync(path, "utf8");
+    return this.deps.openText(path) ?? readFileSync(path, 'utf8');
   }
 
   /** The store next to the manifest: `mlops serve <folder>` logs there, and the CLI reads it there. */

@@ -1,12 +1,12 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
-import type { ExperimentReport, VariantReport } from "../../contract";
-import { analyzeExperiment, ExperimentError } from "../../experiments/analysis";
-import { readManifestModel } from "../../manifest/model";
-import { MANIFEST_FILE_NAMES, parseManifest } from "../../manifest/parse";
-import { openStore } from "../../store/store";
-import { EXIT_FINDINGS, EXIT_OK, UsageError, type Out } from "../usage";
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ExperimentReport, VariantReport } from '../../contract';
+import { analyzeExperiment, ExperimentError } from '../../experiments/analysis';
+import { readManifestModel } from '../../manifest/model';
+import { MANIFEST_FILE_NAMES, parseManifest } from '../../manifest/parse';
+import { openStore } from '../../store/store';
+import { EXIT_FINDINGS, EXIT_OK, UsageError, type Out } from '../usage';
 
 export const AB_HELP = `Usage: mlops ab <experiment> [folder] [--json]
 
@@ -30,11 +30,8 @@ export function folderManifest(folder: string): {
   manifestPath: string;
 } {
   const root = resolve(folder);
-  if (!statSync(root, { throwIfNoEntry: false })?.isDirectory())
-    throw new UsageError(`${folder} is not a folder`);
-  const manifestPath = MANIFEST_FILE_NAMES.map((n) => join(root, n)).find((p) =>
-    existsSync(p),
-  );
+  if (!statSync(root, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${folder} is not a folder`);
+  const manifestPath = MANIFEST_FILE_NAMES.map((n) => join(root, n)).find((p) => existsSync(p));
   if (!manifestPath) throw new UsageError(`no mlops.yaml in ${folder}`);
   return { root, manifestPath };
 }
@@ -44,20 +41,17 @@ export function abCommand(args: string[], out: Out): number {
     args,
     allowPositionals: true,
     options: {
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     out.stdout(AB_HELP);
     return EXIT_OK;
   }
-  if (positionals.length < 1 || positionals.length > 2)
-    throw new UsageError("ab takes an experiment name and at most one folder");
-  const { root, manifestPath } = folderManifest(positionals[1] ?? ".");
-  const manifest = readManifestModel(
-    parseManifest(readFileSync(manifestPath, "utf8")),
-  );
+  if (positionals.length < 1 || positionals.length > 2) throw new UsageError('ab takes an experiment name and at most one folder');
+  const { root, manifestPath } = folderManifest(positionals[1] ?? '.');
+  const manifest = readManifestModel(parseManifest(readFileSync(manifestPath, 'utf8')));
   const db = openStore(root);
   let report: ExperimentReport;
   try {
@@ -69,56 +63,43 @@ export function abCommand(args: string[], out: Out): number {
   } finally {
     db.close();
   }
-  out.stdout(
-    values.json
-      ? JSON.stringify(report, jsonNumbers, 2) + "\n"
-      : formatReport(report),
-  );
+  out.stdout(values.json ? JSON.stringify(report, jsonNumbers, 2) + '\n' : formatReport(report));
   return EXIT_OK;
 }
 
 /** NaN and infinities as strings, as the other commands print them. */
 function jsonNumbers(_key: string, value: unknown): unknown {
-  return typeof value === "number" && !Number.isFinite(value)
-    ? String(value)
-    : value;
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
 }
 
 export function formatReport(r: ExperimentReport): string {
-  const fmt = (v: number | null | undefined, digits = 4) =>
-    v === null || v === undefined || Number.isNaN(v)
-      ? "—"
-      : String(Number(v.toPrecision(digits)));
+  const fmt = (v: number | null | undefined, digits = 4) => (v === null || v === undefined || Number.isNaN(v) ? '—' : String(Number(v.toPrecision(digits))));
   const variant = (role: string, v: VariantReport) => {
-    const metric =
-      v.metrics[r.metric] ??
-      v.metrics[r.metric === "f1_score" ? "f1" : r.metric];
+    const metric = v.metrics[r.metric] ?? v.metrics[r.metric === 'f1_score' ? 'f1' : r.metric];
     const others = Object.entries(v.metrics)
       .filter(([k]) => k !== r.metric)
       .map(([k, x]) => `${k} ${fmt(x)}`)
-      .join(", ");
+      .join(', ');
     return [
       `  ${role} "${v.version}": ${v.n} requests, ${v.withFeedback} with feedback`,
-      `    ${r.metric} ${fmt(metric)}${others ? ` (${others})` : ""}`,
+      `    ${r.metric} ${fmt(metric)}${others ? ` (${others})` : ''}`,
       `    latency p50 ${fmt(v.latency.p50, 3)} ms, p95 ${fmt(v.latency.p95, 3)} ms, p99 ${fmt(v.latency.p99, 3)} ms; error rate ${fmt(v.errorRate, 3)}`,
-    ].join("\n");
+    ].join('\n');
   };
   const lines = [
-    `Experiment ${r.experiment} (endpoint ${r.endpoint}, model ${r.model}, metric ${r.metric}, ${r.sequential ? "sequential" : "fixed horizon"}, α = ${r.alpha})`,
-    variant("control", r.control),
-    variant("treatment", r.treatment),
+    `Experiment ${r.experiment} (endpoint ${r.endpoint}, model ${r.model}, metric ${r.metric}, ${r.sequential ? 'sequential' : 'fixed horizon'}, α = ${r.alpha})`,
+    variant('control', r.control),
+    variant('treatment', r.treatment),
   ];
   if (r.difference) {
     const d = r.difference;
-    lines.push(
-      `  difference (treatment − control): ${fmt(d.estimate)} [${fmt(d.lower)}, ${fmt(d.upper)}], p = ${fmt(d.pvalue, 3)} (${d.method})`,
-    );
+    lines.push(`  difference (treatment − control): ${fmt(d.estimate)} [${fmt(d.lower)}, ${fmt(d.upper)}], p = ${fmt(d.pvalue, 3)} (${d.method})`);
   }
   if (r.srm)
     lines.push(
-      `  sample ratio: ${r.srm.observed.join("/")} for a ${r.srm.expected.join("/")} split, p = ${fmt(r.srm.pvalue, 3)}${r.srm.flagged ? " — MISMATCH" : ""}`,
+      `  sample ratio: ${r.srm.observed.join('/')} for a ${r.srm.expected.join('/')} split, p = ${fmt(r.srm.pvalue, 3)}${r.srm.flagged ? ' — MISMATCH' : ''}`,
     );
   lines.push(`Verdict: ${r.verdict.message}`);
   for (const n of r.notes) lines.push(`Note: ${n}`);
-  return lines.join("\n") + "\n";
+  return lines.join('\n') + '\n';
 }

@@ -1,19 +1,12 @@
-import { readFileSync, writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
-import type { AuditEvent, PromotionPlan } from "../../contract";
-import { runLookup, type RunLookup } from "../../manifest/validate";
-import {
-  applyEdits,
-  history,
-  planPromotion,
-  planRollback,
-  PromotionError,
-  recordEvent,
-} from "../../promotion/promotion";
-import { openStore, type Database } from "../../store/store";
-import { TrackingService } from "../../tracking/service";
-import { EXIT_FINDINGS, EXIT_OK, UsageError, type Out } from "../usage";
-import { folderManifest } from "./ab";
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { AuditEvent, PromotionPlan } from '../../contract';
+import { runLookup, type RunLookup } from '../../manifest/validate';
+import { applyEdits, history, planPromotion, planRollback, PromotionError, recordEvent } from '../../promotion/promotion';
+import { openStore, type Database } from '../../store/store';
+import { TrackingService } from '../../tracking/service';
+import { EXIT_FINDINGS, EXIT_OK, UsageError, type Out } from '../usage';
+import { folderManifest } from './ab';
 
 export const PROMOTE_HELP = `Usage: mlops promote <model> <version> [folder] [--alias A | --canary] [--force] [--dry-run]
 
@@ -45,61 +38,46 @@ export const HISTORY_HELP = `Usage: mlops history <model> [folder] [--json]
 The audit log of a model's promotions and rollbacks, newest first: when, who, from, to, evidence.
 `;
 
-async function indexedRuns(
-  root: string,
-  out: Out,
-): Promise<RunLookup | undefined> {
+async function indexedRuns(root: string, out: Out): Promise<RunLookup | undefined> {
   let service: TrackingService | undefined;
   try {
-    service = TrackingService.open(root, (note) =>
-      out.stderr(`mlops: ${note}\n`),
-    );
+    service = TrackingService.open(root, (note) => out.stderr(`mlops: ${note}\n`));
     await service.refresh();
     return runLookup(service.runs());
   } catch (error) {
-    out.stderr(
-      `mlops: runs were not read, so gates on run metrics are not checked: ${(error as Error).message.split("\n")[0]}\n`,
-    );
+    out.stderr(`mlops: runs were not read, so gates on run metrics are not checked: ${(error as Error).message.split('\n')[0]}\n`);
     return undefined;
   } finally {
     await service?.close();
   }
 }
 
-export async function promoteCommand(
-  args: string[],
-  out: Out,
-): Promise<number> {
+export async function promoteCommand(args: string[], out: Out): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     options: {
-      alias: { type: "string" },
-      canary: { type: "boolean" },
-      force: { type: "boolean" },
-      "dry-run": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
+      alias: { type: 'string' },
+      canary: { type: 'boolean' },
+      force: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     out.stdout(PROMOTE_HELP);
     return EXIT_OK;
   }
-  if (positionals.length < 2 || positionals.length > 3)
-    throw new UsageError(
-      "promote takes a model, a version and at most one folder",
-    );
+  if (positionals.length < 2 || positionals.length > 3) throw new UsageError('promote takes a model, a version and at most one folder');
   if (values.alias !== undefined && values.canary)
-    throw new UsageError(
-      "--alias and --canary do not go together (a completed canary moves the production alias)",
-    );
-  const { root, manifestPath } = folderManifest(positionals[2] ?? ".");
+    throw new UsageError('--alias and --canary do not go together (a completed canary moves the production alias)');
+  const { root, manifestPath } = folderManifest(positionals[2] ?? '.');
   const runs = await indexedRuns(root, out);
   const db = openStore(root);
   try {
     const plan = planPromotion({
       manifestPath,
-      text: readFileSync(manifestPath, "utf8"),
+      text: readFileSync(manifestPath, 'utf8'),
       model: positionals[0],
       version: positionals[1],
       alias: values.alias,
@@ -109,7 +87,7 @@ export async function promoteCommand(
     });
     return finish(plan, db, out, {
       force: values.force,
-      dryRun: values["dry-run"],
+      dryRun: values['dry-run'],
     });
   } catch (error) {
     return refused(error, out);
@@ -123,29 +101,28 @@ export function rollbackCommand(args: string[], out: Out): number {
     args,
     allowPositionals: true,
     options: {
-      force: { type: "boolean" },
-      "dry-run": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
+      force: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     out.stdout(ROLLBACK_HELP);
     return EXIT_OK;
   }
-  if (positionals.length < 1 || positionals.length > 2)
-    throw new UsageError("rollback takes a model and at most one folder");
-  const { root, manifestPath } = folderManifest(positionals[1] ?? ".");
+  if (positionals.length < 1 || positionals.length > 2) throw new UsageError('rollback takes a model and at most one folder');
+  const { root, manifestPath } = folderManifest(positionals[1] ?? '.');
   const db = openStore(root);
   try {
     const plan = planRollback({
       manifestPath,
-      text: readFileSync(manifestPath, "utf8"),
+      text: readFileSync(manifestPath, 'utf8'),
       model: positionals[0],
       db,
     });
     return finish(plan, db, out, {
       force: values.force,
-      dryRun: values["dry-run"],
+      dryRun: values['dry-run'],
     });
   } catch (error) {
     return refused(error, out);
@@ -159,17 +136,16 @@ export function historyCommand(args: string[], out: Out): number {
     args,
     allowPositionals: true,
     options: {
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     out.stdout(HISTORY_HELP);
     return EXIT_OK;
   }
-  if (positionals.length < 1 || positionals.length > 2)
-    throw new UsageError("history takes a model and at most one folder");
-  const { root } = folderManifest(positionals[1] ?? ".");
+  if (positionals.length < 1 || positionals.length > 2) throw new UsageError('history takes a model and at most one folder');
+  const { root } = folderManifest(positionals[1] ?? '.');
   const db = openStore(root);
   let events: AuditEvent[];
   try {
@@ -177,36 +153,17 @@ export function historyCommand(args: string[], out: Out): number {
   } finally {
     db.close();
   }
-  if (values.json) out.stdout(JSON.stringify(events, null, 2) + "\n");
-  else if (events.length === 0)
-    out.stdout(
-      `No promotions or rollbacks of ${positionals[0]} are recorded.\n`,
-    );
-  else
-    out.stdout(
-      events
-        .map(
-          (e) =>
-            `#${e.id} ${new Date(e.time).toISOString()} ${e.user} ${e.action}: ${e.evidence.summary}`,
-        )
-        .join("\n") + "\n",
-    );
+  if (values.json) out.stdout(JSON.stringify(events, null, 2) + '\n');
+  else if (events.length === 0) out.stdout(`No promotions or rollbacks of ${positionals[0]} are recorded.\n`);
+  else out.stdout(events.map((e) => `#${e.id} ${new Date(e.time).toISOString()} ${e.user} ${e.action}: ${e.evidence.summary}`).join('\n') + '\n');
   return EXIT_OK;
 }
 
-function finish(
-  plan: PromotionPlan,
-  db: Database,
-  out: Out,
-  options: { force?: boolean; dryRun?: boolean },
-): number {
+function finish(plan: PromotionPlan, db: Database, out: Out, options: { force?: boolean; dryRun?: boolean }): number {
   out.stdout(
-    `${plan.action === "promote" ? "Promote" : "Roll back"} ${plan.model}${plan.action === "promote" ? ` version "${plan.version}"` : ""}: ${plan.evidence.summary}\n`,
+    `${plan.action === 'promote' ? 'Promote' : 'Roll back'} ${plan.model}${plan.action === 'promote' ? ` version "${plan.version}"` : ''}: ${plan.evidence.summary}\n`,
   );
-  for (const g of plan.evidence.gates)
-    out.stdout(
-      `  ${g.pass === true ? "pass" : g.pass === false ? "FAIL" : "n/a "}  ${g.metric}: ${g.detail}\n`,
-    );
+  for (const g of plan.evidence.gates) out.stdout(`  ${g.pass === true ? 'pass' : g.pass === false ? 'FAIL' : 'n/a '}  ${g.metric}: ${g.detail}\n`);
   const nothing = plan.edits.length === 0;
   if (options.dryRun) {
     for (const e of plan.edits)
@@ -217,14 +174,10 @@ function finish(
   }
   if (nothing || (plan.blocked.length > 0 && !options.force)) {
     for (const b of plan.blocked) out.stderr(`mlops: ${b}\n`);
-    if (!nothing)
-      out.stderr("mlops: nothing changed; --force to go ahead anyway\n");
+    if (!nothing) out.stderr('mlops: nothing changed; --force to go ahead anyway\n');
     return EXIT_FINDINGS;
   }
-  writeFileSync(
-    plan.manifest,
-    applyEdits(readFileSync(plan.manifest, "utf8"), plan.edits),
-  );
+  writeFileSync(plan.manifest, applyEdits(readFileSync(plan.manifest, 'utf8'), plan.edits));
   const event = recordEvent(db, plan);
   out.stdout(`Updated ${plan.manifest}; audit event #${event.id}.\n`);
   return EXIT_OK;
