@@ -4,15 +4,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { ROOT, copyWorkspace, withWorkbench, type Workbench } from './harness';
+import { ROOT, copyWorkspace, withWorkbench } from './harness';
+import { pane } from './views';
 
 const VSIX = process.env.MLOPS_VSIX ?? path.join(ROOT, 'dist', 'mlops-workbench.vsix');
 const EXAMPLE = process.env.MLOPS_EXAMPLE ?? path.join(ROOT, 'examples', 'churn');
 
-function servingPane(wb: Workbench) {
-  const header = wb.page.locator('.pane-header', { hasText: 'Serving' });
-  return wb.page.locator('.part.sidebar .pane').filter({ has: header });
-}
 
 test('serving: start from the palette, the Serving view fills with live numbers, stop', (t) => {
   const workspace = copyWorkspace(EXAMPLE, 'serving');
@@ -22,14 +19,14 @@ test('serving: start from the palette, the Serving view fills with live numbers,
   return withWorkbench(t, { name: 'serving', workspace, vsix: VSIX }, async (wb) => {
     await wb.statusBarItem('MLOps server: running').waitFor({ timeout: 30_000 });
     await wb.activityBarEntry('MLOps').click();
-    await wb.waitForText(servingPane(wb), /Nothing is being served/);
+    await wb.waitForText(pane(wb, 'Serving'), /Nothing is being served/);
     await wb.shot('serving-empty');
 
     await wb.runCommand('MLOps: Start Serving');
     const item = wb.statusBarItem(/^MLOps model server: running at http:\/\/127\.0\.0\.1:\d+$/);
     await item.waitFor({ timeout: 30_000 });
     const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec((await item.getAttribute('aria-label')) ?? '')![1];
-    const version1 = servingPane(wb).locator('.monaco-list-row', { hasText: 'Version 1' });
+    const version1 = pane(wb, 'Serving').locator('.monaco-list-row', { hasText: 'Version 1' });
     await wb.waitForText(version1, /70%/);
 
     // Traffic from outside the editor, as a client application would send it.
@@ -44,12 +41,12 @@ test('serving: start from the palette, the Serving view fills with live numbers,
     }
     // The rate is over whole past seconds, so it shows once the second of the burst is over.
     await wb.waitForText(version1, /p95/);
-    await wb.waitForText(servingPane(wb).locator('.monaco-list-row', { hasText: 'churn' }).first(), /[1-9][\d.]* req\/s|0\.[1-9] req\/s/);
+    await wb.waitForText(pane(wb, 'Serving').locator('.monaco-list-row', { hasText: 'churn' }).first(), /[1-9][\d.]* req\/s|0\.[1-9] req\/s/);
     await wb.shot('serving-live');
 
     await wb.runCommand('MLOps: Stop Serving');
     await item.waitFor({ state: 'detached' });
-    await wb.waitForText(servingPane(wb), /Nothing is being served/);
+    await wb.waitForText(pane(wb, 'Serving'), /Nothing is being served/);
     await wb.shot('serving-stopped');
   });
 });

@@ -4,35 +4,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { ROOT, copyWorkspace, withWorkbench, type Workbench } from './harness';
+import { ROOT, withWorkbench } from './harness';
+import { expand, pane, row, trackingWorkspace } from './views';
 
 const VSIX = process.env.MLOPS_VSIX ?? path.join(ROOT, 'dist', 'mlops-workbench.vsix');
-const EXAMPLE = process.env.MLOPS_EXAMPLE ?? path.join(ROOT, 'examples', 'churn');
-const MLFLOW_STORE = path.resolve(ROOT, '..', 'shared', 'fixtures', 'mlruns', 'mlflow-2.4-registry', 'mlruns');
 const INDEX_MS = 30_000;
 
-/** The example plus a real MLflow 2.4 store with a model registry, listed under `tracking:`. */
-function trackingWorkspace(name: string): string {
-  const workspace = copyWorkspace(EXAMPLE, name);
-  fs.cpSync(MLFLOW_STORE, path.join(workspace, 'mlruns'), { recursive: true });
-  fs.mkdirSync(path.join(workspace, 'runs'), { recursive: true });
-  const manifest = path.join(workspace, 'mlops.yaml');
-  fs.writeFileSync(manifest, fs.readFileSync(manifest, 'utf8').replace(/^tracking: .*$/m, 'tracking: [mlruns/, runs/]'));
-  return workspace;
-}
-
-function pane(wb: Workbench, title: string) {
-  const header = wb.page.locator('.pane-header', { hasText: title });
-  return wb.page.locator('.part.sidebar .pane').filter({ has: header });
-}
-
-function row(wb: Workbench, view: string, text: string | RegExp) {
-  return pane(wb, view).locator('.monaco-list-row', { hasText: text }).first();
-}
-
-async function expand(rowLocator: ReturnType<typeof row>): Promise<void> {
-  if ((await rowLocator.getAttribute('aria-expanded')) !== 'true') await rowLocator.click();
-}
 
 const line = (o: object) => JSON.stringify(o) + '\n';
 
