@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openDatabase, openStore, StoreError } from '../../server/src/store/store';
 import { MIGRATIONS } from '../../server/src/store/migrations';
-import { readRunFolder } from '../../server/src/tracking/packed-run';
+import { listFileStore, readRunDir } from '../../server/src/tracking/mlflow-files';
+import { packRun, readRunFolder } from '../../server/src/tracking/packed-run';
 import { READ_WORKER_FILE, readRunFolders } from '../../server/src/tracking/read-pool';
 import { TrackingService } from '../../server/src/tracking/service';
-import { tempDir } from '../helpers/paths';
+import { SHARED_FIXTURES, tempDir } from '../helpers/paths';
 import { writeSyntheticMlruns } from '../helpers/synthetic-mlruns';
 
 function syntheticWorkspace(runsPerExperiment = 5): { workspace: string; runIds: string[] } {
@@ -161,4 +162,28 @@ test('run folders read on worker threads equal those read on this thread', async
   for await (const chunk of readRunFolders(jobs)) for (const r of chunk) viaWorkers[r.runId] = r;
   assert.equal(Object.keys(viaWorkers).length, jobs.length);
   for (const j of jobs) assert.deepEqual(viaWorkers[j.runId], readRunFolder(j.dir, j.runId, j.experimentId), j.runId);
+});
+
+test('a run folder packed while it is read equals the run read whole and packed after', () => {
+  // Real stores, plus a run whose metric lines are out of order, repeated, non-finite and odd.
+  const odd = tempDir('pack');
+  const runDir = join(odd, '0', 'r1');
+  mkdirSync(join(runDir, 'metrics', 'nested'), { recursive: true });
+  writeFileSync(join(odd, '0', 'meta.yaml'), "experiment_id: '0'\nname: x\nlifecycle_stage: active\nartifact_location: a\n");
+  writeFileSync(join(runDir, 'meta.yaml'), "run_uuid: r1\nrun_id: r1\nexperiment_id: '0'\nstatus: 3\nstart_time: 1\nlifecycle_stage: active\n");
+  writeFileSync(join(runDir, 'metrics', 'z'), '5 0.5 3\n4 0.25 1\n4 0.125 1\n9 -0 2\r\n7 1e-05 2\n3 nan 3\n3 NaN 3\n2 0.1234567890123456789 0\n');
+  writeFileSync(join(runDir, 'metrics', 'a'), '1 1\n2 .5 1\n3 -.5 2 extra\n4 12345678901234567 3\n1234567890123456 2 4\n5 1. 5\nbad line\n\n6 +3 6');
+  writeFileSync(join(runDir, 'metrics', 'nested', 'b'), '1 inf 0\n2 -Infinity 0\n');
+  writeFileSync(join(runDir, 'metrics', 'empty'), '');
+  const folders = [
+    ...listFileStore(join(odd)).runDirs,
+    ...readdirSync(join(SHARED_FIXTURES, 'mlruns')).flatMap((store) => listFileStore(join(SHARED_FIXTURES, 'mlruns', store)).runDirs),
+  ];
+  assert.ok(folders.length > 3);
+  for (const { dir, runId, experimentId } of folders) {
+    const whole = readRunDir(dir, experimentId);
+    const packed = readRunFolder(dir, runId, experimentId);
+    assert.deepEqual(packed.packed, whole.run ? packRun(whole.run) : null, dir);
+    assert.deepEqual(packed.issues, whole.issues, dir);
+  }
 });

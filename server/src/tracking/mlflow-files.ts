@@ -86,16 +86,40 @@ export interface FileStamp {
 let stamps: FileStamp[] | undefined;
 
 export function readRunDir(dir: string, experimentId: string): { run: RunRecord | null; issues: ReadIssue[]; files: FileStamp[] } {
+  const metrics: MetricPoint[] = [];
+  const read = readRunDirInto(dir, experimentId, pointCollector(metrics));
+  return { run: read.run ? { ...read.run, metrics } : null, issues: read.issues, files: read.files };
+}
+
+/**
+ * Receives a run's metric points as they are parsed, key by key, so a caller can keep them in the
+ * shape it needs (the index packs them into typed arrays without an object per point).
+ */
+export interface MetricSink {
+  beginKey(key: string): void;
+  point(timestamp: number, value: number, step: number): void;
+}
+
+/** A run folder read with its metric points handed to `sink`; the record itself carries none. */
+export function readRunDirInto(dir: string, experimentId: string, sink: MetricSink): { run: Omit<RunRecord, 'metrics'> | null; issues: ReadIssue[]; files: FileStamp[] } {
   const files: FileStamp[] = [];
   stamps = files;
   try {
-    return { ...readRunDirStamped(dir, experimentId), files };
+    return { ...readRunDirStamped(dir, experimentId, sink), files };
   } finally {
     stamps = undefined;
   }
 }
 
-function readRunDirStamped(dir: string, experimentId: string): { run: RunRecord | null; issues: ReadIssue[] } {
+function pointCollector(points: MetricPoint[]): MetricSink {
+  let key = '';
+  return {
+    beginKey: (k) => void (key = k),
+    point: (timestamp, value, step) => void points.push({ key, timestamp, value, step }),
+  };
+}
+
+function readRunDirStamped(dir: string, experimentId: string, sink: MetricSink): { run: Omit<RunRecord, 'metrics'> | null; issues: ReadIssue[] } {
   const runId = basename(dir);
   const issues: ReadIssue[] = [];
   const context = { runId, experimentId };
@@ -110,15 +134,11 @@ function readRunDirStamped(dir: string, experimentId: string): { run: RunRecord 
 
   const params = readKeyedValues(join(dir, 'params'), issues, context);
   const tags = readKeyedValues(join(dir, 'tags'), issues, context);
-  const metrics: MetricPoint[] = [];
-  const metricFiles = listKeyFiles(join(dir, 'metrics'), issues, context);
-  for (const { key, path } of metricFiles) {
-    const read = readMetricFile(path, key);
-    for (const point of read.points) metrics.push(point);
-    for (const issue of read.issues) issues.push({ ...issue, ...context });
+  for (const { key, path } of listKeyFiles(join(dir, 'metrics'), issues, context)) {
+    for (const issue of readMetricInto(path, key, sink)) issues.push({ ...issue, ...context });
   }
 
-  const run: RunRecord = {
+  const run = {
     runId,
     experimentId,
     name: tags['mlflow.runName'] ?? str(meta.run_name) ?? str(meta.name) ?? '',
@@ -131,50 +151,51 @@ function readRunDirStamped(dir: string, experimentId: string): { run: RunRecord 
     userId: str(meta.user_id),
     params,
     tags,
-    metrics,
   };
   return { run, issues };
 }
 
 /** One metric's history: lines `<timestamp_ms> <value> [<step>]`; bad lines are skipped and reported once. */
 export function readMetricFile(path: string, key: string): { points: MetricPoint[]; issues: ReadIssue[] } {
-  const read = readText(path, Number.MAX_SAFE_INTEGER, false);
-  if ('problem' in read) return { points: [], issues: [{ path, message: `cannot read metric "${key}": ${read.problem}` }] };
   const points: MetricPoint[] = [];
+  const issues = readMetricInto(path, key, pointCollector(points));
+  return { points, issues };
+}
+
+function readMetricInto(path: string, key: string, sink: MetricSink): ReadIssue[] {
+  const read = readText(path, Number.MAX_SAFE_INTEGER, false);
+  if ('problem' in read) return [{ path, message: `cannot read metric "${key}": ${read.problem}` }];
+  sink.beginKey(key);
   const text = read.text;
   let bad = 0;
   let first: { line: number; column: number; why: string } | undefined;
-  // One pass with indexOf rather than split/trim: metric files hold most of a store's bytes.
   for (let start = 0, lineNo = 1; start < text.length; lineNo++) {
-    let end = text.indexOf('\n', start);
-    if (end === -1) end = text.length;
-    const lineEnd = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
-    const lineStart = start;
-    start = end + 1;
-    const common = parseCommonMetricLine(text, lineStart, lineEnd, key);
-    if (common) {
-      points.push(common);
+    const next = parseCommonMetricLine(text, start, sink);
+    if (next !== -1) {
+      start = next;
       continue;
     }
-    const line = text.slice(lineStart, lineEnd);
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    const line = text.slice(start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    start = end + 1;
     if (line.trim() === '') continue;
     const parsed = parseAnyMetricLine(line, key);
     if ('why' in parsed) {
       bad++;
       first ??= { line: lineNo, ...parsed };
-    } else points.push(parsed);
+    } else sink.point(parsed.timestamp, parsed.value, parsed.step);
   }
-  const issues: ReadIssue[] = [];
-  if (first) {
-    const count = bad === 1 ? 'a line that is' : `${bad} lines that are`;
-    issues.push({
+  if (!first) return [];
+  const count = bad === 1 ? 'a line that is' : `${bad} lines that are`;
+  return [
+    {
       path,
       line: first.line,
       column: first.column,
       message: `metric "${key}": skipped ${count} not "<timestamp> <value> [<step>]"; first at line ${first.line}: ${first.why}`,
-    });
-  }
-  return { points, issues };
+    },
+  ];
 }
 
 export function readFileStoreRegistry(root: string): { models: RegisteredModelRecord[]; issues: ReadIssue[] } {
@@ -471,52 +492,77 @@ const NON_FINITE = /^([-+]?)(nan|inf|infinity)$/i;
 
 /**
  * The line as MLflow writes it, "<ts> <value> <step>" with single spaces and a plain decimal value,
- * parsed without regular expressions: metric files hold most of a store's lines. Anything else
- * (NaN, inf, extra columns, odd spacing, errors) returns undefined and takes the general path.
+ * parsed in one pass without regular expressions or substrings: metric files hold most of a store's
+ * lines. Returns where the next line starts, or -1 for anything else (NaN, inf, exponents, extra
+ * columns, odd spacing, errors), which then takes the general path.
  */
-function parseCommonMetricLine(text: string, from: number, to: number, key: string): MetricPoint | undefined {
-  const first = text.indexOf(' ', from);
-  if (first <= from || first >= to) return undefined;
-  let second = text.indexOf(' ', first + 1);
-  if (second >= to) second = -1;
-  const end = second === -1 ? to : second;
-  if (!isPlainInteger(text, from, first) || !isPlainDecimal(text, first + 1, end)) return undefined;
-  if (second !== -1 && !isPlainInteger(text, second + 1, to)) return undefined;
-  const value = Number(text.slice(first + 1, end));
-  if (Number.isNaN(value)) return undefined;
-  return { key, timestamp: integerAt(text, from, first), value, step: second === -1 ? 0 : integerAt(text, second + 1, to) };
-}
-
-/** A plain integer's value from its digits; long ones go through Number() to stay exact. */
-function integerAt(text: string, from: number, to: number): number {
-  if (to - from > 15) return Number(text.slice(from, to));
-  const negative = text.charCodeAt(from) === 45;
-  let n = 0;
-  for (let i = negative ? from + 1 : from; i < to; i++) n = n * 10 + (text.charCodeAt(i) - 48);
-  return negative ? -n : n;
-}
-
-function isPlainInteger(text: string, from: number, to: number): boolean {
-  if (from < to && text.charCodeAt(from) === 45 /* - */) from++;
-  if (from >= to) return false;
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
+function parseCommonMetricLine(text: string, i: number, sink: MetricSink): number {
+  const n = text.length;
+  let c = text.charCodeAt(i);
+  const timestampNegative = c === 45;
+  if (timestampNegative) i++;
+  let from = i;
+  let timestamp = 0;
+  while (i < n && (c = text.charCodeAt(i)) >= 48 && c <= 57) {
+    timestamp = timestamp * 10 + (c - 48);
+    i++;
   }
-  return true;
+  // Up to 15 digits every partial sum is exact; longer integers go the general (Number()) way.
+  if (i === from || i - from > 15 || c !== 32) return -1;
+  const valueStart = ++i;
+  if (text.charCodeAt(i) === 45) i++;
+  let mantissa = 0;
+  let digits = 0;
+  let fraction = 0;
+  while (i < n && (c = text.charCodeAt(i)) >= 48 && c <= 57) {
+    mantissa = mantissa * 10 + (c - 48);
+    digits++;
+    i++;
+  }
+  if (c === 46 && i < n) {
+    i++;
+    while (i < n && (c = text.charCodeAt(i)) >= 48 && c <= 57) {
+      mantissa = mantissa * 10 + (c - 48);
+      digits++;
+      fraction++;
+      i++;
+    }
+  }
+  if (digits === 0) return -1;
+  const valueEnd = i;
+  // Exact digits over an exact power of ten: one correctly rounded division, the same double as Number().
+  let value: number;
+  if (mantissa <= MAX_EXACT_MANTISSA && fraction < POWERS_OF_TEN.length) {
+    value = mantissa / POWERS_OF_TEN[fraction];
+    if (text.charCodeAt(valueStart) === 45) value = -value;
+  } else value = Number(text.slice(valueStart, valueEnd));
+  let step = 0;
+  if (i < n && text.charCodeAt(i) === 32) {
+    i++;
+    const stepNegative = text.charCodeAt(i) === 45;
+    if (stepNegative) i++;
+    from = i;
+    while (i < n && (c = text.charCodeAt(i)) >= 48 && c <= 57) {
+      step = step * 10 + (c - 48);
+      i++;
+    }
+    if (i === from || i - from > 15) return -1;
+    if (stepNegative) step = -step;
+  }
+  if (i < n) {
+    c = text.charCodeAt(i);
+    if (c === 13) c = text.charCodeAt(++i);
+    if (c !== 10) return -1;
+    i++;
+  }
+  sink.point(timestampNegative ? -timestamp : timestamp, value, step);
+  return i;
 }
 
-/** Digits, sign, point and exponent only; Number() then decides (it rejects "1.2.3" and "e"). */
-function isPlainDecimal(text: string, from: number, to: number): boolean {
-  if (from >= to) return false;
-  let digits = false;
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) digits = true;
-    else if (c !== 46 && c !== 43 && c !== 45 && c !== 101 && c !== 69) return false;
-  }
-  return digits;
-}
+/** 2^53: every integer up to it is a double, so digits accumulated below it are exact. */
+const MAX_EXACT_MANTISSA = 9007199254740992;
+/** Powers of ten that doubles hold exactly. */
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 
 function parseAnyMetricLine(text: string, key: string): MetricPoint | { why: string; column: number } {
   const tokens = [...text.matchAll(/\S+/g)];
@@ -622,7 +668,7 @@ function readText(path: string, maxBytes: number, strict: boolean): { text: stri
     if (!stats.isFile()) return { problem: 'not a regular file' };
     stamps?.push({ path, size: stats.size, mtimeMs: stats.mtimeMs });
     if (stats.size > maxBytes) return { problem: `too large (${stats.size} bytes)` };
-    const bytes = Buffer.alloc(stats.size);
+    const bytes = Buffer.allocUnsafe(stats.size); // only the filled part is used
     let filled = 0;
     while (filled < bytes.length) {
       const n = readSync(fd, bytes, filled, bytes.length - filled, filled);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { relative } from 'node:path';
-import { readRunDir, type FileStamp } from './mlflow-files';
+import { relative, sep } from 'node:path';
+import { readRunDirInto, type FileStamp, type MetricSink } from './mlflow-files';
 import { latestMetrics, type MetricPoint, type ReadIssue, type RunRecord } from './model';
 
 /**
@@ -39,13 +39,17 @@ export function packRun(run: RunRecord): PackedRun {
 
 /** Read and pack one run folder of an MLflow file store, with the fingerprint of the files read. */
 export function readRunFolder(dir: string, runId: string, experimentId: string): RunFolderRead {
-  const { run, issues, files } = readRunDir(dir, experimentId);
-  return { runId, experimentId, packed: run ? packRun(run) : null, issues, fingerprint: fingerprintOf(dir, files) };
+  const history = new HistoryBuilder();
+  const { run, issues, files } = readRunDirInto(dir, experimentId, history);
+  const packed = run ? { run, metricsJson: history.latestJson(), history: history.pack() } : null;
+  return { runId, experimentId, packed, issues, fingerprint: fingerprintOf(dir, files) };
 }
 
 /** Names, sizes and modification times of a run's files, as one short string. */
 export function fingerprintOf(dir: string, stamps: FileStamp[]): string {
-  const lines = stamps.map((s) => `${relative(dir, s.path)}:${s.size}:${s.mtimeMs}`).sort();
+  const prefix = dir + sep;
+  // Stamped paths are joined onto `dir`, so slicing is relative() without its cost per file.
+  const lines = stamps.map((s) => `${s.path.startsWith(prefix) ? s.path.slice(prefix.length) : relative(dir, s.path)}:${s.size}:${s.mtimeMs}`).sort();
   return createHash('sha1').update(lines.join('\n')).digest('base64');
 }
 
@@ -78,4 +82,114 @@ function packHistory(points: MetricPoint[]): PackedHistory {
     else keys.push([p.key, 1]);
   }
   return { keysJson: JSON.stringify(keys), steps, timestamps, values };
+}
+
+interface KeySegment {
+  key: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * Collects a run's metric points straight into growing typed arrays, key by key as the files are
+ * read, and packs them exactly as packHistory would: keys in order, each key's points by
+ * (step, timestamp), equal ones in file order. Files written by MLflow are already in step order,
+ * so the usual case copies without sorting.
+ */
+class HistoryBuilder implements MetricSink {
+  private steps = new Float64Array(1024);
+  private timestamps = new Float64Array(1024);
+  private values = new Float64Array(1024);
+  private length = 0;
+  private readonly segments: KeySegment[] = [];
+
+  beginKey(key: string): void {
+    this.closeSegment();
+    this.segments.push({ key, start: this.length, end: -1 });
+  }
+
+  point(timestamp: number, value: number, step: number): void {
+    if (this.length === this.steps.length) this.grow();
+    this.steps[this.length] = step;
+    this.timestamps[this.length] = timestamp;
+    this.values[this.length] = value;
+    this.length++;
+  }
+
+  /** Latest value per key, as latestMetrics picks it: the greatest (step, timestamp, value), first of equals. */
+  latestJson(): string {
+    this.closeSegment();
+    const best = new Map<string, number>();
+    for (const { key, start, end } of this.segments) {
+      for (let i = start; i < end; i++) {
+        const current = best.get(key);
+        if (current === undefined || this.compareLatest(i, current) > 0) best.set(key, i);
+      }
+    }
+    const out: Record<string, number | string> = {};
+    for (const [key, i] of best) out[key] = Number.isFinite(this.values[i]) ? this.values[i] : String(this.values[i]);
+    return JSON.stringify(out);
+  }
+
+  pack(): PackedHistory | null {
+    this.closeSegment();
+    const live = this.segments.filter((s) => s.end > s.start);
+    if (live.length === 0) return null;
+    // Stable by key: points of a key read twice (never in practice) keep file order.
+    const ordered = live.map((s, i) => ({ s, i })).sort((a, b) => (a.s.key < b.s.key ? -1 : a.s.key > b.s.key ? 1 : a.i - b.i)).map((x) => x.s);
+    const steps = new Float64Array(this.length);
+    const timestamps = new Float64Array(this.length);
+    const values = new Float64Array(this.length);
+    const keys: [string, number][] = [];
+    let at = 0;
+    for (let k = 0; k < ordered.length; ) {
+      const key = ordered[k].key;
+      const indices: number[] = [];
+      let sorted = true;
+      for (; k < ordered.length && ordered[k].key === key; k++) {
+        for (let i = ordered[k].start; i < ordered[k].end; i++) {
+          if (sorted && indices.length > 0 && this.compareOrder(indices[indices.length - 1], i) > 0) sorted = false;
+          indices.push(i);
+        }
+      }
+      if (!sorted) indices.sort((a, b) => this.compareOrder(a, b) || a - b);
+      for (const i of indices) {
+        steps[at] = this.steps[i];
+        timestamps[at] = this.timestamps[i];
+        values[at] = this.values[i];
+        at++;
+      }
+      keys.push([key, indices.length]);
+    }
+    return { keysJson: JSON.stringify(keys), steps, timestamps, values };
+  }
+
+  private closeSegment(): void {
+    const last = this.segments[this.segments.length - 1];
+    if (last && last.end === -1) last.end = this.length;
+  }
+
+  private grow(): void {
+    const size = this.steps.length * 2;
+    for (const name of ['steps', 'timestamps', 'values'] as const) {
+      const bigger = new Float64Array(size);
+      bigger.set(this[name]);
+      this[name] = bigger;
+    }
+  }
+
+  /** Order within a key's history: step, then timestamp. */
+  private compareOrder(a: number, b: number): number {
+    return this.steps[a] - this.steps[b] || this.timestamps[a] - this.timestamps[b];
+  }
+
+  /** compareMetricPoints over stored points: step, timestamp, then value with NaN above every number. */
+  private compareLatest(a: number, b: number): number {
+    const order = this.compareOrder(a, b);
+    if (order !== 0) return order;
+    const x = this.values[a];
+    const y = this.values[b];
+    if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) === Number.isNaN(y) ? 0 : Number.isNaN(x) ? 1 : -1;
+    return x === y ? 0 : x < y ? -1 : 1;
+  }
 }
