@@ -31,7 +31,9 @@ export class LspSession {
   stderr = '';
 
   constructor() {
-    this.child = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // MLOPS_SERVER_NODE_ARGS: extra node flags for the server under test (e.g. --cpu-prof when profiling).
+    const nodeArgs = process.env.MLOPS_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    this.child = spawn(process.execPath, [...nodeArgs, SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.connection = createProtocolConnection(new StreamMessageReader(this.child.stdout!), new StreamMessageWriter(this.child.stdin!));
     this.connection.onNotification(PublishDiagnosticsNotification.type, (p) => {

@@ -16,6 +16,7 @@ import { checkManifestFile, checkManifestText, checkParsed, countBySeverity } fr
 import { ClientNotifications, Notifications, Requests, type Finding, type RequestSpec, type RunQueryResult, type RunQueryState, type ServerSettings, type ServerStatus, type ServingStatus, type TreeViewId, type WorkspaceSummary } from '../contract';
 import { isManifestPath } from '../manifest/parse';
 import type { ManifestFinding, ValidationContext } from '../manifest/validate';
+import { FileFacts } from '../manifest/validate-files';
 import { onnxLookup } from '../onnx/inspect';
 import { codeActions } from './manifest/actions';
 import { analyze, forget, type Analysis } from './manifest/analysis';
@@ -81,6 +82,7 @@ connection.onInitialized(() => {
 // The client watches for new tracking sources and manifests; any such change re-resolves the sources.
 let refreshTimer: NodeJS.Timeout | undefined;
 connection.onDidChangeWatchedFiles(({ changes }) => {
+  fileFacts.clear();
   // A replaced model or reference file changes what the manifests' checks find.
   if (changes.some((c) => /\.(onnx|csv)$/i.test(c.uri))) revalidateAll();
   // Edits inside known sources reach the index through its own watcher; here only new or removed
@@ -126,9 +128,13 @@ function validationContext(uri: string): ValidationContext | undefined {
     manifestPath,
     workspaceRoot,
     runs: tracking?.runLookup(),
+    fileFacts,
     onnx: status.natives.find((n) => n.name === 'onnxruntime-node')?.ok ? onnx : undefined,
   };
 }
+
+/** Path lookups of the file checks, kept between keystrokes; cleared when watched files change. */
+const fileFacts = new FileFacts();
 
 const onnx = onnxLookup(
   () => revalidateAll(),

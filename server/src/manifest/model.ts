@@ -95,11 +95,21 @@ export interface ManifestModel {
   monitoring?: Group<MonitorDecl>;
 }
 
-/** Read the typed view of a parsed manifest. Never throws; an unparsable document gives an empty view. */
-export function readManifestModel(parsed: ParsedManifest): ManifestModel {
+/**
+ * Entries read from earlier parses, by their YAML pair. A piecewise parse (incremental.ts) keeps the
+ * pairs of untouched pieces, so a model or experiment whose text and first line did not change is
+ * taken as read before instead of read again.
+ */
+export type ManifestMemo = WeakMap<object, { line: number; key: string; value: unknown }>;
+
+/**
+ * Read the typed view of a parsed manifest. Never throws; an unparsable document gives an empty view.
+ * With `memo`, unchanged top-level entries are reused from earlier reads (their objects are shared).
+ */
+export function readManifestModel(parsed: ParsedManifest, memo?: ManifestMemo): ManifestModel {
   const doc = parsed.document;
   if (!doc) return {};
-  const r = new Reader(new Locator(parsed));
+  const r = new Reader(new Locator(parsed), memo);
   const root = r.locator.deref(doc.contents);
   if (!isMap(root)) return {};
   const model: ManifestModel = {};
@@ -431,7 +441,10 @@ class Fields {
 }
 
 class Reader {
-  constructor(readonly locator: Locator) {}
+  constructor(
+    readonly locator: Locator,
+    private readonly memo?: ManifestMemo,
+  ) {}
 
   /** The entries of a mapping with scalar keys; other keys (a sequence as a key) are skipped. */
   pairs(node: unknown): KeyedNode[] {
@@ -439,13 +452,18 @@ class Reader {
     if (!isMap(map)) return [];
     const out: KeyedNode[] = [];
     for (const pair of map.items) {
-      const key = this.locator.keyText(pair.key);
-      if (key === undefined) continue;
-      const keyRange = this.locator.range(pair.key);
-      const value = this.locator.deref(pair.value);
-      out.push({ key, keyRange, range: isEmpty(value) ? keyRange : this.locator.range(pair.value), value });
+      const p = this.pair(pair);
+      if (p) out.push(p);
     }
     return out;
+  }
+
+  private pair(pair: Pair<unknown, unknown>): KeyedNode | undefined {
+    const key = this.locator.keyText(pair.key);
+    if (key === undefined) return undefined;
+    const keyRange = this.locator.range(pair.key);
+    const value = this.locator.deref(pair.value);
+    return { key, keyRange, range: isEmpty(value) ? keyRange : this.locator.range(pair.value), value };
   }
 
   /** Entries by key (first wins), for fixed-key mappings. */
@@ -463,12 +481,34 @@ class Reader {
   group<T>(e: KeyedNode | undefined, read: (entry: KeyedNode) => T | undefined): Group<T> | undefined {
     if (!e || !isMap(e.value)) return undefined;
     const entries = new Map<string, T>();
-    for (const p of this.pairs(e.value)) {
-      if (entries.has(p.key)) continue;
+    for (const pair of e.value.items) {
+      const memo = this.recall(pair);
+      if (memo) {
+        if (!entries.has(memo.key) && memo.value !== undefined) entries.set(memo.key, memo.value as T);
+        continue;
+      }
+      const p = this.pair(pair);
+      if (!p || entries.has(p.key)) continue;
       const value = read(p);
+      this.remember(pair, p.key, value);
       if (value !== undefined) entries.set(p.key, value);
     }
     return { name: e.key, keyRange: e.keyRange, range: e.range, entries };
+  }
+
+  /** An entry read before from the same pair object, starting on the same line (so every range still holds). */
+  private recall(pair: Pair<unknown, unknown>): { key: string; value: unknown } | undefined {
+    const entry = this.memo?.get(pair);
+    return entry && entry.line === this.firstLine(pair) ? entry : undefined;
+  }
+
+  private remember(pair: Pair<unknown, unknown>, key: string, value: unknown): void {
+    this.memo?.set(pair, { line: this.firstLine(pair), key, value });
+  }
+
+  private firstLine(pair: Pair<unknown, unknown>): number {
+    const range = (pair.key as { range?: [number, number, number] | null } | null)?.range;
+    return range ? this.locator.position(range[0]).line : -1;
   }
 
   str(e: KeyedNode | undefined): Field<string> | undefined {

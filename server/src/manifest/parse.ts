@@ -18,6 +18,9 @@ export interface ParsedManifest {
   findings: Finding[];
 }
 
+/** How manifests are parsed, whole or piece by piece (see incremental.ts). */
+export const PARSE_OPTIONS = { prettyErrors: false, uniqueKeys: true, strict: true } as const;
+
 const START: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } };
 
 /** Decode raw file bytes, reporting binary content instead of guessing at it. */
@@ -37,12 +40,7 @@ export function parseManifest(text: string): ParsedManifest {
   if (text.length > MAX_MANIFEST_BYTES) return { lineCounter, findings: [tooLarge(text.length)] };
   if (text.includes('\u0000')) return { lineCounter, findings: [binary('it contains NUL bytes')] };
 
-  const document = parseDocument(text.replace(/^\uFEFF/, ''), {
-    lineCounter,
-    prettyErrors: false,
-    uniqueKeys: true,
-    strict: true,
-  });
+  const document = parseDocument(text.replace(/^\uFEFF/, ''), { ...PARSE_OPTIONS, lineCounter });
   const lines = text.split(/\r?\n/);
   const findings: Finding[] = [
     ...document.errors.map((e) => yamlFinding(e, 'error', lineCounter, lines)),

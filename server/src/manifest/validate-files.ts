@@ -13,7 +13,7 @@ import type { Report, Signatures, ValidationContext } from './validate';
 export function checkFiles(model: ManifestModel, ctx: ValidationContext, report: Report): Signatures {
   const signatures: Signatures = new Map();
   if (!ctx.manifestPath) return signatures;
-  const files = new WorkspaceFiles(ctx.manifestPath, ctx.workspaceRoot, report);
+  const files = new WorkspaceFiles(ctx.manifestPath, ctx.workspaceRoot, report, ctx.fileFacts);
   for (const entry of model.tracking?.items ?? []) files.checkInside({ ...entry, keyRange: entry.range });
   for (const m of model.models?.entries.values() ?? []) signatures.set(m.name, checkVersions(m, files, ctx, report));
   for (const mon of model.monitoring?.entries.values() ?? []) {
@@ -130,6 +130,48 @@ export function readCsvHeader(path: string): string[] | undefined {
   return fields.length === 1 && fields[0] === '' ? undefined : fields;
 }
 
+/** What validation learns of a path on disk: its real path and whether that is a file, or why not. */
+type PathFact = { real: string; isFile: boolean } | { code: string };
+
+/**
+ * Remembers what the file checks found for each path, so checks run on every keystroke do not stat
+ * hundreds of model files each time. The language server clears it when watched files change; facts
+ * also expire after `ttlMs`, for changes no watcher reports (a folder removed, a link retargeted).
+ */
+export class FileFacts {
+  private readonly facts = new Map<string, PathFact>();
+  private filledAt = 0;
+
+  constructor(private readonly ttlMs = 2000) {}
+
+  clear(): void {
+    this.facts.clear();
+  }
+
+  lookup(absolute: string): PathFact {
+    const now = Date.now();
+    if (now - this.filledAt > this.ttlMs) {
+      this.facts.clear();
+      this.filledAt = now;
+    }
+    let fact = this.facts.get(absolute);
+    if (!fact) {
+      fact = readPathFact(absolute);
+      this.facts.set(absolute, fact);
+    }
+    return fact;
+  }
+}
+
+function readPathFact(absolute: string): PathFact {
+  try {
+    const real = realpathSync.native(absolute);
+    return { real, isFile: statSync(real, { throwIfNoEntry: false })?.isFile() ?? false };
+  } catch (error) {
+    return { code: (error as NodeJS.ErrnoException).code ?? String(error) };
+  }
+}
+
 /** Resolves manifest paths against its folder, and keeps them (and their symlink targets) in the workspace. */
 class WorkspaceFiles {
   private readonly base: string;
@@ -140,6 +182,7 @@ class WorkspaceFiles {
     manifestPath: string,
     workspaceRoot: string | undefined,
     private readonly report: Report,
+    private readonly facts?: FileFacts,
   ) {
     this.base = dirname(manifestPath);
     this.root = resolve(workspaceRoot ?? this.base);
@@ -168,20 +211,19 @@ class WorkspaceFiles {
   resolve(field: Field<string>, what: string): string | undefined {
     if (!this.checkInside(field)) return undefined;
     const absolute = resolve(this.base, field.value);
-    let real: string;
-    try {
-      real = realpathSync.native(absolute);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : `cannot be read (${code ?? String(error)})`;
+    const fact = this.facts?.lookup(absolute) ?? readPathFact(absolute);
+    if ('code' in fact) {
+      const { code } = fact;
+      const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : `cannot be read (${code})`;
       this.report(field.range, 'error', 'file-missing', `${what} ${field.value} ${why}${code === 'ENOENT' ? ` (looked for ${absolute})` : ''}.`);
       return undefined;
     }
+    const { real } = fact;
     if (outside(this.realRoot, real)) {
       this.report(field.range, 'error', 'path-outside-workspace', `${field.value} is a link to ${real}, outside the workspace; copy the file into the workspace instead.`);
       return undefined;
     }
-    if (!statSync(real, { throwIfNoEntry: false })?.isFile()) {
+    if (!fact.isFile) {
       this.report(field.range, 'error', 'file-missing', `${what} ${field.value} is a folder, not a file.`);
       return undefined;
     }

@@ -10,7 +10,7 @@ import { isMap } from 'yaml';
 import type { Finding, Range } from '../contract';
 import type { OnnxInspection, OnnxSignature } from '../onnx/inspect';
 import type { RunSummary } from '../tracking/repository';
-import { checkFiles } from './validate-files';
+import { checkFiles, type FileFacts } from './validate-files';
 import { describeRange, inRange, isLiveMetric, LIVE_METRICS, metricRange } from './metrics';
 import { Locator, readManifestModel, type EndpointDecl, type ExperimentDecl, type Field, type GateDecl, type ManifestModel, type ModelDecl } from './model';
 import type { ParsedManifest } from './parse';
@@ -42,6 +42,8 @@ export interface ValidationContext {
   onnx?: (absolutePath: string) => OnnxInspection | undefined;
   /** 'enforce' (`mlops check`, the CI gate): a failed gate is an error and unverifiable gates are noted. Default 'warn'. */
   gates?: 'warn' | 'enforce';
+  /** A cache of path lookups for checks repeated on every edit; without it each check stats afresh. */
+  fileFacts?: FileFacts;
 }
 
 /** A finding, plus what a quick fix needs: text that, put in place of the range, fixes it. */
