@@ -43,6 +43,7 @@ serving:
     mirror: { model: scale, traffic: { "1": 100 }, mirror: { version: "2", percent: 100 } }
     batched: { model: scale, traffic: { "1": 100 }, batching: { max_batch_size: 16, max_delay_ms: 5 } }
     summed: { model: sum, batching: { max_batch_size: 8, max_delay_ms: 5 } }
+    patient: { model: scale, traffic: { "1": 100 }, batching: { max_batch_size: 16, max_delay_ms: 3000 } }
     concat: { model: concat }
 ${dtypeEndpoints}
 `;
@@ -361,6 +362,22 @@ describe('model server over HTTP', () => {
     // Outputs that are not per row cannot be split: those requests run alone and stay correct.
     const sums = await Promise.all([1, 2, 3, 4].map((k) => call(url, '/v2/models/summed/infer', { body: v2('x', 'FP32', [2, 2], [k, k, k, k]) })));
     sums.forEach((res, i) => assert.deepEqual(res.json().outputs[0].data, [2 * (i + 1), 2 * (i + 1)]));
+  });
+
+  test('batching: a request that finds the model free runs at once, without waiting out max_delay_ms', async () => {
+    for (let i = 0; i < 3; i++) {
+      const started = Date.now();
+      const res = await call(url, '/v2/models/patient/infer', { body: v2('x', 'FP32', [1, 4], [i, 1, 2, 3]) });
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.json().outputs[0].data, [i, 1, 2, 3]);
+      assert.ok(Date.now() - started < 1500, `a lone request took ${Date.now() - started} ms with max_delay_ms 3000`);
+    }
+    // Under load the same endpoint still batches: requests queue while a run is in flight.
+    const runsBefore = sessionRuns(await metrics(url), 'patient');
+    const answers = await Promise.all(Array.from({ length: 48 }, (_, i) => call(url, '/v2/models/patient/infer', { body: v2('x', 'FP32', [1, 4], [i, 0, 0, 0]) })));
+    answers.forEach((res, i) => assert.deepEqual(res.json().outputs[0].data, [i, 0, 0, 0]));
+    const runs = sessionRuns(await metrics(url), 'patient') - runsBefore;
+    assert.ok(runs < 48, `48 concurrent requests took ${runs} session runs`);
   });
 
   test('feedback is stored against the request id', async () => {

@@ -17,16 +17,24 @@ interface Item {
 
 const product = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
 
+/** Runs of one version that may be in flight at once before new requests queue for the next batch. */
+const MAX_RUNS_IN_FLIGHT = 1;
+
 /**
  * Coalesces concurrent requests to one model version into one session.run along the first
- * dimension, then hands each request its own rows. A batch closes when it holds maxBatchSize rows
- * or maxDelayMs after its first request arrived. Every tensor output is fetched; callers pick theirs.
+ * dimension, then hands each request its own rows. Requests run as soon as the model is free: a
+ * lone request never waits, and requests that arrive while a run is in flight queue up and go
+ * together when it ends. A batch also closes when it holds maxBatchSize rows, or maxDelayMs after
+ * its first request arrived even if the model is still busy. Every tensor output is fetched;
+ * callers pick theirs.
  */
 export class Batcher {
   private items: Item[] = [];
   private rows = 0;
   private key = '';
-  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly session: ModelSession,
@@ -35,7 +43,7 @@ export class Batcher {
 
   run(inputs: ReadonlyMap<string, HostTensor>): Promise<Outputs> {
     const rows = rowCount(inputs);
-    if (rows === undefined || rows === 0 || rows >= this.options.maxBatchSize) return this.runAlone(inputs);
+    if (rows === undefined || rows === 0 || rows >= this.options.maxBatchSize) return this.track(this.runAlone(inputs));
     // Rows stack only when everything past the first dimension agrees.
     const key = [...inputs].map(([name, t]) => `${name}:${t.shape.slice(1).join('x')}`).join('|');
     if (this.items.length > 0 && (key !== this.key || this.rows + rows > this.options.maxBatchSize)) this.flush();
@@ -49,19 +57,32 @@ export class Batcher {
   }
 
   private schedule(): void {
-    const flush = () => this.flush();
-    this.timer = this.options.maxDelayMs > 0 ? setTimeout(flush, this.options.maxDelayMs) : setImmediate(flush);
+    // The rest of this turn of the event loop may bring more requests: let them join first.
+    if (this.inFlight < MAX_RUNS_IN_FLIGHT) this.immediate = setImmediate(() => this.flush());
+    else if (this.options.maxDelayMs > 0) this.timer = setTimeout(() => this.flush(), this.options.maxDelayMs);
   }
 
   private flush(): void {
-    clearTimeout(this.timer as NodeJS.Timeout);
-    clearImmediate(this.timer as NodeJS.Immediate);
+    clearTimeout(this.timer);
+    clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
     const items = this.items;
     this.items = [];
     this.rows = 0;
-    if (items.length === 1) settle(items[0], this.runAlone(items[0].inputs));
-    else if (items.length > 1) void this.runBatch(items);
+    if (items.length === 1) settle(items[0], this.track(this.runAlone(items[0].inputs)));
+    else if (items.length > 1) void this.track(this.runBatch(items));
+  }
+
+  /** Counts a run in flight; when the model frees up, whatever queued meanwhile goes next. */
+  private track<T>(run: Promise<T>): Promise<T> {
+    this.inFlight++;
+    const done = () => {
+      this.inFlight--;
+      if (this.items.length > 0 && this.immediate === undefined && this.inFlight < MAX_RUNS_IN_FLIGHT) this.flush();
+    };
+    run.then(done, done);
+    return run;
   }
 
   private runAlone(inputs: ReadonlyMap<string, HostTensor>): Promise<Outputs> {
