@@ -210,6 +210,45 @@ export interface ExperimentReport {
   srm?: { expected: [number, number]; observed: [number, number]; statistic: number; pvalue: number; flagged: boolean };
   verdict: ExperimentVerdict;
   notes: string[];
+  /** The metric per variant over time, from the same observations. */
+  timeline?: ExperimentTimeline;
+}
+
+/** One time bucket of one variant: the metric over the bucket's requests and over every request up to its end. */
+export interface TimelinePoint {
+  arm: 'control' | 'treatment';
+  version: string;
+  /** Bucket start, ms since the epoch. */
+  start: number;
+  n: number;
+  withFeedback: number;
+  /** null when the bucket has nothing to measure it by. */
+  value: number | null;
+  cumulative: number | null;
+}
+
+export interface ExperimentTimeline {
+  metric: string;
+  /** Width of a bucket, ms. */
+  bucketMs: number;
+  points: TimelinePoint[];
+}
+
+/** What the A/B dashboard shows: the analysis of one experiment of one manifest. */
+export interface AbDashboardData {
+  manifest: string;
+  experiment: string;
+  /** Every experiment of the manifest, for the picker. */
+  experiments: string[];
+  report: ExperimentReport;
+  /** When the server computed it, ms since the epoch. */
+  computedAt: number;
+}
+
+/** The A/B dashboard's panel state, kept across restarts by its serializer. */
+export interface AbDashboardState {
+  manifest: string;
+  experiment: string;
 }
 
 /** A text edit of mlops.yaml (LSP TextEdit). */
@@ -300,6 +339,8 @@ export const Requests = {
   /** Record an applied plan in the audit log. */
   recordPromotion: request<{ plan: PromotionPlan }, AuditEvent>('mlops/recordPromotion'),
   analyzeExperiment: request<{ manifest: string; experiment: string }, ExperimentReport>('mlops/analyzeExperiment'),
+  /** The A/B dashboard's data: the analysis with the metric over time (`buckets`: about how many time buckets). */
+  abDashboard: request<{ manifest: string; experiment: string; buckets?: number }, AbDashboardData>('mlops/abDashboard'),
   /** Downsampled metric histories of runs, for the charts panel. */
   metricHistory: request<MetricHistoryParams, MetricHistoryData>('mlops/metricHistory'),
   /** Every active indexed run, newest first, for run pickers. */
