@@ -5,6 +5,7 @@ import { Ctx } from './ctx';
 import { registerIndexProgress } from './progress';
 import { registerServing } from './serving';
 import { registerTrees } from './trees';
+import { AbDashboard } from './webviews/ab';
 import { MetricCharts } from './webviews/charts';
 import { RunComparison } from './webviews/compare';
 import { Dashboard } from './webviews/dashboard';
@@ -18,7 +19,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   ctx.setExperimentsMessage = (message) => (trees.experiments.message = message);
   registerIndexProgress(ctx);
   registerServing(ctx);
-  registerCommands(ctx, { dashboard: new Dashboard(ctx), compare: new RunComparison(ctx), charts: new MetricCharts(ctx), trees });
+  registerCommands(ctx, { dashboard: new Dashboard(ctx), compare: new RunComparison(ctx), charts: new MetricCharts(ctx), ab: new AbDashboard(ctx), trees });
   const current = ctx;
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((event) => {

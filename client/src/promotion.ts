@@ -1,10 +1,10 @@
 /**
- * "MLOps: Promote Version…", "MLOps: Roll Back" and "MLOps: Analyze Experiment": pickers, the
- * evidence in a modal, and the server's edits applied as a WorkspaceEdit (undoable, in the diff).
+ * "MLOps: Promote Version…", "MLOps: Roll Back" and the pick of "MLOps: Analyze Experiment": pickers,
+ * the evidence in a modal, and the server's edits applied as a WorkspaceEdit (undoable, in the diff).
  * Every decision (gates, edits, the audit log, the statistics) is the server's.
  */
 import * as vscode from 'vscode';
-import { Requests, type ExperimentReport, type PromotionChoices, type PromotionPlan, type VariantReport } from '../../server/src/contract';
+import { Requests, type PromotionChoices, type PromotionPlan } from '../../server/src/contract';
 import type { Ctx } from './ctx';
 
 /** What a code lens or a tree item passes. */
@@ -154,14 +154,15 @@ async function confirmAndApply(ctx: Ctx, document: vscode.TextDocument, plan: Pr
   void vscode.window.showInformationMessage(`${plan.evidence.summary} (audit event #${event.id}; a running model server reloads mlops.yaml.)`);
 }
 
-export async function analyzeExperiment(ctx: Ctx, target?: Target): Promise<void> {
+/** The experiment to analyze: the code lens's, else picked from the workspace's manifests. */
+export async function pickExperiment(ctx: Ctx, target?: Target): Promise<{ manifest: string; experiment: string } | undefined> {
   const manifest = await pickManifest(
     ctx,
     target,
     (m) => m.experiments.length > 0 && (target?.experiment === undefined || m.experiments.includes(target.experiment)),
     'an experiment',
   );
-  if (!manifest) return;
+  if (!manifest) return undefined;
   let experiment = target?.experiment;
   if (experiment === undefined)
     experiment =
@@ -170,45 +171,5 @@ export async function analyzeExperiment(ctx: Ctx, target?: Target): Promise<void
         : await vscode.window.showQuickPick(manifest.experiments, {
             title: 'Analyze which experiment?',
           });
-  if (experiment === undefined) return;
-  const report = await ctx.request(Requests.analyzeExperiment, {
-    manifest: manifest.manifest,
-    experiment,
-  });
-  const doc = await vscode.workspace.openTextDocument({
-    language: 'markdown',
-    content: reportMarkdown(report),
-  });
-  await vscode.window.showTextDocument(doc, { preview: true });
-}
-
-function num(v: number | null | undefined, digits = 4): string {
-  return v === null || v === undefined || Number.isNaN(v) ? '—' : String(Number(v.toPrecision(digits)));
-}
-
-function reportMarkdown(r: ExperimentReport): string {
-  const row = (role: string, v: VariantReport) =>
-    `| ${role} "${v.version}" | ${v.n} | ${v.withFeedback} | ${num(v.metrics[r.metric])} | ${num(v.latency.p50, 3)} / ${num(v.latency.p95, 3)} / ${num(v.latency.p99, 3)} | ${num(v.errorRate, 3)} |`;
-  const d = r.difference;
-  return [
-    `# Experiment ${r.experiment}`,
-    '',
-    `Endpoint \`${r.endpoint}\`, model \`${r.model}\`, metric **${r.metric}**, ${r.sequential ? 'sequential (peeking-safe)' : 'fixed horizon'}, α = ${r.alpha}.`,
-    '',
-    `**${r.verdict.message}**`,
-    '',
-    `| variant | requests | with feedback | ${r.metric} | latency p50 / p95 / p99 ms | error rate |`,
-    '|---|---|---|---|---|---|',
-    row('control', r.control),
-    row('treatment', r.treatment),
-    '',
-    d
-      ? `Difference (treatment − control): **${num(d.estimate)}** [${num(d.lower)}, ${num(d.upper)}], p = ${num(d.pvalue, 3)} — ${d.method}.`
-      : 'No difference yet.',
-    r.srm
-      ? `\nSample ratio ${r.srm.observed.join('/')} for a ${r.srm.expected.join('/')} split, p = ${num(r.srm.pvalue, 3)}${r.srm.flagged ? ' — **sample ratio mismatch**' : ''}.`
-      : '',
-    ...r.notes.map((n) => `\n> ${n}`),
-    '',
-  ].join('\n');
+  return experiment === undefined ? undefined : { manifest: manifest.manifest, experiment };
 }

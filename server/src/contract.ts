@@ -349,6 +349,8 @@ export const Requests = {
 
 export const ClientNotifications = {
   settings: notification<ServerSettings>('mlops/settings'),
+  /** The A/B dashboard of this manifest closed: stop watching its prediction log. */
+  abDashboardClosed: notification<{ manifest: string }>('mlops/abDashboardClosed'),
 } as const;
 
 export const Notifications = {
@@ -360,6 +362,8 @@ export const Notifications = {
   servingStatus: notification<ServingStatus>('mlops/servingStatusChanged'),
   /** Long indexing work; the client shows it as a progress notification. */
   indexProgress: notification<IndexProgressEvent>('mlops/indexProgress'),
+  /** New predictions or feedback in the log next to a manifest whose A/B dashboard is open. */
+  predictionLogChanged: notification<{ manifest: string }>('mlops/predictionLogChanged'),
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -476,6 +480,27 @@ export function parseChartOptions(raw: unknown): ChartOptions | undefined {
   if (typeof o.smoothing !== 'number' || !(o.smoothing >= 0 && o.smoothing < 1)) return undefined;
   if (typeof o.logScale !== 'boolean') return undefined;
   return { runIds: [...o.runIds], keys: [...o.keys], x: o.x as ChartXAxis, smoothing: o.smoothing, logScale: o.logScale };
+}
+
+/** Messages only the A/B dashboard sends, besides the common ones. */
+export type AbDashboardToHost = WebviewToHost | { type: 'selectExperiment'; payload: { experiment: string } };
+
+/** Narrow an A/B dashboard message, rejecting anything outside the contract. */
+export function parseAbDashboardMessage(raw: unknown): AbDashboardToHost | undefined {
+  const common = parseWebviewMessage(raw);
+  if (common) return common;
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const msg = raw as { type?: unknown; payload?: { experiment?: unknown } };
+  if (msg.type === 'selectExperiment' && typeof msg.payload?.experiment === 'string' && msg.payload.experiment.length <= 1000)
+    return { type: 'selectExperiment', payload: { experiment: msg.payload.experiment } };
+  return undefined;
+}
+
+/** A/B dashboard state from untrusted input (a restored panel's state); undefined when malformed. */
+export function parseAbDashboardState(raw: unknown): AbDashboardState | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const o = raw as Record<string, unknown>;
+  return typeof o.manifest === 'string' && typeof o.experiment === 'string' ? { manifest: o.manifest, experiment: o.experiment } : undefined;
 }
 
 export type WebviewToHost =

@@ -29,6 +29,7 @@ import { SEMANTIC_LEGEND, semanticTokens } from './manifest/semantic-tokens';
 import { probeNativeModules, statusFromProbe } from '../runtime/natives';
 import { scanWorkspace } from '../workspace/scan';
 import { ServingHost } from './serving-host';
+import { PredictionLogWatch } from './prediction-log-watch';
 import { PromotionHost } from './promotion-host';
 import { TrackingHost } from './tracking-host';
 
@@ -93,6 +94,7 @@ connection.onDidChangeWatchedFiles(({ changes }) => {
 connection.onNotification(ClientNotifications.settings.method, (settings: ServerSettings) => tracking?.setSettings(settings));
 connection.onShutdown(async () => {
   clearTimeout(refreshTimer);
+  logWatch.dispose();
   await Promise.all([tracking?.dispose(), serving.dispose()]);
 });
 
@@ -228,6 +230,13 @@ onRequest(Requests.planPromotion, (p) => promotion.planPromotion(p));
 onRequest(Requests.planRollback, (p) => promotion.planRollback(p));
 onRequest(Requests.recordPromotion, ({ plan }) => promotion.record(plan));
 onRequest(Requests.analyzeExperiment, (p) => promotion.analyze(p));
+const logWatch = new PredictionLogWatch((manifest) => void connection.sendNotification(Notifications.predictionLogChanged.method, { manifest }));
+onRequest(Requests.abDashboard, (p) => {
+  const data = promotion.dashboard(p);
+  logWatch.watch(p.manifest);
+  return data;
+});
+connection.onNotification(ClientNotifications.abDashboardClosed.method, ({ manifest }: { manifest: string }) => logWatch.unwatch(manifest));
 onRequest(Requests.metricHistory, (params) => tracking?.metricHistory(params) ?? { x: params.x ?? 'step', smoothing: 0, availableKeys: [], keys: [], runs: [], series: [] });
 onRequest(Requests.runChoices, () => tracking?.runChoices() ?? []);
 

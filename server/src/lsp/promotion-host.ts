@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { AuditEvent, ExperimentReport, PromotionChoices, PromotionPlan } from '../contract';
+import type { AbDashboardData, AuditEvent, ExperimentReport, PromotionChoices, PromotionPlan } from '../contract';
 import { analyzeExperiment } from '../experiments/analysis';
 import { readManifestModel } from '../manifest/model';
 import { parseManifest } from '../manifest/parse';
@@ -75,6 +75,19 @@ export class PromotionHost {
   analyze(p: { manifest: string; experiment: string }): ExperimentReport {
     const manifest = readManifestModel(parseManifest(this.text(p.manifest)));
     return this.withStore(p.manifest, (db) => analyzeExperiment(db, manifest, p.experiment));
+  }
+
+  /** The A/B dashboard's data: the analysis with the metric over time, and the manifest's other experiments. */
+  dashboard(p: { manifest: string; experiment: string; buckets?: number }): AbDashboardData {
+    const manifest = readManifestModel(parseManifest(this.text(p.manifest)));
+    const report = this.withStore(p.manifest, (db) => analyzeExperiment(db, manifest, p.experiment, { buckets: p.buckets }));
+    return {
+      manifest: p.manifest,
+      experiment: p.experiment,
+      experiments: [...(manifest.experiments?.entries.keys() ?? [])],
+      report,
+      computedAt: Date.now(),
+    };
   }
 
   private text(path: string): string {
