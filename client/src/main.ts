@@ -3,6 +3,7 @@ import { registerCommands } from './commands';
 import { Config } from './config';
 import { Ctx } from './ctx';
 import { registerIndexProgress } from './progress';
+import { registerAutoRollbackWarnings } from './promotion';
 import { registerServing } from './serving';
 import { registerTrees } from './trees';
 import { AbDashboard } from './webviews/ab';
@@ -19,6 +20,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   ctx.setExperimentsMessage = (message) => (trees.experiments.message = message);
   registerIndexProgress(ctx);
   registerServing(ctx);
+  registerAutoRollbackWarnings(ctx);
   registerCommands(ctx, { dashboard: new Dashboard(ctx), compare: new RunComparison(ctx), charts: new MetricCharts(ctx), ab: new AbDashboard(ctx), trees });
   const current = ctx;
   context.subscriptions.push(

@@ -4,7 +4,7 @@
  * Every decision (gates, edits, the audit log, the statistics) is the server's.
  */
 import * as vscode from 'vscode';
-import { Requests, type PromotionChoices, type PromotionPlan } from '../../server/src/contract';
+import { Notifications, Requests, type PromotionChoices, type PromotionPlan } from '../../server/src/contract';
 import type { Ctx } from './ctx';
 
 /** What a code lens or a tree item passes. */
@@ -172,4 +172,13 @@ export async function pickExperiment(ctx: Ctx, target?: Target): Promise<{ manif
             title: 'Analyze which experiment?',
           });
   return experiment === undefined ? undefined : { manifest: manifest.manifest, experiment };
+}
+
+/** A canary guard rolled a canary back: say so, with the way to the edited manifest. */
+export function registerAutoRollbackWarnings(ctx: Ctx): void {
+  ctx.onNotification(Notifications.autoRollback, async (event) => {
+    ctx.output.warn(`${event.summary} (audit event #${event.eventId})`);
+    const choice = await vscode.window.showWarningMessage(`MLOps: ${event.summary}`, 'Open mlops.yaml');
+    if (choice === 'Open mlops.yaml') await vscode.window.showTextDocument(vscode.Uri.file(event.manifest));
+  });
 }

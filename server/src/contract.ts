@@ -284,7 +284,8 @@ export interface PromotionPlan {
   edits: ManifestEdit[];
   from: DeploymentState;
   to: DeploymentState;
-  evidence: { gates: GateEvidence[]; summary: string; rollsBack?: number };
+  /** `reason`: why it was made without a person asking (`auto-rollback`: a canary guard tripped). */
+  evidence: { gates: GateEvidence[]; summary: string; rollsBack?: number; reason?: string };
   /** Reasons it should not go ahead (failed gates, nothing to roll back, …); applying it anyway is the user's call. */
   blocked: string[];
 }
@@ -299,6 +300,18 @@ export interface AuditEvent {
   to: DeploymentState;
   evidence: PromotionPlan['evidence'];
   manifest: string;
+}
+
+/** What the editor is told when a canary guard rolled a canary back. */
+export interface AutoRollbackEvent {
+  manifest: string;
+  model: string;
+  endpoint: string;
+  canary: string;
+  control: string;
+  /** The audit event recorded. */
+  eventId: number;
+  summary: string;
 }
 
 /** Models, versions, aliases and experiments of a workspace's manifests, for pickers. */
@@ -362,6 +375,8 @@ export const Notifications = {
   servingStatus: notification<ServingStatus>('mlops/servingStatusChanged'),
   /** Long indexing work; the client shows it as a progress notification. */
   indexProgress: notification<IndexProgressEvent>('mlops/indexProgress'),
+  /** A canary guard rolled a canary back (mlops.yaml rewritten, the audit log has the event). */
+  autoRollback: notification<AutoRollbackEvent>('mlops/autoRollback'),
   /** New predictions or feedback in the log next to a manifest whose A/B dashboard is open. */
   predictionLogChanged: notification<{ manifest: string }>('mlops/predictionLogChanged'),
 } as const;

@@ -28,6 +28,7 @@ import { documentSymbols } from './manifest/symbols';
 import { SEMANTIC_LEGEND, semanticTokens } from './manifest/semantic-tokens';
 import { probeNativeModules, statusFromProbe } from '../runtime/natives';
 import { scanWorkspace } from '../workspace/scan';
+import { CanaryGuardHost } from './canary-guard-host';
 import { ServingHost } from './serving-host';
 import { PredictionLogWatch } from './prediction-log-watch';
 import { PromotionHost } from './promotion-host';
@@ -67,6 +68,11 @@ declare const MLOPS_VERSION: string;
 
 let tracking: TrackingHost | undefined;
 const serving = new ServingHost(connection);
+const canaryGuard = new CanaryGuardHost(
+  (event) => void connection.sendNotification(Notifications.autoRollback.method, event),
+  (message) => connection.console.warn(message),
+);
+serving.onStats = (folder, endpoints, stats) => canaryGuard.observe(folder, endpoints, stats);
 
 connection.onInitialized(() => {
   status = statusFromProbe(probeNativeModules());
