@@ -112,7 +112,7 @@ export async function promoteVersion(ctx: Ctx, target?: Target): Promise<void> {
     alias: how.alias,
     canary: how.canary,
   });
-  await confirmAndApply(ctx, document, plan, 'Promote');
+  await confirmAndApply(ctx, document, plan, 'Promote', model.mlflowRegistry);
 }
 
 export async function rollback(ctx: Ctx, target?: Target): Promise<void> {
@@ -124,23 +124,44 @@ export async function rollback(ctx: Ctx, target?: Target): Promise<void> {
     text: document.getText(),
     model: chosen.model.name,
   });
-  await confirmAndApply(ctx, document, plan, 'Roll Back');
+  await confirmAndApply(ctx, document, plan, 'Roll Back', chosen.model.mlflowRegistry);
 }
 
-async function confirmAndApply(ctx: Ctx, document: vscode.TextDocument, plan: PromotionPlan, verb: string): Promise<void> {
+/** `mlflowRegistry`: where the model's MLflow aliases can be set too (the setting, or a button of the dialog, decides). */
+async function confirmAndApply(ctx: Ctx, document: vscode.TextDocument, plan: PromotionPlan, verb: string, mlflowRegistry?: string): Promise<void> {
   const gates = plan.evidence.gates.map((g) => `${g.pass === true ? '✓' : g.pass === false ? '✗' : '?'} ${g.metric}: ${g.detail}`);
-  const detail = [plan.evidence.summary, '', ...gates, ...(plan.blocked.length > 0 ? ['', ...plan.blocked.map((b) => `⚠ ${b}`)] : [])].join('\n');
+  const movesAliases = Object.keys({ ...plan.from.aliases, ...plan.to.aliases }).some((a) => plan.from.aliases[a] !== plan.to.aliases[a]);
+  const mlflow = mlflowRegistry !== undefined && movesAliases;
+  const always = mlflow && ctx.config.promotionMlflowAliases;
+  const detail = [
+    plan.evidence.summary,
+    '',
+    ...gates,
+    ...(plan.blocked.length > 0 ? ['', ...plan.blocked.map((b) => `⚠ ${b}`)] : []),
+    ...(always ? ['', `The aliases are set in the MLflow registry ${vscode.workspace.asRelativePath(mlflowRegistry!)} too (backed up first).`] : []),
+  ].join('\n');
   if (plan.edits.length === 0) {
     void vscode.window.showInformationMessage(`Nothing to change for ${plan.model}.`, { modal: true, detail });
     return;
   }
   const button = plan.blocked.length > 0 ? `${verb} Anyway` : verb;
+  const withMlflow = `${button} and Set MLflow Aliases`;
   const answer = await vscode.window.showWarningMessage(
     `${verb} ${plan.model}${plan.action === 'promote' ? ` version "${plan.version}"` : ''}?`,
     { modal: true, detail },
-    button,
+    ...(mlflow && !always ? [button, withMlflow] : [button]),
   );
-  if (answer !== button) return;
+  if (answer !== button && answer !== withMlflow) return;
+  if (always || answer === withMlflow) {
+    // The registry first: when it refuses, mlops.yaml is left as it is.
+    try {
+      const changes = await ctx.request(Requests.setMlflowAliases, { plan });
+      plan = { ...plan, evidence: { ...plan.evidence, mlflow: changes } };
+    } catch (error) {
+      void vscode.window.showErrorMessage(`MLflow aliases not set, nothing changed: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+  }
   const edit = new vscode.WorkspaceEdit();
   for (const e of plan.edits) {
     edit.replace(document.uri, new vscode.Range(e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character), e.newText);
@@ -151,7 +172,8 @@ async function confirmAndApply(ctx: Ctx, document: vscode.TextDocument, plan: Pr
   }
   await document.save();
   const event = await ctx.request(Requests.recordPromotion, { plan });
-  void vscode.window.showInformationMessage(`${plan.evidence.summary} (audit event #${event.id}; a running model server reloads mlops.yaml.)`);
+  const mlflowNote = plan.evidence.mlflow?.length ? ` MLflow: ${plan.evidence.mlflow.map((c) => `${c.alias} → ${c.version ?? 'removed'}`).join(', ')}.` : '';
+  void vscode.window.showInformationMessage(`${plan.evidence.summary}${mlflowNote} (audit event #${event.id}; a running model server reloads mlops.yaml.)`);
 }
 
 /** The experiment to analyze: the code lens's, else picked from the workspace's manifests. */

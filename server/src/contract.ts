@@ -285,7 +285,7 @@ export interface PromotionPlan {
   from: DeploymentState;
   to: DeploymentState;
   /** `reason`: why it was made without a person asking (`auto-rollback`: a canary guard tripped). */
-  evidence: { gates: GateEvidence[]; summary: string; rollsBack?: number; reason?: string };
+  evidence: { gates: GateEvidence[]; summary: string; rollsBack?: number; reason?: string; mlflow?: MlflowAliasChange[] };
   /** Reasons it should not go ahead (failed gates, nothing to roll back, …); applying it anyway is the user's call. */
   blocked: string[];
 }
@@ -302,6 +302,19 @@ export interface AuditEvent {
   manifest: string;
 }
 
+/** An alias set (or removed, version null) in an MLflow model registry alongside mlops.yaml. */
+export interface MlflowAliasChange {
+  /** The MLflow database file or file store root. */
+  registry: string;
+  kind: 'mlflow-sqlite' | 'mlflow-file-store';
+  model: string;
+  alias: string;
+  version: string | null;
+  previous: string | null;
+  /** The copy taken before writing: mlflow.db.bak-<time>, or models/<name>/aliases.bak-<time>/. */
+  backup: string;
+}
+
 /** What the editor is told when a canary guard rolled a canary back. */
 export interface AutoRollbackEvent {
   manifest: string;
@@ -316,7 +329,12 @@ export interface AutoRollbackEvent {
 
 /** Models, versions, aliases and experiments of a workspace's manifests, for pickers. */
 export interface PromotionChoices {
-  manifests: { manifest: string; models: { name: string; versions: string[]; aliases: Record<string, string> }[]; experiments: string[] }[];
+  manifests: {
+    manifest: string;
+    /** `mlflowRegistry`: the MLflow database or file store with a registered model of that name, whose aliases promotion can set too. */
+    models: { name: string; versions: string[]; aliases: Record<string, string>; mlflowRegistry?: string }[];
+    experiments: string[];
+  }[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -349,6 +367,8 @@ export const Requests = {
   planPromotion: request<{ manifest: string; text?: string; model: string; version: string; alias?: string; canary?: boolean }, PromotionPlan>('mlops/planPromotion'),
   /** The edits that restore the state before the model's last promotion. */
   planRollback: request<{ manifest: string; text?: string; model: string }, PromotionPlan>('mlops/planRollback'),
+  /** Set the aliases a plan moves on the MLflow registered model too (after a backup); before the edits are applied. */
+  setMlflowAliases: request<{ plan: PromotionPlan }, MlflowAliasChange[]>('mlops/setMlflowAliases'),
   /** Record an applied plan in the audit log. */
   recordPromotion: request<{ plan: PromotionPlan }, AuditEvent>('mlops/recordPromotion'),
   analyzeExperiment: request<{ manifest: string; experiment: string }, ExperimentReport>('mlops/analyzeExperiment'),

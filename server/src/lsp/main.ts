@@ -234,6 +234,7 @@ const promotion = new PromotionHost({
 onRequest(Requests.promotionChoices, () => promotion.choices());
 onRequest(Requests.planPromotion, (p) => promotion.planPromotion(p));
 onRequest(Requests.planRollback, (p) => promotion.planRollback(p));
+onRequest(Requests.setMlflowAliases, ({ plan }) => promotion.setMlflowAliases(plan));
 onRequest(Requests.recordPromotion, ({ plan }) => promotion.record(plan));
 onRequest(Requests.analyzeExperiment, (p) => promotion.analyze(p));
 const logWatch = new PredictionLogWatch((manifest) => void connection.sendNotification(Notifications.predictionLogChanged.method, { manifest }));
