@@ -34,6 +34,8 @@ export function abIntervalSpec(report: ExperimentReport, options: AbSpecOptions 
         { field: 'lower', type: 'quantitative', title: 'Lower', format: '.4~g' },
         { field: 'upper', type: 'quantitative', title: 'Upper', format: '.4~g' },
       ];
+  // Rules are black by default: in the editor's colour they show on dark themes too.
+  const ink = options.theme?.foreground;
   const spec: Record<string, unknown> = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     description: `Difference in ${report.metric}, treatment − control: ${d.estimate} [${d.lower}, ${d.upper}]`,
@@ -41,10 +43,10 @@ export function abIntervalSpec(report: ExperimentReport, options: AbSpecOptions 
     height: options.height ?? 60,
     data: { values: [row] },
     layer: [
-      { mark: { type: 'rule', strokeDash: [4, 3], opacity: 0.6 }, encoding: { x: { ...x, field: 'zero' } } },
-      { mark: { type: 'rule', strokeWidth: 3 }, encoding: { x: { ...x, field: 'lower' }, x2: { field: 'upper' }, y, ...(tooltip ? { tooltip } : {}) } },
+      { mark: { type: 'rule', strokeDash: [4, 3], opacity: 0.6, color: ink }, encoding: { x: { ...x, field: 'zero' } } },
+      { mark: { type: 'rule', strokeWidth: 3, color: ink }, encoding: { x: { ...x, field: 'lower' }, x2: { field: 'upper' }, y, ...(tooltip ? { tooltip } : {}) } },
       {
-        mark: { type: 'point', filled: true, size: 120, shape: 'diamond', color: better ? 'seagreen' : worse ? 'firebrick' : undefined },
+        mark: { type: 'point', filled: true, size: 120, shape: 'diamond', color: better ? 'seagreen' : worse ? 'firebrick' : ink },
         encoding: { x: { ...x, field: 'estimate' }, y, ...(tooltip ? { tooltip } : {}) },
       },
     ],
