@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
 import { ClientNotifications, Requests, type TreeNode } from '../../server/src/contract';
 import type { Ctx } from './ctx';
-import { analyzeExperiment, promoteVersion, rollback, type Target } from './promotion';
+import { pickExperiment, promoteVersion, rollback, type Target } from './promotion';
 import type { Trees } from './trees';
+import type { AbDashboard } from './webviews/ab';
 import type { Dashboard } from './webviews/dashboard';
 import type { RunComparison } from './webviews/compare';
 import type { MetricCharts } from './webviews/charts';
@@ -11,6 +12,7 @@ interface Views {
   dashboard: Dashboard;
   compare: RunComparison;
   charts: MetricCharts;
+  ab: AbDashboard;
   trees: Trees;
 }
 
@@ -36,7 +38,10 @@ export function registerCommands(ctx: Ctx, views: Views): void {
     'mlops.openLocation': (path?: string, line?: number, column?: number) => openLocation(path, line, column),
     'mlops.promoteVersion': (target?: Target) => promoteVersion(ctx, target),
     'mlops.rollback': (target?: Target) => rollback(ctx, target),
-    'mlops.analyzeExperiment': (target?: Target) => analyzeExperiment(ctx, target),
+    'mlops.analyzeExperiment': async (target?: Target) => {
+      const chosen = await pickExperiment(ctx, target);
+      if (chosen) views.ab.show(chosen);
+    },
   };
   for (const [id, run] of Object.entries(commands)) ctx.pushDisposable(vscode.commands.registerCommand(id, run as (...args: unknown[]) => unknown));
   ctx.pushDisposable(ctx.onServerStatus(() => void sendSettings(ctx)));

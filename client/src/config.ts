@@ -24,6 +24,11 @@ export class Config {
     return this.section.get<boolean>('experiments.showDeleted', false);
   }
 
+  /** Promotion and rollback set the aliases they move on the MLflow registered model of the same name too. */
+  get promotionMlflowAliases(): boolean {
+    return this.section.get<boolean>('promotion.mlflowAliases', false);
+  }
+
   /** Settings that only take effect when the server restarts. */
   static affectsServer(event: vscode.ConfigurationChangeEvent): boolean {
     return event.affectsConfiguration('mlops.server.runtime');

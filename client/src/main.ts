@@ -3,8 +3,10 @@ import { registerCommands } from './commands';
 import { Config } from './config';
 import { Ctx } from './ctx';
 import { registerIndexProgress } from './progress';
+import { registerAutoRollbackWarnings } from './promotion';
 import { registerServing } from './serving';
 import { registerTrees } from './trees';
+import { AbDashboard } from './webviews/ab';
 import { MetricCharts } from './webviews/charts';
 import { RunComparison } from './webviews/compare';
 import { Dashboard } from './webviews/dashboard';
@@ -18,7 +20,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   ctx.setExperimentsMessage = (message) => (trees.experiments.message = message);
   registerIndexProgress(ctx);
   registerServing(ctx);
-  registerCommands(ctx, { dashboard: new Dashboard(ctx), compare: new RunComparison(ctx), charts: new MetricCharts(ctx), trees });
+  registerAutoRollbackWarnings(ctx);
+  registerCommands(ctx, { dashboard: new Dashboard(ctx), compare: new RunComparison(ctx), charts: new MetricCharts(ctx), ab: new AbDashboard(ctx), trees });
   const current = ctx;
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((event) => {

@@ -1,10 +1,10 @@
 /**
- * "MLOps: Promote Version…", "MLOps: Roll Back" and "MLOps: Analyze Experiment": pickers, the
- * evidence in a modal, and the server's edits applied as a WorkspaceEdit (undoable, in the diff).
+ * "MLOps: Promote Version…", "MLOps: Roll Back" and the pick of "MLOps: Analyze Experiment": pickers,
+ * the evidence in a modal, and the server's edits applied as a WorkspaceEdit (undoable, in the diff).
  * Every decision (gates, edits, the audit log, the statistics) is the server's.
  */
 import * as vscode from 'vscode';
-import { Requests, type ExperimentReport, type PromotionChoices, type PromotionPlan, type VariantReport } from '../../server/src/contract';
+import { Notifications, Requests, type PromotionChoices, type PromotionPlan } from '../../server/src/contract';
 import type { Ctx } from './ctx';
 
 /** What a code lens or a tree item passes. */
@@ -112,7 +112,7 @@ export async function promoteVersion(ctx: Ctx, target?: Target): Promise<void> {
     alias: how.alias,
     canary: how.canary,
   });
-  await confirmAndApply(ctx, document, plan, 'Promote');
+  await confirmAndApply(ctx, document, plan, 'Promote', model.mlflowRegistry);
 }
 
 export async function rollback(ctx: Ctx, target?: Target): Promise<void> {
@@ -124,23 +124,44 @@ export async function rollback(ctx: Ctx, target?: Target): Promise<void> {
     text: document.getText(),
     model: chosen.model.name,
   });
-  await confirmAndApply(ctx, document, plan, 'Roll Back');
+  await confirmAndApply(ctx, document, plan, 'Roll Back', chosen.model.mlflowRegistry);
 }
 
-async function confirmAndApply(ctx: Ctx, document: vscode.TextDocument, plan: PromotionPlan, verb: string): Promise<void> {
+/** `mlflowRegistry`: where the model's MLflow aliases can be set too (the setting, or a button of the dialog, decides). */
+async function confirmAndApply(ctx: Ctx, document: vscode.TextDocument, plan: PromotionPlan, verb: string, mlflowRegistry?: string): Promise<void> {
   const gates = plan.evidence.gates.map((g) => `${g.pass === true ? '✓' : g.pass === false ? '✗' : '?'} ${g.metric}: ${g.detail}`);
-  const detail = [plan.evidence.summary, '', ...gates, ...(plan.blocked.length > 0 ? ['', ...plan.blocked.map((b) => `⚠ ${b}`)] : [])].join('\n');
+  const movesAliases = Object.keys({ ...plan.from.aliases, ...plan.to.aliases }).some((a) => plan.from.aliases[a] !== plan.to.aliases[a]);
+  const mlflow = mlflowRegistry !== undefined && movesAliases;
+  const always = mlflow && ctx.config.promotionMlflowAliases;
+  const detail = [
+    plan.evidence.summary,
+    '',
+    ...gates,
+    ...(plan.blocked.length > 0 ? ['', ...plan.blocked.map((b) => `⚠ ${b}`)] : []),
+    ...(always ? ['', `The aliases are set in the MLflow registry ${vscode.workspace.asRelativePath(mlflowRegistry!)} too (backed up first).`] : []),
+  ].join('\n');
   if (plan.edits.length === 0) {
     void vscode.window.showInformationMessage(`Nothing to change for ${plan.model}.`, { modal: true, detail });
     return;
   }
   const button = plan.blocked.length > 0 ? `${verb} Anyway` : verb;
+  const withMlflow = `${button} and Set MLflow Aliases`;
   const answer = await vscode.window.showWarningMessage(
     `${verb} ${plan.model}${plan.action === 'promote' ? ` version "${plan.version}"` : ''}?`,
     { modal: true, detail },
-    button,
+    ...(mlflow && !always ? [button, withMlflow] : [button]),
   );
-  if (answer !== button) return;
+  if (answer !== button && answer !== withMlflow) return;
+  if (always || answer === withMlflow) {
+    // The registry first: when it refuses, mlops.yaml is left as it is.
+    try {
+      const changes = await ctx.request(Requests.setMlflowAliases, { plan });
+      plan = { ...plan, evidence: { ...plan.evidence, mlflow: changes } };
+    } catch (error) {
+      void vscode.window.showErrorMessage(`MLflow aliases not set, nothing changed: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+  }
   const edit = new vscode.WorkspaceEdit();
   for (const e of plan.edits) {
     edit.replace(document.uri, new vscode.Range(e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character), e.newText);
@@ -151,17 +172,19 @@ async function confirmAndApply(ctx: Ctx, document: vscode.TextDocument, plan: Pr
   }
   await document.save();
   const event = await ctx.request(Requests.recordPromotion, { plan });
-  void vscode.window.showInformationMessage(`${plan.evidence.summary} (audit event #${event.id}; a running model server reloads mlops.yaml.)`);
+  const mlflowNote = plan.evidence.mlflow?.length ? ` MLflow: ${plan.evidence.mlflow.map((c) => `${c.alias} → ${c.version ?? 'removed'}`).join(', ')}.` : '';
+  void vscode.window.showInformationMessage(`${plan.evidence.summary}${mlflowNote} (audit event #${event.id}; a running model server reloads mlops.yaml.)`);
 }
 
-export async function analyzeExperiment(ctx: Ctx, target?: Target): Promise<void> {
+/** The experiment to analyze: the code lens's, else picked from the workspace's manifests. */
+export async function pickExperiment(ctx: Ctx, target?: Target): Promise<{ manifest: string; experiment: string } | undefined> {
   const manifest = await pickManifest(
     ctx,
     target,
     (m) => m.experiments.length > 0 && (target?.experiment === undefined || m.experiments.includes(target.experiment)),
     'an experiment',
   );
-  if (!manifest) return;
+  if (!manifest) return undefined;
   let experiment = target?.experiment;
   if (experiment === undefined)
     experiment =
@@ -170,45 +193,14 @@ export async function analyzeExperiment(ctx: Ctx, target?: Target): Promise<void
         : await vscode.window.showQuickPick(manifest.experiments, {
             title: 'Analyze which experiment?',
           });
-  if (experiment === undefined) return;
-  const report = await ctx.request(Requests.analyzeExperiment, {
-    manifest: manifest.manifest,
-    experiment,
-  });
-  const doc = await vscode.workspace.openTextDocument({
-    language: 'markdown',
-    content: reportMarkdown(report),
-  });
-  await vscode.window.showTextDocument(doc, { preview: true });
+  return experiment === undefined ? undefined : { manifest: manifest.manifest, experiment };
 }
 
-function num(v: number | null | undefined, digits = 4): string {
-  return v === null || v === undefined || Number.isNaN(v) ? '—' : String(Number(v.toPrecision(digits)));
-}
-
-function reportMarkdown(r: ExperimentReport): string {
-  const row = (role: string, v: VariantReport) =>
-    `| ${role} "${v.version}" | ${v.n} | ${v.withFeedback} | ${num(v.metrics[r.metric])} | ${num(v.latency.p50, 3)} / ${num(v.latency.p95, 3)} / ${num(v.latency.p99, 3)} | ${num(v.errorRate, 3)} |`;
-  const d = r.difference;
-  return [
-    `# Experiment ${r.experiment}`,
-    '',
-    `Endpoint \`${r.endpoint}\`, model \`${r.model}\`, metric **${r.metric}**, ${r.sequential ? 'sequential (peeking-safe)' : 'fixed horizon'}, α = ${r.alpha}.`,
-    '',
-    `**${r.verdict.message}**`,
-    '',
-    `| variant | requests | with feedback | ${r.metric} | latency p50 / p95 / p99 ms | error rate |`,
-    '|---|---|---|---|---|---|',
-    row('control', r.control),
-    row('treatment', r.treatment),
-    '',
-    d
-      ? `Difference (treatment − control): **${num(d.estimate)}** [${num(d.lower)}, ${num(d.upper)}], p = ${num(d.pvalue, 3)} — ${d.method}.`
-      : 'No difference yet.',
-    r.srm
-      ? `\nSample ratio ${r.srm.observed.join('/')} for a ${r.srm.expected.join('/')} split, p = ${num(r.srm.pvalue, 3)}${r.srm.flagged ? ' — **sample ratio mismatch**' : ''}.`
-      : '',
-    ...r.notes.map((n) => `\n> ${n}`),
-    '',
-  ].join('\n');
+/** A canary guard rolled a canary back: say so, with the way to the edited manifest. */
+export function registerAutoRollbackWarnings(ctx: Ctx): void {
+  ctx.onNotification(Notifications.autoRollback, async (event) => {
+    ctx.output.warn(`${event.summary} (audit event #${event.eventId})`);
+    const choice = await vscode.window.showWarningMessage(`MLOps: ${event.summary}`, 'Open mlops.yaml');
+    if (choice === 'Open mlops.yaml') await vscode.window.showTextDocument(vscode.Uri.file(event.manifest));
+  });
 }

@@ -210,6 +210,45 @@ export interface ExperimentReport {
   srm?: { expected: [number, number]; observed: [number, number]; statistic: number; pvalue: number; flagged: boolean };
   verdict: ExperimentVerdict;
   notes: string[];
+  /** The metric per variant over time, from the same observations. */
+  timeline?: ExperimentTimeline;
+}
+
+/** One time bucket of one variant: the metric over the bucket's requests and over every request up to its end. */
+export interface TimelinePoint {
+  arm: 'control' | 'treatment';
+  version: string;
+  /** Bucket start, ms since the epoch. */
+  start: number;
+  n: number;
+  withFeedback: number;
+  /** null when the bucket has nothing to measure it by. */
+  value: number | null;
+  cumulative: number | null;
+}
+
+export interface ExperimentTimeline {
+  metric: string;
+  /** Width of a bucket, ms. */
+  bucketMs: number;
+  points: TimelinePoint[];
+}
+
+/** What the A/B dashboard shows: the analysis of one experiment of one manifest. */
+export interface AbDashboardData {
+  manifest: string;
+  experiment: string;
+  /** Every experiment of the manifest, for the picker. */
+  experiments: string[];
+  report: ExperimentReport;
+  /** When the server computed it, ms since the epoch. */
+  computedAt: number;
+}
+
+/** The A/B dashboard's panel state, kept across restarts by its serializer. */
+export interface AbDashboardState {
+  manifest: string;
+  experiment: string;
 }
 
 /** A text edit of mlops.yaml (LSP TextEdit). */
@@ -245,7 +284,8 @@ export interface PromotionPlan {
   edits: ManifestEdit[];
   from: DeploymentState;
   to: DeploymentState;
-  evidence: { gates: GateEvidence[]; summary: string; rollsBack?: number };
+  /** `reason`: why it was made without a person asking (`auto-rollback`: a canary guard tripped). */
+  evidence: { gates: GateEvidence[]; summary: string; rollsBack?: number; reason?: string; mlflow?: MlflowAliasChange[] };
   /** Reasons it should not go ahead (failed gates, nothing to roll back, …); applying it anyway is the user's call. */
   blocked: string[];
 }
@@ -262,9 +302,39 @@ export interface AuditEvent {
   manifest: string;
 }
 
+/** An alias set (or removed, version null) in an MLflow model registry alongside mlops.yaml. */
+export interface MlflowAliasChange {
+  /** The MLflow database file or file store root. */
+  registry: string;
+  kind: 'mlflow-sqlite' | 'mlflow-file-store';
+  model: string;
+  alias: string;
+  version: string | null;
+  previous: string | null;
+  /** The copy taken before writing: mlflow.db.bak-<time>, or models/<name>/aliases.bak-<time>/. */
+  backup: string;
+}
+
+/** What the editor is told when a canary guard rolled a canary back. */
+export interface AutoRollbackEvent {
+  manifest: string;
+  model: string;
+  endpoint: string;
+  canary: string;
+  control: string;
+  /** The audit event recorded. */
+  eventId: number;
+  summary: string;
+}
+
 /** Models, versions, aliases and experiments of a workspace's manifests, for pickers. */
 export interface PromotionChoices {
-  manifests: { manifest: string; models: { name: string; versions: string[]; aliases: Record<string, string> }[]; experiments: string[] }[];
+  manifests: {
+    manifest: string;
+    /** `mlflowRegistry`: the MLflow database or file store with a registered model of that name, whose aliases promotion can set too. */
+    models: { name: string; versions: string[]; aliases: Record<string, string>; mlflowRegistry?: string }[];
+    experiments: string[];
+  }[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -297,9 +367,13 @@ export const Requests = {
   planPromotion: request<{ manifest: string; text?: string; model: string; version: string; alias?: string; canary?: boolean }, PromotionPlan>('mlops/planPromotion'),
   /** The edits that restore the state before the model's last promotion. */
   planRollback: request<{ manifest: string; text?: string; model: string }, PromotionPlan>('mlops/planRollback'),
+  /** Set the aliases a plan moves on the MLflow registered model too (after a backup); before the edits are applied. */
+  setMlflowAliases: request<{ plan: PromotionPlan }, MlflowAliasChange[]>('mlops/setMlflowAliases'),
   /** Record an applied plan in the audit log. */
   recordPromotion: request<{ plan: PromotionPlan }, AuditEvent>('mlops/recordPromotion'),
   analyzeExperiment: request<{ manifest: string; experiment: string }, ExperimentReport>('mlops/analyzeExperiment'),
+  /** The A/B dashboard's data: the analysis with the metric over time (`buckets`: about how many time buckets). */
+  abDashboard: request<{ manifest: string; experiment: string; buckets?: number }, AbDashboardData>('mlops/abDashboard'),
   /** Downsampled metric histories of runs, for the charts panel. */
   metricHistory: request<MetricHistoryParams, MetricHistoryData>('mlops/metricHistory'),
   /** Every active indexed run, newest first, for run pickers. */
@@ -308,6 +382,8 @@ export const Requests = {
 
 export const ClientNotifications = {
   settings: notification<ServerSettings>('mlops/settings'),
+  /** The A/B dashboard of this manifest closed: stop watching its prediction log. */
+  abDashboardClosed: notification<{ manifest: string }>('mlops/abDashboardClosed'),
 } as const;
 
 export const Notifications = {
@@ -319,6 +395,10 @@ export const Notifications = {
   servingStatus: notification<ServingStatus>('mlops/servingStatusChanged'),
   /** Long indexing work; the client shows it as a progress notification. */
   indexProgress: notification<IndexProgressEvent>('mlops/indexProgress'),
+  /** A canary guard rolled a canary back (mlops.yaml rewritten, the audit log has the event). */
+  autoRollback: notification<AutoRollbackEvent>('mlops/autoRollback'),
+  /** New predictions or feedback in the log next to a manifest whose A/B dashboard is open. */
+  predictionLogChanged: notification<{ manifest: string }>('mlops/predictionLogChanged'),
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -435,6 +515,27 @@ export function parseChartOptions(raw: unknown): ChartOptions | undefined {
   if (typeof o.smoothing !== 'number' || !(o.smoothing >= 0 && o.smoothing < 1)) return undefined;
   if (typeof o.logScale !== 'boolean') return undefined;
   return { runIds: [...o.runIds], keys: [...o.keys], x: o.x as ChartXAxis, smoothing: o.smoothing, logScale: o.logScale };
+}
+
+/** Messages only the A/B dashboard sends, besides the common ones. */
+export type AbDashboardToHost = WebviewToHost | { type: 'selectExperiment'; payload: { experiment: string } };
+
+/** Narrow an A/B dashboard message, rejecting anything outside the contract. */
+export function parseAbDashboardMessage(raw: unknown): AbDashboardToHost | undefined {
+  const common = parseWebviewMessage(raw);
+  if (common) return common;
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const msg = raw as { type?: unknown; payload?: { experiment?: unknown } };
+  if (msg.type === 'selectExperiment' && typeof msg.payload?.experiment === 'string' && msg.payload.experiment.length <= 1000)
+    return { type: 'selectExperiment', payload: { experiment: msg.payload.experiment } };
+  return undefined;
+}
+
+/** A/B dashboard state from untrusted input (a restored panel's state); undefined when malformed. */
+export function parseAbDashboardState(raw: unknown): AbDashboardState | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const o = raw as Record<string, unknown>;
+  return typeof o.manifest === 'string' && typeof o.experiment === 'string' ? { manifest: o.manifest, experiment: o.experiment } : undefined;
 }
 
 export type WebviewToHost =

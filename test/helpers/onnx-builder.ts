@@ -85,3 +85,21 @@ export function batchSumModel(): Buffer {
     outputs: [{ name: 'y', elem: 'FP32', shape: [1, 2] }],
   }, 11);
 }
+
+/**
+ * A model that loads but fails every request: `x` (FP32 [N, width]) reshaped to [-1, divisor], which
+ * ONNX Runtime refuses at run time when N × width is not a multiple of the divisor. Its input is
+ * the same as a real model's, so an endpoint may route to both: a deliberately broken canary.
+ */
+export function failingModel(input: string, width: number, divisor: number): Buffer {
+  const raw = Buffer.alloc(16);
+  raw.writeBigInt64LE(-1n, 0);
+  raw.writeBigInt64LE(BigInt(divisor), 8);
+  const shape = msg(5, int(1, 2), int(2, ELEM_TYPES.INT64), bytes(9, [...raw]), str(8, 'shape'));
+  return model({
+    nodes: [{ op: 'Reshape', inputs: [input, 'shape'], outputs: ['y'] }],
+    inputs: [{ name: input, elem: 'FP32', shape: ['N', width] }],
+    outputs: [{ name: 'y', elem: 'FP32', shape: ['M', divisor] }],
+    initializers: [shape],
+  });
+}

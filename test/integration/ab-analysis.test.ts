@@ -165,6 +165,13 @@ test('serving the churn example: the analysis measures each variant and its CI h
   assert.equal(printed.control.n, report.control.n + 1);
   assert.equal(printed.control.withFeedback, report.control.withFeedback);
   assert.equal(printed.difference.estimate, d.estimate);
+  // …with the metric over time: the last cumulative point of each variant is its overall figure.
+  assert.ok(printed.timeline.bucketMs > 0 && printed.timeline.points.length >= 2);
+  for (const [arm, variant] of [['control', report.control], ['treatment', report.treatment]] as const) {
+    const points = printed.timeline.points.filter((p: { arm: string }) => p.arm === arm);
+    assert.equal(points.reduce((n: number, p: { n: number }) => n + p.n, 0), printed[arm].n);
+    assert.ok(Math.abs(points.at(-1).cumulative - variant.metrics.accuracy) < 1e-12, `${arm}: ${points.at(-1).cumulative} vs ${variant.metrics.accuracy}`);
+  }
 });
 
 // ---------------------------------------------------------------------------------------------

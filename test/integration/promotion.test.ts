@@ -148,7 +148,10 @@ test('the serving model server follows a promotion and a rollback; live latency 
     assert.equal(p95.source, 'live');
     assert.ok(p95.value! > 0);
 
-    assert.equal((await cli(promoteCommand, ['churn', '2', dir])).code, 0);
+    // The live p95 gate (≤ 50 ms over a handful of requests) depends on how busy the machine is; what
+    // is checked here is that the server follows, so the gate's verdict does not decide it.
+    const promoted = await cli(promoteCommand, ['churn', '2', dir, '--force']);
+    assert.equal(promoted.code, 0, promoted.stdout + promoted.stderr);
     const until = async (want: string) => {
       for (let i = 0; i < 100; i++) {
         const seen = await versions(10);

@@ -95,6 +95,10 @@ const CASES: Case[] = [
   { name: 'an experiment on a missing endpoint', text: `${CHURN}serving:\n  endpoints:\n    web: { model: churn, traffic: { "1": 50, "2": 50 } }\nexperiments:\n  x: { endpoint: «unknown-endpoint:wbe», control: "1", treatment: "2", metric: accuracy }\n` },
   { name: 'an experiment comparing a version with itself', text: `${CHURN}serving:\n  endpoints:\n    e: { model: churn, traffic: { "1": 50, "2": 50 } }\nexperiments:\n  x: { endpoint: e, control: "1", treatment: «experiment-same-version:"1"», metric: accuracy }\n` },
   { name: 'an experiment arm without traffic', text: `${CHURN}serving:\n  endpoints:\n    e: { model: churn, traffic: { "1": 100, "2": 0 } }\nexperiments:\n  x: { endpoint: e, control: "1", treatment: «experiment-no-traffic:"2"», metric: accuracy }\n` },
+  { name: 'a canary guard that bounds nothing', text: `${CHURN}serving:\n  endpoints:\n    e:\n      model: churn\n      traffic: { "1": 90, "2": 10 }\n      «guard-empty:guard»: { min_requests: 500 }\n` },
+  { name: 'a canary guard tripped by one error', text: `${CHURN}serving:\n  endpoints:\n    e:\n      model: churn\n      traffic: { "1": 90, "2": 10 }\n      guard: { max_error_rate_increase: 0.01, max_p95_latency_ratio: 1.5, min_requests: «guard-bounds:50» }\n` },
+  { name: 'a canary guard with no canary to judge', text: `${CHURN}serving:\n  endpoints:\n    e: { model: churn, traffic: { "1": 100 }, «guard-idle:guard»: { max_p95_latency_ratio: 2 } }\n` },
+  { name: 'canary guard bounds out of range', text: `${CHURN}serving:\n  endpoints:\n    e: { model: churn, traffic: { "1": 90, "2": 10 }, guard: { max_error_rate_increase: «out-of-range:-0.1», max_p95_latency_ratio: «out-of-range:0.9», min_requests: «wrong-type:2.5» } }\n` },
   { name: 'an endpoint with nothing to route to', text: 'version: 1\nmodels:\n  m:\n    versions: { "1": { path: a.onnx }, "2": { path: b.onnx } }\nserving:\n  endpoints:\n    «traffic-missing:web»: { model: m }\n' },
   { name: 'an endpoint without traffic serves production', text: `${CHURN}serving:\n  endpoints:\n    web: { model: churn }\n` },
 

@@ -24,9 +24,9 @@ import {
 import type { ManifestModel } from '../manifest/model';
 import { resolveVersion } from '../manifest/validate';
 import type { Database } from '../store/store';
-import type { ExperimentReport, VariantReport, ExperimentVerdict } from '../contract';
+import type { ExperimentReport, ExperimentTimeline, TimelinePoint, VariantReport, ExperimentVerdict } from '../contract';
 
-export type { ExperimentReport, VariantReport, ExperimentVerdict } from '../contract';
+export type { ExperimentReport, ExperimentTimeline, TimelinePoint, VariantReport, ExperimentVerdict } from '../contract';
 
 /** An experiment with every reference resolved: what the analysis needs, nothing from the manifest's text. */
 export interface ExperimentSpec {
@@ -147,10 +147,16 @@ export function loadObservations(db: Database, spec: ExperimentSpec, options: { 
   }));
 }
 
-/** Analyze an experiment of the manifest over the store's log. */
-export function analyzeExperiment(db: Database, manifest: ManifestModel, name: string, options: { since?: number; until?: number } = {}): ExperimentReport {
+/** Analyze an experiment of the manifest over the store's log, with the metric over time (about `buckets` buckets, default 30). */
+export function analyzeExperiment(
+  db: Database,
+  manifest: ManifestModel,
+  name: string,
+  options: { since?: number; until?: number; buckets?: number } = {},
+): ExperimentReport {
   const spec = resolveExperiment(manifest, name);
-  return analyzeObservations(spec, loadObservations(db, spec, options));
+  const observations = loadObservations(db, spec, options);
+  return { ...analyzeObservations(spec, observations), timeline: experimentTimeline(spec, observations, options.buckets) };
 }
 
 const REGRESSION_METRICS = new Set(['mae', 'rmse', 'mse']);
@@ -447,4 +453,71 @@ function quantile(sorted: Float64Array, q: number): number | null {
   const lo = Math.floor(pos);
   const hi = Math.min(lo + 1, sorted.length - 1);
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The metric over time
+
+/** Bucket widths the timeline picks from (ms): whole seconds, minutes, hours and days. */
+const BUCKET_WIDTHS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 7 * 86400].map((s) => s * 1000);
+
+/** The smallest width from BUCKET_WIDTHS whose aligned buckets cover [first, last] (ms) in at most `buckets` buckets. */
+export function bucketWidth(first: number, last: number, buckets: number): number {
+  const target = Math.max(1, Math.floor(buckets));
+  return BUCKET_WIDTHS.find((w) => Math.floor(last / w) - Math.floor(first / w) + 1 <= target) ?? BUCKET_WIDTHS[BUCKET_WIDTHS.length - 1];
+}
+
+/**
+ * The experiment's metric per variant over time: observations bucketed by time (buckets aligned to
+ * multiples of the width), with the metric over each bucket and over everything up to its end — the
+ * latter is what the analysis converges to. Buckets where a variant had no request are left out.
+ */
+export function experimentTimeline(spec: ExperimentSpec, observations: readonly Observation[], buckets = 30): ExperimentTimeline {
+  if (observations.length === 0) return { metric: spec.metric, bucketMs: 0, points: [] };
+  let first = Infinity;
+  let last = -Infinity;
+  for (const o of observations) {
+    first = Math.min(first, o.time);
+    last = Math.max(last, o.time);
+  }
+  const width = bucketWidth(first, last, buckets);
+  const origin = Math.floor(first / width) * width;
+  const points: TimelinePoint[] = [];
+  for (const armName of ['control', 'treatment'] as const) {
+    const version = armName === 'control' ? spec.control : spec.treatment;
+    const mine = observations.filter((o) => o.arm === armName).sort((a, b) => a.time - b.time);
+    const byBucket = new Map<number, Observation[]>();
+    for (const o of mine) {
+      const start = origin + Math.floor((o.time - origin) / width) * width;
+      let list = byBucket.get(start);
+      if (!list) byBucket.set(start, (list = []));
+      list.push(o);
+    }
+    let upTo = 0;
+    for (const [start, list] of [...byBucket].sort((a, b) => a[0] - b[0])) {
+      upTo += list.length;
+      const bucket = arm(spec, version, list);
+      points.push({
+        arm: armName,
+        version,
+        start,
+        n: list.length,
+        withFeedback: bucket.report.withFeedback,
+        value: metricOf(spec, bucket),
+        cumulative: metricOf(spec, arm(spec, version, mine.slice(0, upTo))),
+      });
+    }
+  }
+  return { metric: spec.metric, bucketMs: width, points };
+}
+
+/** The experiment's metric of one arm's data; null when there is nothing to measure it by. */
+function metricOf(spec: ExperimentSpec, data: ArmData): number | null {
+  let value: number | undefined;
+  if (isLiveUnit(spec.metric) || spec.metric === 'precision' || spec.metric === 'recall') {
+    value = data.units.length > 0 ? data.units.reduce((a, b) => a + b, 0) / data.units.length : undefined;
+  } else {
+    value = data.report.metrics[spec.metric] ?? data.report.metrics[spec.metric === 'f1_score' ? 'f1' : spec.metric];
+  }
+  return value === undefined || !Number.isFinite(value) ? null : value;
 }

@@ -29,7 +29,9 @@ import { documentSymbols } from './manifest/symbols';
 import { SEMANTIC_LEGEND, semanticTokens } from './manifest/semantic-tokens';
 import { probeNativeModules, statusFromProbe } from '../runtime/natives';
 import { scanWorkspace } from '../workspace/scan';
+import { CanaryGuardHost } from './canary-guard-host';
 import { ServingHost } from './serving-host';
+import { PredictionLogWatch } from './prediction-log-watch';
 import { PromotionHost } from './promotion-host';
 import { TrackingHost } from './tracking-host';
 
@@ -67,6 +69,11 @@ declare const MLOPS_VERSION: string;
 
 let tracking: TrackingHost | undefined;
 const serving = new ServingHost(connection);
+const canaryGuard = new CanaryGuardHost(
+  (event) => void connection.sendNotification(Notifications.autoRollback.method, event),
+  (message) => connection.console.warn(message),
+);
+serving.onStats = (folder, endpoints, stats) => canaryGuard.observe(folder, endpoints, stats);
 
 connection.onInitialized(() => {
   status = statusFromProbe(probeNativeModules());
@@ -95,6 +102,7 @@ connection.onDidChangeWatchedFiles(({ changes }) => {
 connection.onNotification(ClientNotifications.settings.method, (settings: ServerSettings) => tracking?.setSettings(settings));
 connection.onShutdown(async () => {
   clearTimeout(refreshTimer);
+  logWatch.dispose();
   await Promise.all([tracking?.dispose(), serving.dispose()]);
 });
 
@@ -232,8 +240,16 @@ const promotion = new PromotionHost({
 onRequest(Requests.promotionChoices, () => promotion.choices());
 onRequest(Requests.planPromotion, (p) => promotion.planPromotion(p));
 onRequest(Requests.planRollback, (p) => promotion.planRollback(p));
+onRequest(Requests.setMlflowAliases, ({ plan }) => promotion.setMlflowAliases(plan));
 onRequest(Requests.recordPromotion, ({ plan }) => promotion.record(plan));
 onRequest(Requests.analyzeExperiment, (p) => promotion.analyze(p));
+const logWatch = new PredictionLogWatch((manifest) => void connection.sendNotification(Notifications.predictionLogChanged.method, { manifest }));
+onRequest(Requests.abDashboard, (p) => {
+  const data = promotion.dashboard(p);
+  logWatch.watch(p.manifest);
+  return data;
+});
+connection.onNotification(ClientNotifications.abDashboardClosed.method, ({ manifest }: { manifest: string }) => logWatch.unwatch(manifest));
 onRequest(Requests.metricHistory, (params) => tracking?.metricHistory(params) ?? { x: params.x ?? 'step', smoothing: 0, availableKeys: [], keys: [], runs: [], series: [] });
 onRequest(Requests.runChoices, () => tracking?.runChoices() ?? []);
 

@@ -4,11 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { AuditEvent, ExperimentReport, PromotionChoices, PromotionPlan } from '../contract';
+import type { AbDashboardData, AuditEvent, ExperimentReport, MlflowAliasChange, PromotionChoices, PromotionPlan } from '../contract';
 import { analyzeExperiment } from '../experiments/analysis';
 import { readManifestModel } from '../manifest/model';
 import { parseManifest } from '../manifest/parse';
 import type { RunLookup } from '../manifest/validate';
+import { findMlflowRegistry, syncMlflowAliases } from '../promotion/mlflow-alias';
 import { planPromotion, planRollback, recordEvent } from '../promotion/promotion';
 import { openStore, type Database } from '../store/store';
 import { scanWorkspace } from '../workspace/scan';
@@ -34,6 +35,7 @@ export class PromotionHost {
             name: m.name,
             versions: [...(m.versions?.entries.keys() ?? [])],
             aliases: Object.fromEntries([...(m.aliases?.entries ?? [])].map(([a, v]) => [a, v.value])),
+            mlflowRegistry: findMlflowRegistry(dirname(manifest), m.name)?.path,
           })),
           experiments: [...(model.experiments?.entries.keys() ?? [])],
         });
@@ -68,6 +70,11 @@ export class PromotionHost {
     );
   }
 
+  /** The plan's alias moves on the MLflow registered model of the same name, next to the manifest. */
+  setMlflowAliases(plan: PromotionPlan): Promise<MlflowAliasChange[]> {
+    return syncMlflowAliases(dirname(plan.manifest), plan);
+  }
+
   record(plan: PromotionPlan): AuditEvent {
     return this.withStore(plan.manifest, (db) => recordEvent(db, plan));
   }
@@ -75,6 +82,19 @@ export class PromotionHost {
   analyze(p: { manifest: string; experiment: string }): ExperimentReport {
     const manifest = readManifestModel(parseManifest(this.text(p.manifest)));
     return this.withStore(p.manifest, (db) => analyzeExperiment(db, manifest, p.experiment));
+  }
+
+  /** The A/B dashboard's data: the analysis with the metric over time, and the manifest's other experiments. */
+  dashboard(p: { manifest: string; experiment: string; buckets?: number }): AbDashboardData {
+    const manifest = readManifestModel(parseManifest(this.text(p.manifest)));
+    const report = this.withStore(p.manifest, (db) => analyzeExperiment(db, manifest, p.experiment, { buckets: p.buckets }));
+    return {
+      manifest: p.manifest,
+      experiment: p.experiment,
+      experiments: [...(manifest.experiments?.entries.keys() ?? [])],
+      report,
+      computedAt: Date.now(),
+    };
   }
 
   private text(path: string): string {

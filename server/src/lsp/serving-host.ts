@@ -28,6 +28,8 @@ export class ServingHost {
   private crashes = 0;
   private folder: string | undefined;
   private stderrTail: string[] = [];
+  /** Called with every poll's numbers (the canary guard judges them). */
+  onStats: ((folder: string, endpoints: EndpointSummary[], stats: SeriesStats[]) => void) | undefined;
 
   constructor(
     private readonly connection: Connection,
@@ -136,6 +138,7 @@ export class ServingHost {
       const body = (await response.json()) as { endpoints: EndpointSummary[]; series: SeriesStats[] };
       this.endpoints = body.endpoints;
       this.stats = body.series;
+      if (this.folder) this.onStats?.(this.folder, body.endpoints, body.series);
       void this.connection.sendNotification(Notifications.treeChanged.method, { view: 'serving' satisfies TreeViewId });
     } catch {
       // The next poll tries again; a dead server is reported by its exit.

@@ -58,6 +58,8 @@ export interface EndpointDecl extends Entry {
   sticky?: Field<string>;
   mirror?: Entry & { version?: Field<string>; percent?: Field<number> };
   batching?: Entry & { maxBatchSize?: Field<number>; maxDelayMs?: Field<number> };
+  /** Canary auto-rollback bounds. */
+  guard?: Entry & { maxErrorRateIncrease?: Field<number>; maxP95LatencyRatio?: Field<number>; minRequests?: Field<number> };
 }
 
 export interface ServingDecl extends Entry {
@@ -181,6 +183,11 @@ function readEndpoint(r: Reader, e: KeyedNode): EndpointDecl {
     sticky: r.str(f.get('sticky')),
     mirror: r.section(f.get('mirror'), (m) => ({ version: r.id(m.get('version')), percent: r.num(m.get('percent')) })),
     batching: r.section(f.get('batching'), (b) => ({ maxBatchSize: r.num(b.get('max_batch_size')), maxDelayMs: r.num(b.get('max_delay_ms')) })),
+    guard: r.section(f.get('guard'), (g) => ({
+      maxErrorRateIncrease: r.num(g.get('max_error_rate_increase')),
+      maxP95LatencyRatio: r.num(g.get('max_p95_latency_ratio')),
+      minRequests: r.num(g.get('min_requests')),
+    })),
   };
 }
 

@@ -56,6 +56,9 @@ export interface ManifestFinding extends Finding {
  * (other than duplicate keys) nothing else is reported, since a half-recovered tree gives misleading
  * errors. Pass `model` when it was read already (an editor reads it for its other features). Never throws.
  */
+/** Requests a canary guard waits for when `min_requests` is absent. */
+export const DEFAULT_GUARD_MIN_REQUESTS = 100;
+
 export function validateManifest(parsed: ParsedManifest, ctx: ValidationContext = {}, model: ManifestModel = readManifestModel(parsed)): ManifestFinding[] {
   const doc = parsed.document;
   if (!doc || doc.errors.some((e) => e.code !== 'DUPLICATE_KEY')) return [];
@@ -219,8 +222,32 @@ class Checker {
     const mirrored = this.versionRef(m, e.mirror?.version, `The mirror of endpoint \`${e.name}\``);
     if (mirrored !== undefined && e.mirror?.version) routed.push({ version: mirrored, share: 0, range: e.mirror.version.range });
     if (!e.traffic) this.defaultRoute(e, m);
+    this.guard(e, routed);
     this.routedSignatures(e, m, routed);
     this.routes.set(e, routed);
+  }
+
+  /** A canary guard must bound something, and its bounds must be judgeable with its request count. */
+  private guard(e: EndpointDecl, routed: Routed[]): void {
+    const g = e.guard;
+    if (!g || this.schemaReportedWithin(g.range)) return;
+    const errors = g.maxErrorRateIncrease?.value;
+    if (errors === undefined && g.maxP95LatencyRatio === undefined) {
+      this.report(g.keyRange, 'warning', 'guard-empty', `The guard of endpoint \`${e.name}\` sets no bound: add \`max_error_rate_increase\` or \`max_p95_latency_ratio\`, or it never rolls back.`);
+      return;
+    }
+    const minRequests = g.minRequests?.value ?? DEFAULT_GUARD_MIN_REQUESTS;
+    if (errors !== undefined && g.maxErrorRateIncrease && errors > 0 && 1 / minRequests > errors) {
+      this.report(
+        (g.minRequests ?? g.maxErrorRateIncrease).range,
+        'warning',
+        'guard-bounds',
+        `With \`min_requests: ${minRequests}\` one failed request raises the canary's error rate by ${Number((100 / minRequests).toPrecision(3))} points, more than \`max_error_rate_increase: ${errors}\` tolerates: a single error rolls it back. Raise \`min_requests\` to at least ${Math.ceil(1 / errors)}.`,
+      );
+    }
+    if (routed.filter((r) => r.share > 0).length < 2) {
+      this.report(g.keyRange, 'hint', 'guard-idle', `The guard of endpoint \`${e.name}\` acts while its traffic is split between two versions (a canary); now it has nothing to judge.`);
+    }
   }
 
   /** What each endpoint routes to (traffic shares, then the mirror), by version id; read by its experiments. */

@@ -2,13 +2,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { AuditEvent, PromotionPlan } from '../../contract';
 import { runLookup, type RunLookup } from '../../manifest/validate';
+import { aliasChanges, describeMlflowChange, syncMlflowAliases } from '../../promotion/mlflow-alias';
 import { applyEdits, history, planPromotion, planRollback, PromotionError, recordEvent } from '../../promotion/promotion';
 import { openStore, type Database } from '../../store/store';
 import { TrackingService } from '../../tracking/service';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type Out } from '../usage';
 import { folderManifest } from './ab';
 
-export const PROMOTE_HELP = `Usage: mlops promote <model> <version> [folder] [--alias A | --canary] [--force] [--dry-run]
+export const PROMOTE_HELP = `Usage: mlops promote <model> <version> [folder] [--alias A | --canary] [--mlflow-alias] [--force] [--dry-run]
 
 Promotes a version of a model in folder/mlops.yaml (default folder: .): evaluates the model's gates
 (run metrics of the version's run, and live metrics such as p95_latency_ms and error_rate from the
@@ -20,16 +21,21 @@ A running model server reloads the file by itself.
   --alias A      only the alias A moves to the version (e.g. --alias staging)
   --canary       the next canary step: the version's share of each endpoint goes 10 → 50 → 100 %
                  (the rest stays on the version serving most); at 100 % the alias moves too
+  --mlflow-alias set the aliases that move on the MLflow registered model of the same name too (in
+                 the workspace's mlflow.db, backed up to mlflow.db.bak-<time> first, or its mlruns/
+                 file store, models/<name>/aliases/ copied to aliases.bak-<time>/ first); the
+                 manifest's version ids are the registry's version numbers
   --force        promote although a gate fails
   --dry-run      print the evidence and the edits, change nothing
 
 Exit codes: 0 promoted, 1 refused (a failed gate, nothing to change), 2 bad usage.
 `;
 
-export const ROLLBACK_HELP = `Usage: mlops rollback <model> [folder] [--force] [--dry-run]
+export const ROLLBACK_HELP = `Usage: mlops rollback <model> [folder] [--mlflow-alias] [--force] [--dry-run]
 
 Restores the aliases and traffic from before the model's latest promotion that is not rolled back
 yet (from the audit log), and records the rollback. Rolling back again goes one promotion further.
+--mlflow-alias restores the aliases on the MLflow registered model too (after a backup, as promote).
 --force rolls back even when mlops.yaml was changed by hand since that promotion.
 `;
 
@@ -59,6 +65,7 @@ export async function promoteCommand(args: string[], out: Out): Promise<number> 
     options: {
       alias: { type: 'string' },
       canary: { type: 'boolean' },
+      'mlflow-alias': { type: 'boolean' },
       force: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -85,9 +92,10 @@ export async function promoteCommand(args: string[], out: Out): Promise<number> 
       runs,
       db,
     });
-    return finish(plan, db, out, {
+    return await finish(plan, db, out, {
       force: values.force,
       dryRun: values['dry-run'],
+      mlflowAlias: values['mlflow-alias'] ? root : undefined,
     });
   } catch (error) {
     return refused(error, out);
@@ -96,11 +104,12 @@ export async function promoteCommand(args: string[], out: Out): Promise<number> 
   }
 }
 
-export function rollbackCommand(args: string[], out: Out): number {
+export async function rollbackCommand(args: string[], out: Out): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     options: {
+      'mlflow-alias': { type: 'boolean' },
       force: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -120,9 +129,10 @@ export function rollbackCommand(args: string[], out: Out): number {
       model: positionals[0],
       db,
     });
-    return finish(plan, db, out, {
+    return await finish(plan, db, out, {
       force: values.force,
       dryRun: values['dry-run'],
+      mlflowAlias: values['mlflow-alias'] ? root : undefined,
     });
   } catch (error) {
     return refused(error, out);
@@ -159,7 +169,8 @@ export function historyCommand(args: string[], out: Out): number {
   return EXIT_OK;
 }
 
-function finish(plan: PromotionPlan, db: Database, out: Out, options: { force?: boolean; dryRun?: boolean }): number {
+/** `mlflowAlias`: the workspace root whose MLflow registry gets the aliases too. */
+async function finish(plan: PromotionPlan, db: Database, out: Out, options: { force?: boolean; dryRun?: boolean; mlflowAlias?: string }): Promise<number> {
   out.stdout(
     `${plan.action === 'promote' ? 'Promote' : 'Roll back'} ${plan.model}${plan.action === 'promote' ? ` version "${plan.version}"` : ''}: ${plan.evidence.summary}\n`,
   );
@@ -170,12 +181,21 @@ function finish(plan: PromotionPlan, db: Database, out: Out, options: { force?: 
       out.stdout(
         `  edit ${e.range.start.line + 1}:${e.range.start.character + 1}-${e.range.end.line + 1}:${e.range.end.character + 1} → ${JSON.stringify(e.newText)}\n`,
       );
+    if (options.mlflowAlias)
+      for (const [alias, version] of Object.entries(aliasChanges(plan.from, plan.to)))
+        out.stdout(`  MLflow alias ${alias} → ${version === null ? 'removed' : `version ${version}`}\n`);
     return EXIT_OK;
   }
   if (nothing || (plan.blocked.length > 0 && !options.force)) {
     for (const b of plan.blocked) out.stderr(`mlops: ${b}\n`);
     if (!nothing) out.stderr('mlops: nothing changed; --force to go ahead anyway\n');
     return EXIT_FINDINGS;
+  }
+  // The registry first: when it cannot take the aliases, nothing has changed yet.
+  if (options.mlflowAlias) {
+    const changes = await syncMlflowAliases(options.mlflowAlias, plan);
+    for (const c of changes) out.stdout(`${describeMlflowChange(c)}\n`);
+    plan = { ...plan, evidence: { ...plan.evidence, mlflow: changes } };
   }
   writeFileSync(plan.manifest, applyEdits(readFileSync(plan.manifest, 'utf8'), plan.edits));
   const event = recordEvent(db, plan);
