@@ -1,4 +1,5 @@
 import { encodeAll, type HostTensor } from './dtypes';
+import { BackgroundCheckpointer } from '../store/checkpointer';
 import { openDatabase, openStore, type Database } from '../store/store';
 
 export interface PredictionRecord {
@@ -48,13 +49,17 @@ export class PredictionLog {
   private readonly insert;
   private readonly insertFeedback;
   private readonly findRequest;
+  private readonly checkpointer: BackgroundCheckpointer | undefined;
 
   private constructor(
     private readonly db: Database,
     /** 0: commit on the next turn of the event loop, which batches whatever arrived meanwhile. */
     private readonly flushDelayMs: number,
     readonly inMemory: boolean,
+    note: (message: string) => void = () => {},
   ) {
+    // Commits happen on the thread that answers requests; checkpoints must not.
+    this.checkpointer = inMemory ? undefined : BackgroundCheckpointer.start(db, 500, note);
     this.insert = db.prepare(
       `INSERT INTO predictions (request_id, time, endpoint, model, version, protocol, inputs, inputs_bytes, outputs, latency_ms, status, error, mirrored)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -70,7 +75,7 @@ export class PredictionLog {
   static open(workspaceRoot: string, options: { flushDelayMs?: number; note?: (message: string) => void } = {}): PredictionLog {
     const delay = options.flushDelayMs ?? 0;
     try {
-      return new PredictionLog(openStore(workspaceRoot), delay, false);
+      return new PredictionLog(openStore(workspaceRoot), delay, false, options.note);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM' && code !== 'SQLITE_CANTOPEN' && code !== 'SQLITE_READONLY') throw error;
@@ -105,6 +110,7 @@ export class PredictionLog {
   /** Commit what is queued, then close the database. */
   close(): void {
     this.flush();
+    void this.checkpointer?.stop();
     this.db.close();
   }
 
