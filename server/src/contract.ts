@@ -304,6 +304,12 @@ export const Requests = {
   metricHistory: request<MetricHistoryParams, MetricHistoryData>('mlops/metricHistory'),
   /** Every active indexed run, newest first, for run pickers. */
   runChoices: request<Record<string, never>, { runId: string; name: string; experiment: string; status: RunInfo['status'] }[]>('mlops/runChoices'),
+  /** The drift report of a model declared under `monitoring:` (reference vs the prediction log's window). */
+  driftReport: request<{ manifest?: string; model: string; window?: string }, DriftPanelData>('mlops/driftReport'),
+  /** Drift and performance state of a monitored model, and whether to offer its retrain command. */
+  modelHealth: request<{ manifest?: string; model: string }, ModelHealth>('mlops/modelHealth'),
+  /** Record that a retrain command ran (starts the cooldown). */
+  retrainStarted: request<{ manifest: string; model: string }, { ok: true }>('mlops/retrainStarted'),
 } as const;
 
 export const ClientNotifications = {
@@ -320,6 +326,137 @@ export const Notifications = {
   /** Long indexing work; the client shows it as a progress notification. */
   indexProgress: notification<IndexProgressEvent>('mlops/indexProgress'),
 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// Drift and model health (server/src/drift, server/src/monitoring). Report keys are snake_case: the
+// same JSON is what `mlops drift --json` prints.
+
+export type DriftFeatureType = 'numeric' | 'categorical' | 'binary';
+export type DriftTest = 'ks' | 'chi-square' | 'z-test' | 'wasserstein' | 'jensen-shannon' | 'psi';
+
+/** Reference and current distributions of one feature on shared bins (numeric) or categories. */
+export interface DriftDistribution {
+  kind: 'bins' | 'categories';
+  /** Bin labels ("[a, b)") or category names, in order. */
+  labels: string[];
+  /** Shares of each sample's non-missing values, same order as labels. */
+  reference: number[];
+  current: number[];
+}
+
+export interface FeatureDrift {
+  name: string;
+  type: DriftFeatureType;
+  test: DriftTest | null;
+  /** The test statistic (KS D, chi-square, z), or the distance for distance tests. */
+  statistic: number | null;
+  /** For p-value tests (ks, chi-square, z-test), before correction. */
+  pvalue: number | null;
+  /** For distance tests (wasserstein normed, jensen-shannon, psi). */
+  distance: number | null;
+  drifted: boolean;
+  /** p-value after the correction for many features. */
+  adjusted_pvalue: number | null;
+  /** alpha for p-value tests, the distance threshold otherwise. */
+  threshold: number;
+  missing: { reference: number; current: number };
+  /** Values of the current data never seen in the reference (categorical and binary features). */
+  new_categories: string[];
+  /** Why the feature counts as drifted (empty when it does not). */
+  reasons: string[];
+  distribution: DriftDistribution | null;
+  /** A feature that could not be tested (e.g. a method that does not fit its type). */
+  error?: string;
+}
+
+export interface DriftReport {
+  dataset_drift: boolean;
+  /** Share of drifted features. */
+  share: number;
+  drift_share: number;
+  drifted_features: number;
+  correction: 'none' | 'bonferroni' | 'fdr';
+  alpha: number;
+  reference: { source: string; rows: number };
+  current: { source: string; rows: number };
+  features: FeatureDrift[];
+}
+
+export type HealthState = 'ok' | 'drift' | 'degraded' | 'unknown';
+
+export type AlertSeverity = 'info' | 'warning' | 'critical';
+
+export interface MonitorAlert {
+  severity: AlertSeverity;
+  /** accuracy, f1, p95_latency_ms, drift, … */
+  metric: string;
+  message: string;
+}
+
+/** Quality of one time window of the prediction and feedback log. */
+export interface PerformanceWindow {
+  /** ms since the epoch; [start, end). */
+  start: number;
+  end: number;
+  requests: number;
+  with_feedback: number;
+  /** accuracy, precision, recall, f1, roc_auc (classification) or mae, rmse, r2 (regression); NaN-free: absent when undefined. */
+  metrics: Record<string, number>;
+  latency_ms: { p50: number | null; p95: number | null; p99: number | null };
+  /** Requests per second over the window. */
+  throughput: number;
+  error_rate: number | null;
+}
+
+export interface PerformanceReport {
+  model: string;
+  task: 'classification' | 'regression';
+  endpoints: string[];
+  overall: PerformanceWindow;
+  /** Consecutive windows of `window_ms`, oldest first. */
+  windows: PerformanceWindow[];
+  window_ms: number;
+  baseline: { run: string; metrics: Record<string, number>; tolerance: number } | null;
+  /** Metrics below the baseline by more than the tolerance (in the latest window with enough feedback). */
+  degraded: { metric: string; baseline: number; live: number; drop: number }[];
+  alerts: MonitorAlert[];
+}
+
+export interface RetrainDecision {
+  /** The manifest asks for a retrain on what fired, and the cooldown is over. */
+  trigger: boolean;
+  /** What fired, among those the manifest lists under retrain.on. */
+  reasons: ('drift' | 'degradation')[];
+  command: string | null;
+  /** Run without asking the user for anything but the confirmation (retrain.auto). */
+  auto: boolean;
+  /** ms since the epoch until which no retrain is offered again; null when none ran. */
+  cooldown_until: number | null;
+  message: string;
+}
+
+export interface ModelHealth {
+  model: string;
+  manifest: string;
+  state: HealthState;
+  drift: { dataset_drift: boolean; share: number; drifted_features: number; features: number } | null;
+  /** Why drift could not be computed (no reference, no logged inputs, …). */
+  drift_error?: string;
+  performance: PerformanceReport | null;
+  retrain: RetrainDecision;
+  /** Folder the retrain command runs in (the manifest's). */
+  cwd: string;
+}
+
+export interface DriftPanelData {
+  /** The manifest and model the report is for, or null for a report of two files. */
+  manifest: string | null;
+  model: string;
+  window: string | null;
+  report: DriftReport | null;
+  /** Why there is no report (no reference, no logged inputs, …). */
+  message?: string;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Extension host ⇄ webview. Every panel speaks `{ type, payload }`; the host waits for
