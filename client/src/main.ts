@@ -8,6 +8,8 @@ import { registerTrees } from './trees';
 import { MetricCharts } from './webviews/charts';
 import { RunComparison } from './webviews/compare';
 import { Dashboard } from './webviews/dashboard';
+import { DriftReportPanel } from './webviews/drift';
+import { registerMonitoring } from './monitoring';
 
 let ctx: Ctx | undefined;
 
@@ -19,6 +21,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerIndexProgress(ctx);
   registerServing(ctx);
   registerCommands(ctx, { dashboard: new Dashboard(ctx), compare: new RunComparison(ctx), charts: new MetricCharts(ctx), trees });
+  registerMonitoring(ctx, new DriftReportPanel(ctx));
   const current = ctx;
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((event) => {

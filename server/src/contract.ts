@@ -122,6 +122,8 @@ export interface TreeNode {
   runId?: string;
   /** Start expanded. */
   expanded?: boolean;
+  /** The manifest-declared model an item stands for (drift report, monitoring). */
+  model?: { manifest: string; name: string };
 }
 
 /** A run as views and panels receive it; non-finite metric values travel as "NaN", "Infinity", "-Infinity". */
@@ -308,6 +310,8 @@ export const Requests = {
   driftReport: request<{ manifest?: string; model: string; window?: string }, DriftPanelData>('mlops/driftReport'),
   /** Drift and performance state of a monitored model, and whether to offer its retrain command. */
   modelHealth: request<{ manifest?: string; model: string }, ModelHealth>('mlops/modelHealth'),
+  /** Models declared under `monitoring:` in the workspace's manifests. */
+  monitoredModels: request<Record<string, never>, { manifest: string; model: string; state: HealthState }[]>('mlops/monitoredModels'),
   /** Record that a retrain command ran (starts the cooldown). */
   retrainStarted: request<{ manifest: string; model: string }, { ok: true }>('mlops/retrainStarted'),
 } as const;
@@ -325,6 +329,8 @@ export const Notifications = {
   servingStatus: notification<ServingStatus>('mlops/servingStatusChanged'),
   /** Long indexing work; the client shows it as a progress notification. */
   indexProgress: notification<IndexProgressEvent>('mlops/indexProgress'),
+  /** Monitoring found what a model's `retrain.on` lists and its cooldown is over: offer the retrain. */
+  retrainSuggested: notification<ModelHealth>('mlops/retrainSuggested'),
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -572,6 +578,41 @@ export function parseChartOptions(raw: unknown): ChartOptions | undefined {
   if (typeof o.smoothing !== 'number' || !(o.smoothing >= 0 && o.smoothing < 1)) return undefined;
   if (typeof o.logScale !== 'boolean') return undefined;
   return { runIds: [...o.runIds], keys: [...o.keys], x: o.x as ChartXAxis, smoothing: o.smoothing, logScale: o.logScale };
+}
+
+/** What the drift panel shows; kept by the webview (setState) and by the serializer across restarts. */
+export interface DriftPanelState {
+  manifest: string | null;
+  model: string;
+  /** `1h`, `24h`, …; null: the monitoring entry's window (else the whole log). */
+  window: string | null;
+}
+
+/** Windows the drift panel offers. */
+export const DriftWindows = ['15m', '1h', '24h', '7d'] as const;
+
+/** Messages only the drift webview sends, besides the common ones. */
+export type DriftToHost = WebviewToHost | { type: 'driftWindow'; payload: { window: string | null } };
+
+export function parseDriftMessage(raw: unknown): DriftToHost | undefined {
+  const common = parseWebviewMessage(raw);
+  if (common) return common;
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const msg = raw as { type?: unknown; payload?: { window?: unknown } };
+  if (msg.type !== 'driftWindow') return undefined;
+  const w = msg.payload?.window;
+  if (w !== null && !(DriftWindows as readonly unknown[]).includes(w)) return undefined;
+  return { type: 'driftWindow', payload: { window: w as string | null } };
+}
+
+/** Drift panel state from untrusted input (a restored state); undefined when malformed. */
+export function parseDriftState(raw: unknown): DriftPanelState | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const o = raw as Record<string, unknown>;
+  if (typeof o.model !== 'string' || o.model === '') return undefined;
+  if (o.manifest !== null && typeof o.manifest !== 'string') return undefined;
+  if (o.window !== null && !(DriftWindows as readonly unknown[]).includes(o.window)) return undefined;
+  return { manifest: o.manifest as string | null, model: o.model, window: o.window as string | null };
 }
 
 export type WebviewToHost =

@@ -31,6 +31,7 @@ import { scanWorkspace } from '../workspace/scan';
 import { ServingHost } from './serving-host';
 import { PromotionHost } from './promotion-host';
 import { TrackingHost } from './tracking-host';
+import { MonitoringHost } from './monitoring-host';
 
 /** Register a handler typed by the contract's request spec. */
 function onRequest<P, R>(spec: RequestSpec<P, R>, handler: (params: P) => R | Promise<R>): void {
@@ -65,6 +66,8 @@ connection.onInitialize((params): InitializeResult => {
 declare const MLOPS_VERSION: string;
 
 let tracking: TrackingHost | undefined;
+let monitoring: MonitoringHost | undefined;
+const openText = (path: string) => documents.all().find((d) => uriToPath(d.uri) === path)?.getText();
 const serving = new ServingHost(connection);
 
 connection.onInitialized(() => {
@@ -75,6 +78,10 @@ connection.onInitialized(() => {
   if (status.natives.find((n) => n.name === 'better-sqlite3')?.ok) {
     tracking = new TrackingHost(connection, workspaceFolders, revalidateAll, (path) => documents.all().find((d) => uriToPath(d.uri) === path)?.getText());
     tracking.start().catch((error: unknown) => connection.console.error(`Indexing failed: ${error instanceof Error ? error.stack : String(error)}`));
+    const host = tracking;
+    monitoring = new MonitoringHost({ connection, folders: () => workspaceFolders, openText, runs: () => host.runLookup(), onHealthChanged: () => host.modelsChanged() });
+    host.decorateModel = (node, manifest, model) => monitoring?.decorate(node, manifest, model);
+    monitoring.start();
   }
 });
 
@@ -230,6 +237,20 @@ onRequest(Requests.recordPromotion, ({ plan }) => promotion.record(plan));
 onRequest(Requests.analyzeExperiment, (p) => promotion.analyze(p));
 onRequest(Requests.metricHistory, (params) => tracking?.metricHistory(params) ?? { x: params.x ?? 'step', smoothing: 0, availableKeys: [], keys: [], runs: [], series: [] });
 onRequest(Requests.runChoices, () => tracking?.runChoices() ?? []);
+const noMonitoring = () => new Error('Monitoring is unavailable: the SQLite module did not load (see the server status).');
+onRequest(Requests.driftReport, (p) => {
+  if (!monitoring) throw noMonitoring();
+  return monitoring.driftReport(p);
+});
+onRequest(Requests.modelHealth, (p) => {
+  if (!monitoring) throw noMonitoring();
+  return monitoring.modelHealth(p);
+});
+onRequest(Requests.monitoredModels, () => monitoring?.monitored() ?? []);
+onRequest(Requests.retrainStarted, (p) => {
+  if (!monitoring) throw noMonitoring();
+  return monitoring.retrainStarted(p);
+});
 
 function isManifestUri(uri: string): boolean {
   const path = uriToPath(uri);
