@@ -22,6 +22,8 @@ export interface HealthInput {
   now?: number;
   /** Width of the rolling windows; default 1h. */
   windowMs?: number;
+  /** How far back to look (`30m`, `1h`); default: the entry's `window`, else the whole log. */
+  window?: string;
 }
 
 export class MonitorError extends Error {}
@@ -33,14 +35,14 @@ export function modelHealth(i: HealthInput): ModelHealth {
   if (!mon && !model) throw new MonitorError(`no model "${i.model}" in ${i.manifestPath}`);
   const task = model?.task?.value === 'regression' ? 'regression' : 'classification';
   const endpoints = endpointsOf(i.manifest, i.model);
-  const windowText = mon?.window?.value;
+  const windowText = i.window ?? mon?.window?.value;
   const since = windowText && parseDuration(windowText) ? now - parseDuration(windowText)! : 0;
 
   let drift: ModelHealth['drift'] = null;
   let driftError: string | undefined;
   if (mon?.reference) {
     try {
-      const r = monitoredDrift({ manifestPath: i.manifestPath, manifest: i.manifest, model: i.model, db: i.db, now }).report;
+      const r = monitoredDrift({ manifestPath: i.manifestPath, manifest: i.manifest, model: i.model, db: i.db, now, window: windowText }).report;
       drift = { dataset_drift: r.dataset_drift, share: r.share, drifted_features: r.drifted_features, features: r.features.length };
     } catch (error) {
       if (!(error instanceof DriftInputError || error instanceof StatsError)) throw error;

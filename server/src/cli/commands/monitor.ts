@@ -10,7 +10,7 @@ import { EXIT_FINDINGS, EXIT_OK, UsageError, type Out } from '../usage';
 import { folderManifest } from './ab';
 import { indexedRuns } from './promote';
 
-export const MONITOR_HELP = `Usage: mlops monitor <model> [folder] [--every 1h] [--json]
+export const MONITOR_HELP = `Usage: mlops monitor <model> [folder] [--window 1h] [--every 1h] [--json]
 
 The health of a model of folder/mlops.yaml (default folder: .) from the prediction and feedback log
 (folder/.mlops/index.db): per rolling window the requests, accuracy, precision, recall, F1 and ROC
@@ -21,6 +21,7 @@ data drift of the logged inputs against monitoring.<model>.reference; alerts wit
 whether monitoring.<model>.retrain should run (retrain.on, and the cooldown since the last one).
 
 Options:
+  --window D   how far back to look (default: monitoring.<model>.window, else the whole log)
   --every D    width of the rolling windows (30m, 1h, 1d; default 1h)
   --json       the health as JSON {state, drift, performance: {overall, windows, degraded, alerts}, retrain}
   -h, --help   show this help
@@ -32,7 +33,7 @@ export async function monitorCommand(args: string[], out: Out): Promise<number> 
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { every: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { every: { type: 'string' }, window: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
     out.stdout(MONITOR_HELP);
@@ -41,13 +42,14 @@ export async function monitorCommand(args: string[], out: Out): Promise<number> 
   if (positionals.length < 1 || positionals.length > 2) throw new UsageError('monitor takes a model name and at most one folder');
   const windowMs = values.every !== undefined ? parseDuration(values.every) : 3_600_000;
   if (windowMs === undefined) throw new UsageError(`--every must be a duration such as 30m, 1h or 1d, not "${values.every}"`);
+  if (values.window !== undefined && parseDuration(values.window) === undefined) throw new UsageError(`--window must be a duration such as 30m, 1h or 1d, not "${values.window}"`);
   const { root, manifestPath } = folderManifest(positionals[1] ?? '.');
   const manifest = readManifestModel(parseManifest(readFileSync(manifestPath, 'utf8')));
   const runs = manifest.monitoring?.entries.get(positionals[0])?.degradation?.baseline ? await indexedRuns(root, out) : undefined;
   const db = openStore(root);
   let health: ModelHealth;
   try {
-    health = modelHealth({ manifestPath, manifest, model: positionals[0], db, runs, windowMs });
+    health = modelHealth({ manifestPath, manifest, model: positionals[0], db, runs, windowMs, window: values.window });
   } catch (error) {
     if (error instanceof MonitorError) throw new UsageError(error.message);
     throw error;
