@@ -293,7 +293,7 @@ def drift_feature(ref, cur, alpha, threshold, method):
            "missing_ref": miss_r, "missing_cur": miss_c, "rows_ref": len(ref), "rows_cur": len(cur), "new": []}
     if len(r) == 0 or len(c) == 0:
         return out
-    keys = sorted(set(np.concatenate([r, c]).tolist()) if numeric else set(r) | set(c))
+    keys = None if ftype == "numeric" and test in ("ks", "wasserstein") else sorted(np.unique(np.concatenate([r, c])).tolist() if numeric else set(r) | set(c))
     if ftype != "numeric":
         known = set(r.tolist() if numeric else r)
         out["new"] = sorted({str(repr_number(v) if numeric else v) for v in (c.tolist() if numeric else c) if v not in known})

@@ -66,6 +66,14 @@ interface Prepared {
   unique: number;
   /** Distinct non-missing values of the reference, capped at UNIQUE_CAP. */
   uniqueRef: number;
+  /** Counts per value, computed once when a test or chart needs them. */
+  counts?: Counts;
+}
+
+interface Counts {
+  keys: (number | string)[];
+  ref: number[];
+  cur: number[];
 }
 
 /** The drift report of `current` against `reference`. Throws DriftInputError on unusable input. */
@@ -167,6 +175,23 @@ function presentText(column: Column): [string[], number] {
 }
 
 function countUnique(a: Float64Array | string[], b: Float64Array | string[] | undefined): number {
+  if (a instanceof Float64Array && (b === undefined || b instanceof Float64Array)) {
+    // Few distinct numbers: a linear scan of a small array beats hashing.
+    const seen = new Float64Array(UNIQUE_CAP);
+    let n = 0;
+    for (const values of b ? [a, b] : [a]) {
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        let k = 0;
+        while (k < n && seen[k] !== v) k++;
+        if (k === n) {
+          seen[n++] = v;
+          if (n >= UNIQUE_CAP) return UNIQUE_CAP;
+        }
+      }
+    }
+    return n;
+  }
   const seen = new Set<number | string>();
   for (const values of b ? [a, b] : [a]) {
     for (let i = 0; i < values.length; i++) {
@@ -211,9 +236,11 @@ function featureDrift(p: Prepared, options: DriftOptions, alpha: number): Featur
   }
   f.distribution = distribution(p);
   if (p.type !== 'numeric') {
-    const known = new Set<string | number>(p.ref as ArrayLike<string | number> as (string | number)[]);
+    const c = countsOf(p);
     const fresh = new Set<string>();
-    for (let i = 0; i < p.cur.length; i++) if (!known.has(p.cur[i])) fresh.add(String(p.cur[i]));
+    c.keys.forEach((k, i) => {
+      if (c.ref[i] === 0) fresh.add(String(k));
+    });
     f.new_categories = [...fresh].sort();
     if (fresh.size > 0) f.reasons.push(`${fresh.size === 1 ? 'a category' : `${fresh.size} categories`} not in the reference: ${f.new_categories.slice(0, 5).join(', ')}${fresh.size > 5 ? ', …' : ''}`);
   }
@@ -237,14 +264,14 @@ function featureDrift(p: Prepared, options: DriftOptions, alpha: number): Featur
       f.statistic = f.distance = normedWasserstein(p.ref as Float64Array, p.cur as Float64Array);
       break;
     case 'chi-square': {
-      const c = counts(p.ref, p.cur);
+      const c = countsOf(p);
       const r = c.ref.length < 2 ? { statistic: 0, pvalue: 1 } : chiSquareContingency(c.ref, c.cur, { yates: true });
       f.statistic = r.statistic;
       f.pvalue = r.pvalue;
       break;
     }
     case 'z-test': {
-      const c = counts(p.ref, p.cur);
+      const c = countsOf(p);
       // The share of the larger value (numbers) or the last category in sort order.
       const k = c.keys.length - 1;
       const r = twoProportionZ(c.ref[k], p.ref.length, c.cur[k], p.cur.length);
@@ -266,8 +293,34 @@ function featureDrift(p: Prepared, options: DriftOptions, alpha: number): Featur
   return f;
 }
 
+function countsOf(p: Prepared): Counts {
+  return (p.counts ??= p.ref instanceof Float64Array && p.cur instanceof Float64Array && p.unique < UNIQUE_CAP ? fewNumberCounts(p.ref, p.cur) : counts(p.ref, p.cur));
+}
+
+/** Counts of numbers with few distinct values (fewer than UNIQUE_CAP), by linear search. */
+function fewNumberCounts(ref: Float64Array, cur: Float64Array): Counts {
+  const keys = new Float64Array(UNIQUE_CAP);
+  const cr = new Float64Array(UNIQUE_CAP);
+  const cc = new Float64Array(UNIQUE_CAP);
+  let n = 0;
+  for (const [values, into] of [
+    [ref, cr],
+    [cur, cc],
+  ] as const) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      let k = 0;
+      while (k < n && keys[k] !== v) k++;
+      if (k === n) keys[n++] = v;
+      into[k]++;
+    }
+  }
+  const order = Array.from({ length: n }, (_, k) => k).sort((x, y) => keys[x] - keys[y]);
+  return { keys: order.map((k) => keys[k]), ref: order.map((k) => cr[k]), cur: order.map((k) => cc[k]) };
+}
+
 /** Counts of each value in both samples over the sorted union of values. */
-function counts(ref: Float64Array | string[], cur: Float64Array | string[]): { keys: (number | string)[]; ref: number[]; cur: number[] } {
+function counts(ref: Float64Array | string[], cur: Float64Array | string[]): Counts {
   const index = new Map<number | string, [number, number]>();
   for (let i = 0; i < ref.length; i++) {
     const e = index.get(ref[i]);
@@ -293,7 +346,7 @@ function binnedShares(p: Prepared): [Float64Array, Float64Array] {
     const edges = sturgesEdges(p.ref, p.cur);
     return [histogram(p.ref, edges), histogram(p.cur, edges)];
   }
-  const c = counts(p.ref, p.cur);
+  const c = countsOf(p);
   return [Float64Array.from(c.ref, (v) => v / p.ref.length), Float64Array.from(c.cur, (v) => v / p.cur.length)];
 }
 
@@ -350,7 +403,7 @@ function histogram(values: Float64Array, edges: Float64Array): Float64Array {
 
 /** PSI over categories: shares per value, an empty category counting as PSI_EPSILON. */
 function categoricalPsi(p: Prepared): number {
-  const c = counts(p.ref, p.cur);
+  const c = countsOf(p);
   let total = 0;
   for (let k = 0; k < c.keys.length; k++) {
     const a = c.ref[k] / p.ref.length || PSI_EPSILON;
@@ -369,7 +422,7 @@ function distribution(p: Prepared): DriftDistribution {
     for (let k = 0; k < DISTRIBUTION_BINS; k++) labels.push(`${fmt(edges[k])} – ${fmt(edges[k + 1])}`);
     return { kind: 'bins', labels, reference: Array.from(histogram(p.ref, edges)), current: Array.from(histogram(p.cur, edges)) };
   }
-  const c = counts(p.ref, p.cur);
+  const c = countsOf(p);
   const order = c.keys.map((_, k) => k);
   if (order.length > DISTRIBUTION_CATEGORIES) order.sort((x, y) => c.ref[y] + c.cur[y] - (c.ref[x] + c.cur[x]));
   const top = order.slice(0, DISTRIBUTION_CATEGORIES);
