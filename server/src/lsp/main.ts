@@ -76,7 +76,12 @@ connection.onInitialized(() => {
   void connection.sendNotification(Notifications.serverStatus.method, status);
   // Tracking needs SQLite; without it the server still checks manifests.
   if (status.natives.find((n) => n.name === 'better-sqlite3')?.ok) {
-    tracking = new TrackingHost(connection, workspaceFolders, revalidateAll, (path) => documents.all().find((d) => uriToPath(d.uri) === path)?.getText());
+    // A re-indexed run can change a model's health (its baseline run), as it can flip a gate.
+    const indexChanged = () => {
+      revalidateAll();
+      monitoring?.check();
+    };
+    tracking = new TrackingHost(connection, workspaceFolders, indexChanged, (path) => documents.all().find((d) => uriToPath(d.uri) === path)?.getText());
     tracking.start().catch((error: unknown) => connection.console.error(`Indexing failed: ${error instanceof Error ? error.stack : String(error)}`));
     const host = tracking;
     monitoring = new MonitoringHost({ connection, folders: () => workspaceFolders, openText, runs: () => host.runLookup(), onHealthChanged: () => host.modelsChanged() });

@@ -92,7 +92,8 @@ export class MonitoringHost {
     const h = this.health.get(key(manifest, model));
     if (!h) return;
     node.icon = ICONS[h.state];
-    node.description = `${WORDS[h.state]}${node.description ? ` · ${node.description}` : ''}`;
+    const word = h.state === 'degraded' && h.drift?.dataset_drift ? 'degraded, drift' : WORDS[h.state];
+    node.description = `${word}${node.description ? ` · ${node.description}` : ''}`;
     const lines = [`Health: **${WORDS[h.state]}**`];
     if (h.drift) lines.push(`Drift: ${h.drift.drifted_features} of ${h.drift.features} features${h.drift.dataset_drift ? ' — data set drift' : ''}`);
     else if (h.drift_error) lines.push(`Drift: ${h.drift_error}`);
