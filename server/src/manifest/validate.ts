@@ -315,7 +315,7 @@ class Checker {
           this.report(f.method.range, 'error', 'drift-method', `${f.method.value} needs numbers; \`${f.name}\` is declared categorical (use chi-square, jensen-shannon or psi).`);
         }
       }
-      if (mon.retrain && mon.retrain.on.length === 0 && mon.retrain.command) {
+      if (mon.retrain && mon.retrain.on.length === 0 && mon.retrain.command?.value) {
         this.report(mon.retrain.keyRange, 'warning', 'retrain-never', 'retrain has no `on:` list, so it never fires; add `on: [drift, degradation]`.');
       }
     }
