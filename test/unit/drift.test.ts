@@ -310,3 +310,24 @@ test('mlops drift: exit codes 0 / 1 / 2, JSON, and a self-contained HTML report'
   const calmPage = await driftReportHtml(driftReport(tableFromCsv('x\n1\n2\n3\n', 'r'), tableFromCsv('x\n1\n2\n3\n', 'c')));
   assert.match(calmPage, /No data set drift: 0 of 1 features drifted/);
 });
+
+test('fuzz: random CSV texts only ever give a report or a DriftInputError', () => {
+  const u = seededRandom(99);
+  const pieces = ['a', 'b', ',', ',', '\n', '\r\n', '"', '""', '1', '2.5', '-3e2', 'NaN', '', ' ', 'NA', 'é', '📏', 'x,y', '\u0000', '1e400', 'Infinity'];
+  const text = () => Array.from({ length: Math.floor(u() * 40) }, () => pieces[Math.floor(u() * pieces.length)]).join('');
+  let reports = 0;
+  for (let i = 0; i < 3000; i++) {
+    try {
+      const ref = tableFromCsv(text(), 'r.csv');
+      const cur = tableFromCsv(i % 3 === 0 ? formatCsv(ref.columns.map((c) => c.name), [ref.columns.map(() => '1')]) : text(), 'c.csv');
+      const r = driftReport(ref, cur, { correction: (['none', 'bonferroni', 'fdr'] as const)[i % 3] });
+      assert.ok(r.share >= 0 && r.share <= 1);
+      for (const f of r.features) assert.ok(f.pvalue === null || (f.pvalue >= 0 && f.pvalue <= 1), `${f.name}: p ${f.pvalue}`);
+      JSON.stringify(r);
+      reports++;
+    } catch (error) {
+      assert.ok(error instanceof DriftInputError, `unexpected ${error instanceof Error ? error.stack : String(error)}`);
+    }
+  }
+  assert.ok(reports > 20, `${reports} reports`);
+});
