@@ -17,10 +17,10 @@ const steps = [
   ['The audit log', ['history', 'churn', example]],
   ['Roll back in one step', ['rollback', 'churn', example]],
   ['Data drift of the replayed test customers against the training reference (none expected)', ['drift', 'churn', example]],
-  // A drifted period: long-standing customers only. The window covers this replay alone.
+  // A drifted period: long-standing customers only; the next steps look at the log from its start on.
   ['Replay a drifted period: 1,000 customers with tenure ≥ 48 months', ['replay', example, '--rows', '1000', '--slice', 'long-tenure'], [0], 'mark'],
-  ['Data drift of the drifted period, with the HTML report', () => ['drift', 'churn', example, '--window', `${Math.ceil((Date.now() - marked) / 1000) + 1}s`, '--html', join(example, 'drift-report.html')], [0, 1]],
-  ['Model health in the drifted period: live quality against the baseline run, latency, alerts, whether to retrain', () => ['monitor', 'churn', example, '--window', `${Math.ceil((Date.now() - marked) / 1000) + 1}s`, '--every', '1m'], [0, 1]],
+  ['Data drift of the drifted period, with the HTML report', () => ['drift', 'churn', example, '--since', String(marked), '--html', join(example, 'drift-report.html')], [0, 1]],
+  ['Model health in the drifted period: live quality against the baseline run, latency, alerts, whether to retrain', () => ['monitor', 'churn', example, '--since', String(marked), '--every', '1m'], [0, 1]],
 ];
 let marked = 0;
 

@@ -189,6 +189,9 @@ test('from the prediction log: drift of the logged inputs in the window, health,
     assert.deepEqual(recent.report.features.map((f) => [f.name, f.test]), [['charges', 'ks'], ['senior', 'z-test'], ['plan', 'chi-square']]);
     assert.equal(recent.report.dataset_drift, true);
     assert.deepEqual(recent.report.features.map((f) => f.drifted), [true, true, false]);
+    const since = monitoredDrift({ manifestPath: join(root, 'mlops.yaml'), manifest, model: 'm', db, now, since: now - 3 * HOUR });
+    assert.equal(since.report.current.rows, 300);
+    assert.equal(since.window, null);
     const old = monitoredDrift({ manifestPath: join(root, 'mlops.yaml'), manifest, model: 'm', db, now: now - 4 * HOUR, window: '2h' });
     assert.equal(old.report.current.rows, 200);
     assert.equal(old.report.dataset_drift, false);

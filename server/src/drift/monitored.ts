@@ -19,6 +19,8 @@ export interface MonitoredDriftOptions {
   db: Database;
   /** `1h`, `30m`…; default: the entry's `window`, else the whole log. */
   window?: string;
+  /** Start of the current data (ms since the epoch); wins over the window. */
+  since?: number;
   now?: number;
   /** Settings that win over the manifest's (command-line options). */
   overrides?: DriftOptions;
@@ -63,9 +65,9 @@ export function monitoredDrift(o: MonitoredDriftOptions): { report: DriftReport;
   const features = reference.columns.map((c) => c.name).filter((n) => !excluded.has(n));
   const current = currentFromLog(o.db, features, {
     endpoints: endpointsOf(o.manifest, o.model),
-    since: windowMs === undefined ? 0 : now - windowMs,
+    since: o.since ?? (windowMs === undefined ? 0 : now - windowMs),
     until: now,
-    source: windowMs === undefined ? 'prediction log' : `prediction log, last ${formatDuration(windowMs)}`,
+    source: o.since !== undefined ? `prediction log since ${new Date(o.since).toISOString()}` : windowMs === undefined ? 'prediction log' : `prediction log, last ${formatDuration(windowMs)}`,
   });
-  return { report: driftReport(reference, current, options), window: windowMs === undefined ? null : formatDuration(windowMs) };
+  return { report: driftReport(reference, current, options), window: o.since !== undefined || windowMs === undefined ? null : formatDuration(windowMs) };
 }

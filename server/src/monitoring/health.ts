@@ -24,6 +24,8 @@ export interface HealthInput {
   windowMs?: number;
   /** How far back to look (`30m`, `1h`); default: the entry's `window`, else the whole log. */
   window?: string;
+  /** Start (ms since the epoch); wins over the window. */
+  since?: number;
 }
 
 export class MonitorError extends Error {}
@@ -36,13 +38,13 @@ export function modelHealth(i: HealthInput): ModelHealth {
   const task = model?.task?.value === 'regression' ? 'regression' : 'classification';
   const endpoints = endpointsOf(i.manifest, i.model);
   const windowText = i.window ?? mon?.window?.value;
-  const since = windowText && parseDuration(windowText) ? now - parseDuration(windowText)! : 0;
+  const since = i.since ?? (windowText && parseDuration(windowText) ? now - parseDuration(windowText)! : 0);
 
   let drift: ModelHealth['drift'] = null;
   let driftError: string | undefined;
   if (mon?.reference) {
     try {
-      const r = monitoredDrift({ manifestPath: i.manifestPath, manifest: i.manifest, model: i.model, db: i.db, now, window: windowText }).report;
+      const r = monitoredDrift({ manifestPath: i.manifestPath, manifest: i.manifest, model: i.model, db: i.db, now, window: windowText, since: i.since }).report;
       drift = { dataset_drift: r.dataset_drift, share: r.share, drifted_features: r.drifted_features, features: r.features.length };
     } catch (error) {
       if (!(error instanceof DriftInputError || error instanceof StatsError)) throw error;

@@ -41,7 +41,7 @@ export function retrainDecision(i: RetrainInput): RetrainDecision {
   if (cooldownUntil !== null && i.now < cooldownUntil) {
     return { ...base, trigger: false, reasons, message: `${reasons.join(' and ')} found, but a retrain ran ${ago(i.now - i.lastRun!)} ago; the cooldown ends in ${ago(cooldownUntil - i.now)}.` };
   }
-  return { ...base, trigger: true, reasons, message: `${reasons.map((x) => (x === 'drift' ? 'Data drift' : 'Quality degradation')).join(' and ')} found: retrain with \`${r.command}\`.` };
+  return { ...base, trigger: true, reasons, message: `${reasons.map((x) => (x === 'drift' ? 'data drift' : 'quality degradation')).join(' and ').replace(/^./, (c) => c.toUpperCase())} found: retrain with \`${r.command}\`.` };
 }
 
 function ago(ms: number): string {

@@ -10,7 +10,7 @@ import { EXIT_FINDINGS, EXIT_OK, UsageError, type Out } from '../usage';
 import { folderManifest } from './ab';
 
 export const DRIFT_HELP = `Usage: mlops drift --reference R.csv --current C.csv [options]
-       mlops drift <model> [folder] [--window 1h] [options]
+       mlops drift <model> [folder] [--window 1h | --since TIME] [options]
 
 Per-feature data drift of current data against a reference, and whether the data set drifted.
 Each feature's type (numeric, categorical, binary) is inferred and its test chosen as Evidently does:
@@ -27,6 +27,7 @@ exclude and per-feature settings come from monitoring.<model>.drift.
 Options:
   --json                 the report as JSON {dataset_drift, share, features: [{name, type, test,
                          statistic, pvalue, distance, drifted, …}], …}
+  --since TIME           current data logged from TIME on (ISO 8601, or ms since the epoch)
   --html FILE            also write a self-contained HTML report (charts inline, nothing remote)
   --method M             auto (default), ks, chi-square, z-test, wasserstein, jensen-shannon, psi
   --alpha A              p-value level (default 0.05)
@@ -65,6 +66,7 @@ export async function driftCommand(args: string[], out: Out): Promise<number> {
       reference: { type: 'string' },
       current: { type: 'string' },
       window: { type: 'string' },
+      since: { type: 'string' },
       json: { type: 'boolean' },
       html: { type: 'string' },
       method: { type: 'string' },
@@ -97,7 +99,7 @@ export async function driftCommand(args: string[], out: Out): Promise<number> {
     if (values.reference !== undefined || values.current !== undefined) {
       if (values.reference === undefined || values.current === undefined) throw new UsageError('give both --reference and --current (or a monitored model name)');
       if (positionals.length > 0) throw new UsageError('give either --reference and --current, or a model name, not both');
-      if (values.window !== undefined) throw new UsageError('--window is for a monitored model (the prediction log), not for two files');
+      if (values.window !== undefined || values.since !== undefined) throw new UsageError('--window and --since are for a monitored model (the prediction log), not for two files');
       report = driftReport(readCsv(values.reference, 'reference'), readCsv(values.current, 'current'), defined);
       title = `Data drift: ${values.current} against ${values.reference}`;
     } else {
@@ -107,7 +109,7 @@ export async function driftCommand(args: string[], out: Out): Promise<number> {
       const db = openStore(root);
       try {
         // Command-line options win over the manifest's settings.
-        const r = monitoredDrift({ manifestPath, manifest, model: positionals[0], db, window: values.window, overrides: defined });
+        const r = monitoredDrift({ manifestPath, manifest, model: positionals[0], db, window: values.window, since: parseSince(values.since), overrides: defined });
         report = r.report;
         title = `Data drift of ${positionals[0]}${r.window ? ` (last ${r.window})` : ''}`;
       } finally {
@@ -127,6 +129,14 @@ export async function driftCommand(args: string[], out: Out): Promise<number> {
   }
   out.stdout(values.json ? JSON.stringify(report, jsonNumbers, 2) + '\n' : formatDriftReport(report) + (values.html ? `HTML report: ${values.html}\n` : ''));
   return report.dataset_drift ? EXIT_FINDINGS : EXIT_OK;
+}
+
+/** --since: ISO 8601 or ms since the epoch. */
+export function parseSince(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const t = /^\d+$/.test(text.trim()) ? Number(text) : Date.parse(text);
+  if (!Number.isFinite(t)) throw new UsageError(`--since must be a time (ISO 8601, or ms since the epoch), not "${text}"`);
+  return t;
 }
 
 function jsonNumbers(_key: string, value: unknown): unknown {

@@ -8,9 +8,10 @@ import { modelHealth, MonitorError } from '../../monitoring/index';
 import { openStore } from '../../store/store';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type Out } from '../usage';
 import { folderManifest } from './ab';
+import { parseSince } from './drift';
 import { indexedRuns } from './promote';
 
-export const MONITOR_HELP = `Usage: mlops monitor <model> [folder] [--window 1h] [--every 1h] [--json]
+export const MONITOR_HELP = `Usage: mlops monitor <model> [folder] [--window 1h | --since TIME] [--every 1h] [--json]
 
 The health of a model of folder/mlops.yaml (default folder: .) from the prediction and feedback log
 (folder/.mlops/index.db): per rolling window the requests, accuracy, precision, recall, F1 and ROC
@@ -22,6 +23,7 @@ whether monitoring.<model>.retrain should run (retrain.on, and the cooldown sinc
 
 Options:
   --window D   how far back to look (default: monitoring.<model>.window, else the whole log)
+  --since T    from time T on (ISO 8601, or ms since the epoch)
   --every D    width of the rolling windows (30m, 1h, 1d; default 1h)
   --json       the health as JSON {state, drift, performance: {overall, windows, degraded, alerts}, retrain}
   -h, --help   show this help
@@ -33,7 +35,7 @@ export async function monitorCommand(args: string[], out: Out): Promise<number> 
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { every: { type: 'string' }, window: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { every: { type: 'string' }, window: { type: 'string' }, since: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
     out.stdout(MONITOR_HELP);
@@ -49,7 +51,7 @@ export async function monitorCommand(args: string[], out: Out): Promise<number> 
   const db = openStore(root);
   let health: ModelHealth;
   try {
-    health = modelHealth({ manifestPath, manifest, model: positionals[0], db, runs, windowMs, window: values.window });
+    health = modelHealth({ manifestPath, manifest, model: positionals[0], db, runs, windowMs, window: values.window, since: parseSince(values.since) });
   } catch (error) {
     if (error instanceof MonitorError) throw new UsageError(error.message);
     throw error;
