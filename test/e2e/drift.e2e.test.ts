@@ -55,6 +55,12 @@ test('drift: Models view health, the retrain offer, and the drift report panel',
     await tenure.locator('.chart canvas, .chart svg').first().waitFor({ state: 'visible', timeout: DRAW_MS });
     await wb.shot('drift-report-only-drifted');
 
+    // Hidden and reopened: the panel comes back with its model (webview state and serializer).
+    await wb.runCommand('MLOps: Show Dashboard');
+    await wb.page.locator('.tabs-container .tab', { hasText: 'Drift Report' }).first().click();
+    await wb.waitForText(wb.webviewFrame().locator('[data-testid="verdict"]'), /^Data set drift/, DRAW_MS);
+    await wb.webviewFrame().locator('[data-testid="feature-tenure"] .chart canvas, [data-testid="feature-tenure"] .chart svg').first().waitFor({ state: 'visible', timeout: DRAW_MS });
+
     // The Models view's context menu has the report too.
     await model.click({ button: 'right' });
     const item = wb.page.locator('.context-view .action-label', { hasText: 'Show Drift Report' }).first();

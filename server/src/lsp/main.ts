@@ -79,7 +79,7 @@ connection.onInitialized(() => {
     // A re-indexed run can change a model's health (its baseline run), as it can flip a gate.
     const indexChanged = () => {
       revalidateAll();
-      monitoring?.check();
+      monitoring?.scheduleCheck();
     };
     tracking = new TrackingHost(connection, workspaceFolders, indexChanged, (path) => documents.all().find((d) => uriToPath(d.uri) === path)?.getText());
     tracking.start().catch((error: unknown) => connection.console.error(`Indexing failed: ${error instanceof Error ? error.stack : String(error)}`));

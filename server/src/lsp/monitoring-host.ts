@@ -45,6 +45,16 @@ export class MonitoringHost {
 
   dispose(): void {
     clearInterval(this.timer);
+    clearTimeout(this.soon);
+  }
+
+  private soon: NodeJS.Timeout | undefined;
+
+  /** Check shortly (debounced: indexing a large store changes the index many times). */
+  scheduleCheck(delayMs = 500): void {
+    clearTimeout(this.soon);
+    this.soon = setTimeout(() => this.check(), delayMs);
+    this.soon.unref();
   }
 
   /** Every (manifest, model) pair declared under `monitoring:`. */
