@@ -148,7 +148,8 @@ test('the serving model server follows a promotion and a rollback; live latency 
     assert.equal(p95.source, 'live');
     assert.ok(p95.value! > 0);
 
-    assert.equal((await cli(promoteCommand, ['churn', '2', dir])).code, 0);
+    const promoted = await cli(promoteCommand, ['churn', '2', dir]);
+    assert.equal(promoted.code, 0, promoted.stdout + promoted.stderr);
     const until = async (want: string) => {
       for (let i = 0; i < 100; i++) {
         const seen = await versions(10);
