@@ -6,17 +6,26 @@
  * only the test itself (loading excluded). Rounds alternate between us and a scipy process that
  * waits for each "run", so both see the same load on a busy machine; medians of wall-clock and CPU
  * time. Needs python3-scipy.
+ *
+ * Then a whole drift report over 100 features × 100,000 rows (reference and current alike):
+ * continuous features (normed Wasserstein), few-valued and binary ones (Jensen–Shannon), some of
+ * them shifted; against the same per-feature tests in scipy/NumPy (scipy_truth.py drift_report) on
+ * the same data, in alternating rounds. Target: ≤ 5 s for ours.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { driftReport, tableFromNumbers } from '../server/src/drift/index';
 import { ks2samp } from '../server/src/stats/index';
 import { median, report, type Row } from './report';
 
 const N = Number(process.env.BENCH_KS_N ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const FEATURES = Number(process.env.BENCH_DRIFT_FEATURES ?? 100);
+const ROWS = Number(process.env.BENCH_DRIFT_ROWS ?? 100_000);
+const REPORT_ROUNDS = Number(process.env.BENCH_DRIFT_ROUNDS ?? 3);
 
 /** The Python that imports scipy: /usr/bin/python3 (Debian's python3-scipy) first, then python3 on PATH. */
 function scipyPython(): string {
@@ -126,6 +135,84 @@ async function scenario(python: string, dir: string, label: string, shift: numbe
   ];
 }
 
+/** Feature i of a sample: continuous (3 in 5), few-valued 0..3 (1 in 5) or binary (1 in 5); every 4th one shifted in the current sample. */
+function fillFeature(out: Float64Array, i: number, current: boolean): void {
+  const shifted = current && i % 4 === 0;
+  const kind = i % 5;
+  if (kind < 3) {
+    fillNormal(out, 1000 * i + (current ? 1 : 0) + 7, shifted ? 0.2 : 0);
+    return;
+  }
+  fillNormal(out, 1000 * i + (current ? 1 : 0) + 11, 0);
+  for (let r = 0; r < out.length; r++) {
+    // A normal deviate cut into levels; the shift moves the cut points.
+    const z = out[r] + (shifted ? 0.3 : 0);
+    out[r] = kind === 3 ? (z < -0.5 ? 0 : z < 0.2 ? 1 : z < 1 ? 2 : 3) : z < 0.4 ? 0 : 1;
+  }
+}
+
+async function reportScenario(python: string, dir: string): Promise<Row[]> {
+  const data = new Float64Array(2 * FEATURES * ROWS);
+  for (let s = 0; s < 2; s++) for (let i = 0; i < FEATURES; i++) fillFeature(data.subarray((s * FEATURES + i) * ROWS, (s * FEATURES + i + 1) * ROWS), i, s === 1);
+  const file = join(dir, 'drift-report.bin');
+  writeFileSync(file, new Uint8Array(data.buffer));
+  const column = (s: number, i: number) => ({ name: `f${i}`, values: data.subarray((s * FEATURES + i) * ROWS, (s * FEATURES + i + 1) * ROWS) });
+  const reference = tableFromNumbers('reference', Array.from({ length: FEATURES }, (_, i) => column(0, i)));
+  const current = tableFromNumbers('current', Array.from({ length: FEATURES }, (_, i) => column(1, i)));
+
+  const child = spawn(python, [truthScript(), 'bench-drift', file, String(FEATURES), String(ROWS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const line = await lines.next();
+    if (line.done) throw new Error('the scipy benchmark process ended early');
+    return JSON.parse(line.value) as { drifted: boolean[]; statistics: (number | string | null)[]; dataset_drift: boolean; share: number; wall_ms: number; cpu_ms: number };
+  };
+  await next();
+  const ours = { wall: [] as number[], cpu: [] as number[] };
+  const theirs = { wall: [] as number[], cpu: [] as number[] };
+  let result = driftReport(reference, current); // warm-up
+  let truth: Awaited<ReturnType<typeof next>> | undefined;
+  try {
+    for (let r = 0; r < REPORT_ROUNDS; r++) {
+      const cpu = process.cpuUsage();
+      const t = process.hrtime.bigint();
+      result = driftReport(reference, current);
+      ours.wall.push(Number(process.hrtime.bigint() - t) / 1e6);
+      const used = process.cpuUsage(cpu);
+      ours.cpu.push((used.user + used.system) / 1000);
+      child.stdin.write('run\n');
+      truth = await next();
+      theirs.wall.push(truth.wall_ms);
+      theirs.cpu.push(truth.cpu_ms);
+    }
+  } finally {
+    child.stdin.end();
+  }
+  if (!truth) throw new Error('no rounds');
+  const sameVerdicts = result.features.every((f, i) => f.drifted === truth!.drifted[i]) && result.dataset_drift === truth.dataset_drift;
+  let maxRel = 0;
+  result.features.forEach((f, i) => {
+    const t = Number(truth!.statistics[i]);
+    const o = f.statistic ?? NaN;
+    const scale = Math.max(Math.abs(o), Math.abs(t));
+    if (scale > 0) maxRel = Math.max(maxRel, Math.abs(o - t) / scale);
+  });
+  const label = `report ${FEATURES} features × ${ROWS.toLocaleString('en')} rows`;
+  const wall = median(ours.wall);
+  return [
+    { name: `${label}: drifted features, data set drift`, value: `${result.drifted_features}, ${result.dataset_drift}` },
+    { name: `${label}: tests`, value: [...new Set(result.features.map((f) => f.test))].join(', ') },
+    { name: `${label}: ours, median wall ms`, value: wall, target: '≤ 5000', pass: wall <= 5000 },
+    { name: `${label}: scipy, median wall ms`, value: median(theirs.wall) },
+    { name: `${label}: ours / scipy, wall`, value: wall / median(theirs.wall) },
+    { name: `${label}: ours, median CPU ms`, value: median(ours.cpu) },
+    { name: `${label}: scipy, median CPU ms`, value: median(theirs.cpu) },
+    { name: `${label}: ours / scipy, CPU`, value: median(ours.cpu) / median(theirs.cpu) },
+    { name: `${label}: same verdicts as scipy`, value: String(sameVerdicts), target: 'true', pass: sameVerdicts },
+    { name: `${label}: statistics, max relative difference`, value: maxRel.toExponential(1), target: '≤ 1e-9', pass: maxRel <= 1e-9 },
+  ];
+}
+
 async function main(): Promise<void> {
   const python = scipyPython();
   const dir = mkdtempSync(join(tmpdir(), 'mlops-bench-drift-'));
@@ -133,6 +220,7 @@ async function main(): Promise<void> {
     const rows: Row[] = [{ name: 'data', value: `KS, ${N.toLocaleString('en')} vs ${N.toLocaleString('en')} normal doubles, ${ROUNDS} alternating rounds` }];
     rows.push(...(await scenario(python, dir, 'no drift (shift 0.002 sd)', 0.002)));
     rows.push(...(await scenario(python, dir, 'drift (shift 0.01 sd)', 0.01)));
+    rows.push(...(await reportScenario(python, dir)));
     report('drift', rows);
   } finally {
     rmSync(dir, { recursive: true, force: true });

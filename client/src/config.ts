@@ -29,6 +29,11 @@ export class Config {
     return this.section.get<boolean>('promotion.mlflowAliases', false);
   }
 
+  /** Offer a model's retrain command when monitoring finds what its `retrain.on` lists. */
+  get retrainPrompts(): boolean {
+    return this.section.get<boolean>('monitoring.retrainPrompts', true);
+  }
+
   /** Settings that only take effect when the server restarts. */
   static affectsServer(event: vscode.ConfigurationChangeEvent): boolean {
     return event.affectsConfiguration('mlops.server.runtime');

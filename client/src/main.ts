@@ -10,6 +10,8 @@ import { AbDashboard } from './webviews/ab';
 import { MetricCharts } from './webviews/charts';
 import { RunComparison } from './webviews/compare';
 import { Dashboard } from './webviews/dashboard';
+import { DriftReportPanel } from './webviews/drift';
+import { registerMonitoring } from './monitoring';
 
 let ctx: Ctx | undefined;
 
@@ -22,6 +24,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerServing(ctx);
   registerAutoRollbackWarnings(ctx);
   registerCommands(ctx, { dashboard: new Dashboard(ctx), compare: new RunComparison(ctx), charts: new MetricCharts(ctx), ab: new AbDashboard(ctx), trees });
+  registerMonitoring(ctx, new DriftReportPanel(ctx));
   const current = ctx;
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((event) => {

@@ -122,6 +122,8 @@ export interface TreeNode {
   runId?: string;
   /** Start expanded. */
   expanded?: boolean;
+  /** The manifest-declared model an item stands for (drift report, monitoring). */
+  model?: { manifest: string; name: string };
 }
 
 /** A run as views and panels receive it; non-finite metric values travel as "NaN", "Infinity", "-Infinity". */
@@ -378,6 +380,14 @@ export const Requests = {
   metricHistory: request<MetricHistoryParams, MetricHistoryData>('mlops/metricHistory'),
   /** Every active indexed run, newest first, for run pickers. */
   runChoices: request<Record<string, never>, { runId: string; name: string; experiment: string; status: RunInfo['status'] }[]>('mlops/runChoices'),
+  /** The drift report of a model declared under `monitoring:` (reference vs the prediction log's window). */
+  driftReport: request<{ manifest?: string; model: string; window?: string }, DriftPanelData>('mlops/driftReport'),
+  /** Drift and performance state of a monitored model, and whether to offer its retrain command. */
+  modelHealth: request<{ manifest?: string; model: string }, ModelHealth>('mlops/modelHealth'),
+  /** Models declared under `monitoring:` in the workspace's manifests. */
+  monitoredModels: request<Record<string, never>, { manifest: string; model: string; state: HealthState }[]>('mlops/monitoredModels'),
+  /** Record that a retrain command ran (starts the cooldown). */
+  retrainStarted: request<{ manifest: string; model: string }, { ok: true }>('mlops/retrainStarted'),
 } as const;
 
 export const ClientNotifications = {
@@ -399,7 +409,140 @@ export const Notifications = {
   autoRollback: notification<AutoRollbackEvent>('mlops/autoRollback'),
   /** New predictions or feedback in the log next to a manifest whose A/B dashboard is open. */
   predictionLogChanged: notification<{ manifest: string }>('mlops/predictionLogChanged'),
+  /** Monitoring found what a model's `retrain.on` lists and its cooldown is over: offer the retrain. */
+  retrainSuggested: notification<ModelHealth>('mlops/retrainSuggested'),
 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// Drift and model health (server/src/drift, server/src/monitoring). Report keys are snake_case: the
+// same JSON is what `mlops drift --json` prints.
+
+export type DriftFeatureType = 'numeric' | 'categorical' | 'binary';
+export type DriftTest = 'ks' | 'chi-square' | 'z-test' | 'wasserstein' | 'jensen-shannon' | 'psi';
+
+/** Reference and current distributions of one feature on shared bins (numeric) or categories. */
+export interface DriftDistribution {
+  kind: 'bins' | 'categories';
+  /** Bin labels ("[a, b)") or category names, in order. */
+  labels: string[];
+  /** Shares of each sample's non-missing values, same order as labels. */
+  reference: number[];
+  current: number[];
+}
+
+export interface FeatureDrift {
+  name: string;
+  type: DriftFeatureType;
+  test: DriftTest | null;
+  /** The test statistic (KS D, chi-square, z), or the distance for distance tests. */
+  statistic: number | null;
+  /** For p-value tests (ks, chi-square, z-test), before correction. */
+  pvalue: number | null;
+  /** For distance tests (wasserstein normed, jensen-shannon, psi). */
+  distance: number | null;
+  drifted: boolean;
+  /** p-value after the correction for many features. */
+  adjusted_pvalue: number | null;
+  /** alpha for p-value tests, the distance threshold otherwise. */
+  threshold: number;
+  missing: { reference: number; current: number };
+  /** Values of the current data never seen in the reference (categorical and binary features). */
+  new_categories: string[];
+  /** Why the feature counts as drifted (empty when it does not). */
+  reasons: string[];
+  distribution: DriftDistribution | null;
+  /** A feature that could not be tested (e.g. a method that does not fit its type). */
+  error?: string;
+}
+
+export interface DriftReport {
+  dataset_drift: boolean;
+  /** Share of drifted features. */
+  share: number;
+  drift_share: number;
+  drifted_features: number;
+  correction: 'none' | 'bonferroni' | 'fdr';
+  alpha: number;
+  reference: { source: string; rows: number };
+  current: { source: string; rows: number };
+  features: FeatureDrift[];
+}
+
+export type HealthState = 'ok' | 'drift' | 'degraded' | 'unknown';
+
+export type AlertSeverity = 'info' | 'warning' | 'critical';
+
+export interface MonitorAlert {
+  severity: AlertSeverity;
+  /** accuracy, f1, p95_latency_ms, drift, … */
+  metric: string;
+  message: string;
+}
+
+/** Quality of one time window of the prediction and feedback log. */
+export interface PerformanceWindow {
+  /** ms since the epoch; [start, end). */
+  start: number;
+  end: number;
+  requests: number;
+  with_feedback: number;
+  /** accuracy, precision, recall, f1, roc_auc (classification) or mae, rmse, r2 (regression); NaN-free: absent when undefined. */
+  metrics: Record<string, number>;
+  latency_ms: { p50: number | null; p95: number | null; p99: number | null };
+  /** Requests per second over the window. */
+  throughput: number;
+  error_rate: number | null;
+}
+
+export interface PerformanceReport {
+  model: string;
+  task: 'classification' | 'regression';
+  endpoints: string[];
+  overall: PerformanceWindow;
+  /** Consecutive windows of `window_ms`, oldest first. */
+  windows: PerformanceWindow[];
+  window_ms: number;
+  baseline: { run: string; metrics: Record<string, number>; tolerance: number } | null;
+  /** Metrics below the baseline by more than the tolerance (in the latest window with enough feedback). */
+  degraded: { metric: string; baseline: number; live: number; drop: number }[];
+  alerts: MonitorAlert[];
+}
+
+export interface RetrainDecision {
+  /** The manifest asks for a retrain on what fired, and the cooldown is over. */
+  trigger: boolean;
+  /** What fired, among those the manifest lists under retrain.on. */
+  reasons: ('drift' | 'degradation')[];
+  command: string | null;
+  /** Run without asking the user for anything but the confirmation (retrain.auto). */
+  auto: boolean;
+  /** ms since the epoch until which no retrain is offered again; null when none ran. */
+  cooldown_until: number | null;
+  message: string;
+}
+
+export interface ModelHealth {
+  model: string;
+  manifest: string;
+  state: HealthState;
+  drift: { dataset_drift: boolean; share: number; drifted_features: number; features: number } | null;
+  /** Why drift could not be computed (no reference, no logged inputs, …). */
+  drift_error?: string;
+  performance: PerformanceReport | null;
+  retrain: RetrainDecision;
+  /** Folder the retrain command runs in (the manifest's). */
+  cwd: string;
+}
+
+export interface DriftPanelData {
+  /** The manifest and model the report is for, or null for a report of two files. */
+  manifest: string | null;
+  model: string;
+  window: string | null;
+  report: DriftReport | null;
+  /** Why there is no report (no reference, no logged inputs, …). */
+  message?: string;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Extension host ⇄ webview. Every panel speaks `{ type, payload }`; the host waits for
@@ -536,6 +679,41 @@ export function parseAbDashboardState(raw: unknown): AbDashboardState | undefine
   if (typeof raw !== 'object' || raw === null) return undefined;
   const o = raw as Record<string, unknown>;
   return typeof o.manifest === 'string' && typeof o.experiment === 'string' ? { manifest: o.manifest, experiment: o.experiment } : undefined;
+}
+
+/** What the drift panel shows; kept by the webview (setState) and by the serializer across restarts. */
+export interface DriftPanelState {
+  manifest: string | null;
+  model: string;
+  /** `1h`, `24h`, …; null: the monitoring entry's window (else the whole log). */
+  window: string | null;
+}
+
+/** Windows the drift panel offers. */
+export const DriftWindows = ['15m', '1h', '24h', '7d'] as const;
+
+/** Messages only the drift webview sends, besides the common ones. */
+export type DriftToHost = WebviewToHost | { type: 'driftWindow'; payload: { window: string | null } };
+
+export function parseDriftMessage(raw: unknown): DriftToHost | undefined {
+  const common = parseWebviewMessage(raw);
+  if (common) return common;
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const msg = raw as { type?: unknown; payload?: { window?: unknown } };
+  if (msg.type !== 'driftWindow') return undefined;
+  const w = msg.payload?.window;
+  if (w !== null && !(DriftWindows as readonly unknown[]).includes(w)) return undefined;
+  return { type: 'driftWindow', payload: { window: w as string | null } };
+}
+
+/** Drift panel state from untrusted input (a restored state); undefined when malformed. */
+export function parseDriftState(raw: unknown): DriftPanelState | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const o = raw as Record<string, unknown>;
+  if (typeof o.model !== 'string' || o.model === '') return undefined;
+  if (o.manifest !== null && typeof o.manifest !== 'string') return undefined;
+  if (o.window !== null && !(DriftWindows as readonly unknown[]).includes(o.window)) return undefined;
+  return { manifest: o.manifest as string | null, model: o.model, window: o.window as string | null };
 }
 
 export type WebviewToHost =

@@ -2,6 +2,9 @@
 """Reference values for the statistics core, computed with scipy (Debian: apt-get install python3-scipy).
 
     python3 scipy_truth.py cases.json      # [{"id", "fn", ...args}] -> {"scipy": version, "results": {id: result}}
+    python3 scipy_truth.py bench-drift data.bin features rows
+        # data.bin: little-endian float64, reference then current, each feature-major (features x rows).
+        # Like bench-ks, but each "run" times drift_report over every feature (Evidently's default tests).
     python3 scipy_truth.py bench-ks data.bin n1
         # data.bin: little-endian float64, the first n1 values are sample a, the rest sample b.
         # Loads the data, then for every line "run" on stdin times one scipy.stats.ks_2samp call
@@ -200,6 +203,13 @@ def run(c):
         return {"adjusted": list(np.minimum(np.asarray(c["p"]) * len(c["p"]), 1))}
     if fn == "bh":
         return {"adjusted": list(bh(c["p"]))}
+    if fn == "drift_report":
+        return drift_case(c)
+    if fn == "roc_auc":
+        # Mann-Whitney U of the positives' scores against the negatives' (ties count half) / (n1 * n0).
+        scores, labels = np.asarray(c["scores"], float), np.asarray(c["labels"], bool)
+        u = stats.mannwhitneyu(scores[labels], scores[~labels]).statistic
+        return {"auc": u / (labels.sum() * (~labels).sum())}
     if fn == "norm_sf":
         return {"value": stats.norm.sf(c["x"])}
     if fn == "norm_ppf":
@@ -222,6 +232,8 @@ def clean(v):
         return {k: clean(x) for k, x in v.items()}
     if isinstance(v, (list, tuple, np.ndarray)):
         return [clean(x) for x in v]
+    if v is None or isinstance(v, str):
+        return v
     if isinstance(v, (bool, np.bool_)):
         return bool(v)
     if isinstance(v, (int, np.integer)):
@@ -232,6 +244,164 @@ def clean(v):
     if math.isinf(v):
         return "Infinity" if v > 0 else "-Infinity"
     return v
+
+
+# ---------------------------------------------------------------------------------------------
+# Drift report: the same per-feature tests as server/src/drift/report.ts, written independently
+# with NumPy and scipy (Evidently's default selection; chi2_contingency; ks_2samp; normed
+# wasserstein_distance; jensenshannon on np.histogram(bins="sturges") or per-value shares).
+
+MISSING = {"", "NA", "N/A", "NaN", "nan", "NULL", "null", "None", "#N/A", "-NaN", "-nan", "<NA>", "n/a"}
+NUMBER = __import__("re").compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def parse_column(cells):
+    """Numbers (NaN = missing) when every present cell is a number, else text (None = missing)."""
+    present = [c.strip() for c in cells if c.strip() not in MISSING]
+    if all(NUMBER.match(c) for c in present):
+        return np.array([math.nan if c.strip() in MISSING else float(c) for c in cells], float)
+    return [None if c.strip() in MISSING else c for c in cells]
+
+
+def drift_feature(ref, cur, alpha, threshold, method):
+    numeric = isinstance(ref, np.ndarray) and isinstance(cur, np.ndarray)
+    if not numeric:
+        ref = [v if isinstance(v, str) else repr_number(v) for v in ref] if isinstance(ref, np.ndarray) else ref
+        cur = [v if isinstance(v, str) else repr_number(v) for v in cur] if isinstance(cur, np.ndarray) else cur
+        r = [v for v in ref if v is not None]
+        c = [v for v in cur if v is not None]
+        miss_r, miss_c = len(ref) - len(r), len(cur) - len(c)
+        unique = len(set(r) | set(c))
+        unique_ref = len(set(r))
+    else:
+        r, c = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
+        miss_r, miss_c = len(ref) - len(r), len(cur) - len(c)
+        unique = len(np.unique(np.concatenate([r, c])))
+        unique_ref = len(np.unique(r))
+    ftype = "binary" if unique <= 2 else ("numeric" if numeric else "categorical")
+    if method == "auto":
+        big = ftype == "numeric" and unique > 5
+        if len(r) <= 1000:
+            test = "ks" if big else ("chi-square" if unique > 2 else "z-test")
+        else:
+            test = "wasserstein" if big else "jensen-shannon"
+    else:
+        test = method
+    pvalue_test = test in ("ks", "chi-square", "z-test")
+    thr = alpha if pvalue_test else threshold
+    out = {"type": ftype, "test": test, "statistic": None, "pvalue": None, "distance": None, "threshold": thr,
+           "missing_ref": miss_r, "missing_cur": miss_c, "rows_ref": len(ref), "rows_cur": len(cur), "new": []}
+    if len(r) == 0 or len(c) == 0:
+        return out
+    keys = None if ftype == "numeric" and test in ("ks", "wasserstein") else sorted(np.unique(np.concatenate([r, c])).tolist() if numeric else set(r) | set(c))
+    if ftype != "numeric":
+        known = set(r.tolist() if numeric else r)
+        out["new"] = sorted({str(repr_number(v) if numeric else v) for v in (c.tolist() if numeric else c) if v not in known})
+
+    def counts(values):
+        if numeric:
+            u, n = np.unique(values, return_counts=True)
+            d = dict(zip(u.tolist(), n.tolist()))
+        else:
+            d = {}
+            for v in values:
+                d[v] = d.get(v, 0) + 1
+        return np.array([d.get(k, 0) for k in keys], float)
+
+    if test == "ks":
+        res = stats.ks_2samp(r, c)
+        out["statistic"], out["pvalue"] = res.statistic, res.pvalue
+    elif test == "wasserstein":
+        out["statistic"] = out["distance"] = stats.wasserstein_distance(r, c) / max(np.std(r), 0.001)
+    elif test == "chi-square":
+        if len(keys) < 2:
+            out["statistic"], out["pvalue"] = 0.0, 1.0
+        else:
+            res = stats.chi2_contingency(np.array([counts(r), counts(c)]))
+            out["statistic"], out["pvalue"] = res[0], res[1]
+    elif test == "z-test":
+        k = len(keys) - 1
+        z = ztest_counts(counts(r)[k], len(r), counts(c)[k], len(c))
+        out["statistic"], out["pvalue"] = z["statistic"], z["pvalue"]
+    elif test == "jensen-shannon":
+        if numeric and ftype == "numeric" and unique_ref > 20:
+            edges = np.histogram_bin_edges(np.concatenate([r, c]), bins="sturges")
+            rp, cp = np.histogram(r, edges)[0] / len(r), np.histogram(c, edges)[0] / len(c)
+        else:
+            rp, cp = counts(r) / len(r), counts(c) / len(c)
+        out["statistic"] = out["distance"] = distance.jensenshannon(rp, cp)
+    elif test == "psi":
+        if numeric and ftype == "numeric":
+            out["statistic"] = out["distance"] = psi({"a": r, "b": c, "bins": 10})["psi"]
+        else:
+            rp, cp = counts(r) / len(r), counts(c) / len(c)
+            rp, cp = np.where(rp == 0, 1e-4, rp), np.where(cp == 0, 1e-4, cp)
+            out["statistic"] = out["distance"] = float(np.sum((cp - rp) * np.log(cp / rp)))
+    return out
+
+
+def repr_number(v):
+    # As JavaScript's String(number) writes integers and short decimals.
+    return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+
+def drift_report(ref_cols, cur_cols, alpha=0.05, threshold=0.1, correction="none", drift_share=0.5, methods=None):
+    methods = methods or {}
+    names = list(ref_cols)
+    feats = [drift_feature(ref_cols[n], cur_cols[n], alpha, threshold, methods.get(n, "auto")) for n in names]
+    tested = [i for i, f in enumerate(feats) if f["pvalue"] is not None]
+    p = np.array([feats[i]["pvalue"] for i in tested], float)
+    if correction == "bonferroni":
+        adj = np.minimum(p * len(p), 1)
+    elif correction == "fdr":
+        adj = bh(p) if len(p) else p
+    else:
+        adj = p
+    m = len(feats)
+    out = []
+    for i, f in enumerate(feats):
+        drifted = bool(f["new"])
+        adjusted = None
+        if i in tested:
+            adjusted = float(adj[tested.index(i)])
+            drifted = drifted or adjusted < f["threshold"]
+        if f["distance"] is not None:
+            drifted = drifted or f["distance"] >= f["threshold"]
+        if f["statistic"] is None and f["rows_ref"] > f["missing_ref"]:
+            drifted = True  # no current value at all
+        elif f["missing_ref"] + f["missing_cur"] > 0:
+            z = ztest_counts(f["missing_ref"], f["rows_ref"], f["missing_cur"], f["rows_cur"])
+            drifted = drifted or z["pvalue"] < alpha / m
+        out.append({"name": names[i], "type": f["type"], "test": f["test"], "statistic": f["statistic"], "pvalue": f["pvalue"],
+                    "adjusted_pvalue": adjusted, "distance": f["distance"], "drifted": drifted, "new_categories": f["new"]})
+    share = sum(f["drifted"] for f in out) / m
+    return {"dataset_drift": share >= drift_share, "share": share, "features": out}
+
+
+def drift_case(c):
+    ref = {k: parse_column(v) if isinstance(v[0] if v else "", str) else np.array([math.nan if x is None else x for x in v], float) for k, v in c["reference"].items()}
+    cur = {k: parse_column(v) if isinstance(v[0] if v else "", str) else np.array([math.nan if x is None else x for x in v], float) for k, v in c["current"].items()}
+    for k in ref:
+        # A column that is text on either side is text on both (as the report does).
+        if isinstance(ref[k], np.ndarray) != isinstance(cur[k], np.ndarray):
+            ref[k] = [None if (isinstance(v, float) and math.isnan(v)) else (repr_number(v) if isinstance(v, float) else v) for v in (ref[k].tolist() if isinstance(ref[k], np.ndarray) else ref[k])]
+            cur[k] = [None if (isinstance(v, float) and math.isnan(v)) else (repr_number(v) if isinstance(v, float) else v) for v in (cur[k].tolist() if isinstance(cur[k], np.ndarray) else cur[k])]
+    return drift_report(ref, cur, c.get("alpha", 0.05), c.get("threshold", 0.1), c.get("correction", "none"), c.get("drift_share", 0.5), c.get("methods"))
+
+
+def bench_drift(path, features, rows):
+    data = np.fromfile(path, dtype="<f8").reshape(2, features, rows)
+    ref = {f"f{i}": data[0, i] for i in range(features)}
+    cur = {f"f{i}": data[1, i] for i in range(features)}
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        if line.strip() != "run":
+            break
+        wall, cpu = time.perf_counter(), time.process_time()
+        r = drift_report(ref, cur)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        print(json.dumps(clean({"dataset_drift": r["dataset_drift"], "share": r["share"], "drifted": [f["drifted"] for f in r["features"]],
+                                "statistics": [f["statistic"] for f in r["features"]], "wall_ms": wall * 1000, "cpu_ms": cpu * 1000})), flush=True)
 
 
 def bench_ks(path, n1):
@@ -248,6 +418,9 @@ def bench_ks(path, n1):
 
 
 def main():
+    if len(sys.argv) >= 2 and sys.argv[1] == "bench-drift":
+        bench_drift(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        return
     if len(sys.argv) >= 2 and sys.argv[1] == "bench-ks":
         bench_ks(sys.argv[2], int(sys.argv[3]))
         return

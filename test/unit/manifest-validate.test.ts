@@ -68,6 +68,16 @@ const CASES: Case[] = [
   { name: 'sticky needs header:', text: `${CHURN}serving:\n  endpoints:\n    e: { model: churn, sticky: «invalid-value:cookie:uid» }\n` },
   { name: 'an unknown statistical test', text: `${CHURN}serving:\n  endpoints:\n    e: { model: churn, traffic: { "1": 50, "2": 50 } }\nexperiments:\n  x: { endpoint: e, control: "1", treatment: "2", metric: accuracy, test: «invalid-value:t-test» }\n` },
   { name: 'an empty command', text: 'version: 1\nmodels:\n  m: {}\nmonitoring:\n  m:\n    retrain: { command: «invalid-value:""» }\n' },
+  {
+    name: 'drift settings for columns the reference does not have',
+    text: 'version: 1\nmodels:\n  m: {}\nmonitoring:\n  m:\n    reference: ref.csv\n    drift:\n      exclude: [«unknown-feature:id»]\n      features:\n        «unknown-feature:tenur»: { method: ks }\n        charges: { method: psi }\n',
+    files: { 'ref.csv': 'tenure,charges\n1,2\n' },
+  },
+  { name: 'a retrain that never fires', text: 'version: 1\nmodels:\n  m: {}\nmonitoring:\n  m:\n    «retrain-never:retrain»: { command: make }\n' },
+  {
+    name: 'drift thresholds and methods that cannot apply',
+    text: 'version: 1\nmodels:\n  m: {}\nmonitoring:\n  m:\n    drift:\n      features:\n        a: { method: ks, threshold: «drift-threshold:2» }\n        b: { method: «drift-method:z-test», type: numeric }\n        c: { method: «drift-method:wasserstein», type: categorical }\n',
+  },
   { name: 'retrain on an unknown trigger', text: 'version: 1\nmodels:\n  m: {}\nmonitoring:\n  m:\n    retrain: { command: make, on: [drift, «invalid-value:schedule»] }\n' },
   { name: 'a port above 65535', text: 'version: 1\nserving:\n  port: «out-of-range:70000»\n' },
   { name: 'alpha of 1.5', text: `${CHURN}serving:\n  endpoints:\n    e: { model: churn, traffic: { "1": 50, "2": 50 } }\nexperiments:\n  x: { endpoint: e, control: "1", treatment: "2", metric: accuracy, alpha: «out-of-range:1.5», power: «out-of-range:1» }\n` },

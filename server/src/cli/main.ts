@@ -7,6 +7,8 @@ import { modelsCommand, runsCommand } from './commands/tracking';
 import { replayCommand } from './commands/replay';
 import { serveCommand } from './commands/serve';
 import { statsCommand } from './commands/stats';
+import { driftCommand } from './commands/drift';
+import { monitorCommand } from './commands/monitor';
 import { abCommand } from './commands/ab';
 import { historyCommand, promoteCommand, rollbackCommand } from './commands/promote';
 import { trainCommand } from './commands/train';
@@ -27,6 +29,8 @@ const COMMANDS: Record<string, (args: string[], out: Out) => number | Promise<nu
   rollback: rollbackCommand,
   history: historyCommand,
   replay: replayCommand,
+  drift: driftCommand,
+  monitor: monitorCommand,
 };
 
 /** Run the CLI; resolves to the exit code. Output goes through `out` so tests and callers can capture it. */

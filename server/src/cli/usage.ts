@@ -19,6 +19,8 @@ Commands:
   serve [folder]   Serve the folder's mlops.yaml endpoints on 127.0.0.1 (V2, V1, MLflow /invocations)
   stats <test>     Statistics as scipy computes them: welch, student, ztest, chisq, srm, ks, wasserstein, psi
   ab <experiment>  Analyze an A/B experiment from the prediction and feedback log (--json)
+  drift            Data drift: --reference R.csv --current C.csv, or <model> over the prediction log (--window, --html)
+  monitor <model>  Live quality, latency and alerts against the baseline run; drift; whether to retrain (--json)
   promote <model> <version>  Check the gates, move the production alias (--alias A) or a canary step (--canary)
   rollback <model> Undo the model's latest promotion, from the audit log
   history <model>  The model's promotions and rollbacks (--json)

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { startModelServer } from '../serving/server';
-import { CHURN_DATA_FILE, loadChurnDataset } from './churn-data';
+import { CHURN_DATA_FILE, loadChurnDataset, type ChurnRows } from './churn-data';
 
 export interface ReplayOptions {
   /** The example folder (holds mlops.yaml and data/telco-churn.csv). */
@@ -11,7 +11,16 @@ export interface ReplayOptions {
   /** How many test-split customers to send (at most the split's size). */
   rows: number;
   concurrency: number;
+  /**
+   * Which customers: the test split (default), or a drifted period — long-standing customers
+   * (tenure ≥ 48 months) of the whole data set, whose contracts, charges and services differ from
+   * the training data's.
+   */
+  slice?: 'test' | 'long-tenure';
 }
+
+/** Customers with at least this tenure (months) make the drifted slice. */
+export const LONG_TENURE_MONTHS = 48;
 
 export interface ReplayResult {
   url: string;
@@ -27,7 +36,8 @@ export interface ReplayResult {
  * A/B analysis and performance monitoring read from the prediction log.
  */
 export async function replayChurnTraffic(o: ReplayOptions): Promise<ReplayResult> {
-  const { test } = loadChurnDataset(join(o.folder, CHURN_DATA_FILE));
+  const dataset = loadChurnDataset(join(o.folder, CHURN_DATA_FILE));
+  const test = o.slice === 'long-tenure' ? longTenure(dataset.all) : dataset.test;
   const server = o.url ? undefined : await startModelServer({ workspaceRoot: o.folder, manifestPath: join(o.folder, 'mlops.yaml'), port: 0, watch: false });
   const url = o.url ?? server!.url;
   const result: ReplayResult = { url, sent: 0, failed: 0, versions: {} };
@@ -36,7 +46,7 @@ export async function replayChurnTraffic(o: ReplayOptions): Promise<ReplayResult
   const worker = async () => {
     for (let i = next++; i < count; i = next++) {
       const features = Array.from(test.x.data.subarray(i * test.x.cols, (i + 1) * test.x.cols));
-      const id = `replay-${test.ids[i]}`;
+      const id = `replay-${o.slice === 'long-tenure' ? 'late-' : ''}${test.ids[i]}`;
       const response = await fetch(`${url}/v2/models/${o.endpoint}/infer`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-user-id': test.ids[i] },
@@ -66,4 +76,18 @@ export async function replayChurnTraffic(o: ReplayOptions): Promise<ReplayResult
     await server?.close();
   }
   return result;
+}
+
+/** The rows of customers with tenure ≥ LONG_TENURE_MONTHS (tenure is the first feature). */
+function longTenure(all: ChurnRows): ChurnRows {
+  const keep: number[] = [];
+  for (let i = 0; i < all.x.rows; i++) if (all.x.data[i * all.x.cols] >= LONG_TENURE_MONTHS) keep.push(i);
+  const data = new Float64Array(keep.length * all.x.cols);
+  keep.forEach((r, k) => data.set(all.x.data.subarray(r * all.x.cols, (r + 1) * all.x.cols), k * all.x.cols));
+  return {
+    x: { ...all.x, rows: keep.length, data },
+    y: Uint8Array.from(keep, (r) => all.y[r]),
+    ids: keep.map((r) => all.ids[r]),
+    positions: keep.map((r) => all.positions[r]),
+  };
 }

@@ -34,6 +34,7 @@ import { ServingHost } from './serving-host';
 import { PredictionLogWatch } from './prediction-log-watch';
 import { PromotionHost } from './promotion-host';
 import { TrackingHost } from './tracking-host';
+import { MonitoringHost } from './monitoring-host';
 
 /** Register a handler typed by the contract's request spec. */
 function onRequest<P, R>(spec: RequestSpec<P, R>, handler: (params: P) => R | Promise<R>): void {
@@ -68,6 +69,8 @@ connection.onInitialize((params): InitializeResult => {
 declare const MLOPS_VERSION: string;
 
 let tracking: TrackingHost | undefined;
+let monitoring: MonitoringHost | undefined;
+const openText = (path: string) => documents.all().find((d) => uriToPath(d.uri) === path)?.getText();
 const serving = new ServingHost(connection);
 const canaryGuard = new CanaryGuardHost(
   (event) => void connection.sendNotification(Notifications.autoRollback.method, event),
@@ -81,8 +84,17 @@ connection.onInitialized(() => {
   void connection.sendNotification(Notifications.serverStatus.method, status);
   // Tracking needs SQLite; without it the server still checks manifests.
   if (status.natives.find((n) => n.name === 'better-sqlite3')?.ok) {
-    tracking = new TrackingHost(connection, workspaceFolders, revalidateAll, (path) => documents.all().find((d) => uriToPath(d.uri) === path)?.getText());
+    // A re-indexed run can change a model's health (its baseline run), as it can flip a gate.
+    const indexChanged = () => {
+      revalidateAll();
+      monitoring?.scheduleCheck();
+    };
+    tracking = new TrackingHost(connection, workspaceFolders, indexChanged, (path) => documents.all().find((d) => uriToPath(d.uri) === path)?.getText());
     tracking.start().catch((error: unknown) => connection.console.error(`Indexing failed: ${error instanceof Error ? error.stack : String(error)}`));
+    const host = tracking;
+    monitoring = new MonitoringHost({ connection, folders: () => workspaceFolders, openText, runs: () => host.runLookup(), onHealthChanged: () => host.modelsChanged() });
+    host.decorateModel = (node, manifest, model) => monitoring?.decorate(node, manifest, model);
+    monitoring.start();
   }
 });
 
@@ -252,6 +264,20 @@ onRequest(Requests.abDashboard, (p) => {
 connection.onNotification(ClientNotifications.abDashboardClosed.method, ({ manifest }: { manifest: string }) => logWatch.unwatch(manifest));
 onRequest(Requests.metricHistory, (params) => tracking?.metricHistory(params) ?? { x: params.x ?? 'step', smoothing: 0, availableKeys: [], keys: [], runs: [], series: [] });
 onRequest(Requests.runChoices, () => tracking?.runChoices() ?? []);
+const noMonitoring = () => new Error('Monitoring is unavailable: the SQLite module did not load (see the server status).');
+onRequest(Requests.driftReport, (p) => {
+  if (!monitoring) throw noMonitoring();
+  return monitoring.driftReport(p);
+});
+onRequest(Requests.modelHealth, (p) => {
+  if (!monitoring) throw noMonitoring();
+  return monitoring.modelHealth(p);
+});
+onRequest(Requests.monitoredModels, () => monitoring?.monitored() ?? []);
+onRequest(Requests.retrainStarted, (p) => {
+  if (!monitoring) throw noMonitoring();
+  return monitoring.retrainStarted(p);
+});
 
 function isManifestUri(uri: string): boolean {
   const path = uriToPath(uri);

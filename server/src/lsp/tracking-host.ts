@@ -274,7 +274,17 @@ export class TrackingHost {
     // Models declared in the workspace's manifests first, then those of MLflow registries.
     const declared = this.folders.flatMap((folder) => scanWorkspace(folder).manifests.flatMap((path) => declaredModels(path, this.openText(path))));
     this.models = modelNodes([...declared, ...services.flatMap((s) => s.repo.registeredModels())], knownRuns);
+    for (const node of this.models.roots) if (node.model) this.decorateModel(node, node.model.manifest, node.model.name);
     return this.models;
+  }
+
+  /** Adds monitoring state to a manifest-declared model's node (set by the monitoring host). */
+  decorateModel: (node: TreeNode, manifest: string, model: string) => void = () => {};
+
+  /** Rebuild the Models view (model health changed). */
+  modelsChanged(): void {
+    this.models = undefined;
+    void this.connection.sendNotification(Notifications.treeChanged.method, { view: 'models' satisfies TreeViewId });
   }
 
   async dispose(): Promise<void> {

@@ -81,11 +81,28 @@ export interface ExperimentDecl extends Entry {
   sequential?: Field<boolean>;
 }
 
+/** Per-feature drift settings: `drift.features.<column>`. */
+export interface DriftFeatureDecl extends Entry {
+  method?: Field<string>;
+  threshold?: Field<number>;
+  type?: Field<string>;
+}
+
 export interface MonitorDecl extends Entry {
   reference?: Field<string>;
-  drift?: Entry & { method?: Field<string>; alpha?: Field<number>; correction?: Field<string>; driftShare?: Field<number> };
+  /** Default time window of the prediction log to compare (`1h`, `30m`, `7d`). */
+  window?: Field<string>;
+  drift?: Entry & {
+    method?: Field<string>;
+    alpha?: Field<number>;
+    threshold?: Field<number>;
+    correction?: Field<string>;
+    driftShare?: Field<number>;
+    exclude: Located<string>[];
+    features?: Group<DriftFeatureDecl>;
+  };
   degradation?: Entry & { baseline?: Field<string>; tolerance?: Field<number> };
-  retrain?: Entry & { command?: Field<string>; on: Located<string>[] };
+  retrain?: Entry & { command?: Field<string>; on: Located<string>[]; auto?: Field<boolean>; cooldown?: Field<string> };
 }
 
 export interface ManifestModel {
@@ -216,9 +233,21 @@ function readMonitor(r: Reader, e: KeyedNode): MonitorDecl {
     keyRange: e.keyRange,
     range: e.range,
     reference: r.str(f.get('reference')),
-    drift: r.section(f.get('drift'), (d) => ({ method: r.str(d.get('method')), alpha: r.num(d.get('alpha')), correction: r.str(d.get('correction')), driftShare: r.num(d.get('drift_share')) })),
+    window: r.str(f.get('window')),
+    drift: r.section(f.get('drift'), (d) => ({
+      method: r.str(d.get('method')),
+      alpha: r.num(d.get('alpha')),
+      threshold: r.num(d.get('threshold')),
+      correction: r.str(d.get('correction')),
+      driftShare: r.num(d.get('drift_share')),
+      exclude: r.strings(d.get('exclude')?.value),
+      features: r.group(d.get('features'), (e): DriftFeatureDecl => {
+        const x = r.fields(e);
+        return { name: e.key, keyRange: e.keyRange, range: e.range, method: r.str(x.get('method')), threshold: r.num(x.get('threshold')), type: r.str(x.get('type')) };
+      }),
+    })),
     degradation: r.section(f.get('degradation'), (d) => ({ baseline: r.str(d.get('baseline')), tolerance: r.num(d.get('tolerance')) })),
-    retrain: r.section(f.get('retrain'), (t) => ({ command: r.str(t.get('command')), on: r.strings(t.get('on')?.value) })),
+    retrain: r.section(f.get('retrain'), (t) => ({ command: r.str(t.get('command')), on: r.strings(t.get('on')?.value), auto: r.bool(t.get('auto')), cooldown: r.str(t.get('cooldown')) })),
   };
 }
 

@@ -7,6 +7,7 @@ import { closeSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { OnnxSignature } from '../onnx/inspect';
 import type { Field, ManifestModel, ModelDecl, MonitorDecl } from './model';
+import { closest } from './suggest';
 import type { Report, Signatures, ValidationContext } from './validate';
 
 /** Check every path of the manifest; returns the signatures of the ONNX files that are known. */
@@ -66,7 +67,7 @@ function checkReference(mon: MonitorDecl, sig: OnnxSignature | undefined, files:
   if (!mon.reference) return;
   const real = files.resolve(mon.reference, 'Reference data');
   // Only CSV headers are read; other formats are checked for existence only.
-  if (!real || !sig || !/\.csv$/i.test(real)) return;
+  if (!real || !/\.csv$/i.test(real)) return;
   let header: string[] | undefined;
   try {
     header = readCsvHeader(real);
@@ -74,8 +75,23 @@ function checkReference(mon: MonitorDecl, sig: OnnxSignature | undefined, files:
     report(mon.reference.range, 'error', 'file-missing', `Reference data ${mon.reference.value} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}).`);
     return;
   }
+  if (header) driftFeatureNames(mon, header, report);
+  if (!sig) return;
   const problem = header === undefined ? 'has no header row.' : columnsProblem(header, sig);
   if (problem) report(mon.reference.range, 'error', 'reference-columns', `${mon.reference.value} ${problem}`);
+}
+
+/** Per-feature drift settings and exclusions must name columns of the reference. */
+function driftFeatureNames(mon: MonitorDecl, header: string[], report: Report): void {
+  const names = [
+    ...[...(mon.drift?.features?.entries.values() ?? [])].map((f) => ({ value: f.name, range: f.keyRange })),
+    ...(mon.drift?.exclude ?? []),
+  ];
+  for (const n of names) {
+    if (header.includes(n.value)) continue;
+    const suggestion = closest(n.value, header);
+    report(n.range, 'warning', 'unknown-feature', `The reference ${mon.reference?.value} has no column \`${n.value}\`${suggestion ? `; did you mean \`${suggestion}\`?` : ` (its columns: ${preview(header)}).`}`, suggestion);
+  }
 }
 
 /**

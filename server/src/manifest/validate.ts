@@ -330,6 +330,23 @@ class Checker {
       if (baseline && runId && this.ctx.runs && !this.ctx.runs.get(runId)) {
         this.report(baseline.range, 'warning', 'unknown-run', `No indexed run has the id \`${runId}\`; check the baseline's id, or that its tracking folder is listed under \`tracking\`.`);
       }
+      // A threshold of a p-value test is its alpha, so it must be below 1.
+      const global = mon.drift?.method?.value;
+      for (const f of mon.drift?.features?.entries.values() ?? []) {
+        const method = f.method?.value ?? global ?? 'auto';
+        if (f.threshold && f.threshold.value >= 1 && ['ks', 'chi-square', 'z-test'].includes(method)) {
+          this.report(f.threshold.range, 'error', 'drift-threshold', `The threshold of ${method} is its alpha, a p-value level below 1, not ${f.threshold.value}.`);
+        }
+        if (f.method?.value === 'z-test' && f.type && f.type.value !== 'binary') {
+          this.report(f.method.range, 'error', 'drift-method', `The z-test compares the share of one value, so it needs a binary feature; \`${f.name}\` is declared ${f.type.value}.`);
+        }
+        if (f.method && ['ks', 'wasserstein'].includes(f.method.value) && f.type?.value === 'categorical') {
+          this.report(f.method.range, 'error', 'drift-method', `${f.method.value} needs numbers; \`${f.name}\` is declared categorical (use chi-square, jensen-shannon or psi).`);
+        }
+      }
+      if (mon.retrain && mon.retrain.on.length === 0 && mon.retrain.command?.value) {
+        this.report(mon.retrain.keyRange, 'warning', 'retrain-never', 'retrain has no `on:` list, so it never fires; add `on: [drift, degradation]`.');
+      }
     }
   }
 

@@ -161,4 +161,17 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_by_model ON audit_events (model, id);
   `,
+  // 4: retrain commands run when monitoring fired (drift, degradation): the cooldown starts at the
+  // latest one of a model, so the editor does not offer the same retrain again and again.
+  `
+  CREATE TABLE retrain_events (
+    id INTEGER PRIMARY KEY,
+    time INTEGER NOT NULL,
+    manifest TEXT NOT NULL,
+    model TEXT NOT NULL,
+    reasons_json TEXT NOT NULL,
+    command TEXT NOT NULL
+  );
+  CREATE INDEX retrain_by_model ON retrain_events (manifest, model, time);
+  `,
 ];

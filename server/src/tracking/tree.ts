@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { RunInfo, TreeNode } from '../contract';
 import type { ExperimentSummary, RunSummary, StoredIssue } from './repository';
 import type { RegisteredModelRecord } from './model';
+import { isManifestPath } from '../manifest/parse';
 
 /** Metric names tried, in order, for a run's description when no key metric is configured. */
 const USUAL_KEY_METRICS = ['accuracy', 'acc', 'f1', 'f1_score', 'auc', 'roc_auc', 'r2', 'rmse', 'mae', 'loss', 'val_loss'];
@@ -247,6 +248,7 @@ export function modelNodes(models: (RegisteredModelRecord & { sourcePath: string
       hasChildren: m.versions.length > 0,
       contextValue: 'model',
       expanded: true,
+      ...(isManifestPath(m.sourcePath) ? { model: { manifest: m.sourcePath, name: m.name } } : {}),
     };
   });
   return { roots, children };

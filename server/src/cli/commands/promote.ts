@@ -44,7 +44,7 @@ export const HISTORY_HELP = `Usage: mlops history <model> [folder] [--json]
 The audit log of a model's promotions and rollbacks, newest first: when, who, from, to, evidence.
 `;
 
-async function indexedRuns(root: string, out: Out): Promise<RunLookup | undefined> {
+export async function indexedRuns(root: string, out: Out): Promise<RunLookup | undefined> {
   let service: TrackingService | undefined;
   try {
     service = TrackingService.open(root, (note) => out.stderr(`mlops: ${note}\n`));

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { replayChurnTraffic } from '../../example/replay';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type Out } from '../usage';
 
-export const REPLAY_HELP = `Usage: mlops replay [folder] [--url URL] [--endpoint NAME] [--rows N] [--concurrency N] [--json]
+export const REPLAY_HELP = `Usage: mlops replay [folder] [--url URL] [--endpoint NAME] [--rows N] [--concurrency N] [--slice test|long-tenure] [--json]
 
 Sends the churn example's test-split customers to the served endpoint, each with its customer id as
 x-user-id (so sticky routing applies), then the true label as feedback. Without --url a server is
@@ -14,6 +14,8 @@ Options:
   --endpoint NAME    default: churn
   --rows N           default: 1000 (at most the test split, 2113)
   --concurrency N    default: 8
+  --slice S          test: the test split (default); long-tenure: customers with tenure ≥ 48 months
+                     from the whole data set, a drifted period for monitoring (mlops drift, monitor)
 `;
 
 export async function replayCommand(args: string[], out: Out): Promise<number> {
@@ -25,6 +27,7 @@ export async function replayCommand(args: string[], out: Out): Promise<number> {
       endpoint: { type: 'string', default: 'churn' },
       rows: { type: 'string', default: '1000' },
       concurrency: { type: 'string', default: '8' },
+      slice: { type: 'string', default: 'test' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -38,7 +41,8 @@ export async function replayCommand(args: string[], out: Out): Promise<number> {
   const concurrency = Number(values.concurrency);
   if (!Number.isInteger(rows) || rows < 1) throw new UsageError(`--rows must be a positive integer, not "${values.rows}"`);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new UsageError(`--concurrency must be 1 to 256, not "${values.concurrency}"`);
-  const result = await replayChurnTraffic({ folder: resolve(positionals[0] ?? '.'), url: values.url, endpoint: values.endpoint!, rows, concurrency });
+  if (values.slice !== 'test' && values.slice !== 'long-tenure') throw new UsageError(`--slice must be test or long-tenure, not "${values.slice}"`);
+  const result = await replayChurnTraffic({ folder: resolve(positionals[0] ?? '.'), url: values.url, endpoint: values.endpoint!, rows, concurrency, slice: values.slice });
   if (values.json) {
     out.stdout(JSON.stringify(result, null, 2) + '\n');
   } else {

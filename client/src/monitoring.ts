@@ -1,0 +1,98 @@
+import * as vscode from 'vscode';
+import { Notifications, Requests, type ModelHealth, type TreeNode } from '../../server/src/contract';
+import type { Ctx } from './ctx';
+import type { DriftReportPanel } from './webviews/drift';
+
+/**
+ * Monitoring in the editor: the drift report command, and the retrain prompt. The server decides
+ * whether a retrain is due (what fired, `retrain.on`, the cooldown); here the user is asked, and the
+ * command from mlops.yaml runs as a VS Code task — only in a trusted workspace, only after a
+ * confirmation. The task's runs land in the tracking folders, so they show in the Experiments view.
+ */
+export function registerMonitoring(ctx: Ctx, drift: DriftReportPanel): void {
+  ctx.pushDisposable(vscode.commands.registerCommand('mlops.showDriftReport', (node?: TreeNode) => showDriftReport(ctx, drift, node)));
+  ctx.pushDisposable(vscode.commands.registerCommand('mlops.retrain', (node?: TreeNode) => retrainFromCommand(ctx, node)));
+  ctx.onNotification(Notifications.retrainSuggested, (health) => void offerRetrain(ctx, drift, health));
+}
+
+async function pickMonitored(ctx: Ctx, node?: TreeNode): Promise<{ manifest: string; model: string } | undefined> {
+  if (node?.model) return { manifest: node.model.manifest, model: node.model.name };
+  const monitored = await ctx.request(Requests.monitoredModels, {});
+  if (monitored.length === 0) {
+    void vscode.window.showInformationMessage('MLOps: no mlops.yaml in this workspace has a `monitoring:` entry. Add one with a reference data set to see drift.');
+    return undefined;
+  }
+  if (monitored.length === 1) return monitored[0];
+  const picked = await vscode.window.showQuickPick(
+    monitored.map((m) => ({ label: m.model, description: m.state, detail: vscode.workspace.asRelativePath(m.manifest), m })),
+    { title: 'Drift report of which model?' },
+  );
+  return picked?.m;
+}
+
+async function showDriftReport(ctx: Ctx, drift: DriftReportPanel, node?: TreeNode): Promise<void> {
+  const target = await pickMonitored(ctx, node);
+  if (target) drift.show({ manifest: target.manifest, model: target.model, window: null });
+}
+
+async function retrainFromCommand(ctx: Ctx, node?: TreeNode): Promise<void> {
+  const target = await pickMonitored(ctx, node);
+  if (!target) return;
+  const health = await ctx.request(Requests.modelHealth, target);
+  if (!health.retrain.command) {
+    void vscode.window.showInformationMessage(`MLOps: ${health.retrain.message}`);
+    return;
+  }
+  await confirmAndRun(ctx, health, true);
+}
+
+async function offerRetrain(ctx: Ctx, drift: DriftReportPanel, health: ModelHealth): Promise<void> {
+  if (!ctx.config.retrainPrompts) return;
+  const reasons = health.retrain.reasons.map((r) => (r === 'drift' ? 'data drift' : 'quality degradation')).join(' and ');
+  if (!vscode.workspace.isTrusted) {
+    ctx.output.info(`Monitoring found ${reasons} for ${health.model}; retraining is off in a restricted workspace.`);
+    return;
+  }
+  // retrain.auto: no offer first, straight to the confirmation.
+  if (health.retrain.auto) return confirmAndRun(ctx, health, false);
+  const choice = await vscode.window.showWarningMessage(`MLOps: ${reasons} in model "${health.model}". ${health.retrain.message}`, 'Retrain…', 'Show Drift Report');
+  if (choice === 'Show Drift Report') drift.show({ manifest: health.manifest, model: health.model, window: null });
+  if (choice === 'Retrain…') await confirmAndRun(ctx, health, false);
+}
+
+/** Asks (modal), then runs the manifest's retrain command as a task in the manifest's folder. */
+async function confirmAndRun(ctx: Ctx, health: ModelHealth, manual: boolean): Promise<void> {
+  const command = health.retrain.command;
+  if (!command) return;
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showWarningMessage('MLOps: commands from mlops.yaml run only in a trusted workspace. Trust this workspace to retrain from the editor.', 'Manage Workspace Trust').then((c) => {
+      if (c) void vscode.commands.executeCommand('workbench.trust.manage');
+    });
+    return;
+  }
+  const why = health.retrain.reasons.length > 0 ? health.retrain.reasons.join(' and ') : manual ? 'requested' : 'monitoring';
+  const cooling = health.retrain.cooldown_until !== null && health.retrain.cooldown_until > Date.now();
+  const ok = await vscode.window.showWarningMessage(
+    `Run the retrain command of "${health.model}" from ${vscode.workspace.asRelativePath(health.manifest)}?`,
+    { modal: true, detail: `${command}\n\nin ${health.cwd}\nReason: ${why}.${cooling ? `\nA retrain already ran; the cooldown ends ${new Date(health.retrain.cooldown_until!).toLocaleString()}.` : ''}` },
+    'Run',
+  );
+  if (ok !== 'Run') return;
+  const task = new vscode.Task(
+    { type: 'shell', mlops: 'retrain', model: health.model },
+    vscode.TaskScope.Workspace,
+    `retrain ${health.model}`,
+    'mlops',
+    new vscode.ShellExecution(command, { cwd: health.cwd, env: { MLOPS_RETRAIN_MODEL: health.model, MLOPS_RETRAIN_REASONS: health.retrain.reasons.join(',') } }),
+  );
+  await ctx.request(Requests.retrainStarted, { manifest: health.manifest, model: health.model });
+  const execution = await vscode.tasks.executeTask(task);
+  const done = vscode.tasks.onDidEndTaskProcess((e) => {
+    if (e.execution !== execution) return;
+    done.dispose();
+    ctx.output.info(`Retrain of ${health.model} ended with exit code ${e.exitCode ?? 'unknown'}.`);
+    // New runs appear through the tracking index's watcher; refresh the views for good measure.
+    void vscode.commands.executeCommand('mlops.refresh');
+  });
+  ctx.pushDisposable(done);
+}

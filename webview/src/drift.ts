@@ -1,0 +1,180 @@
+import { DriftWindows, parseDriftState, type DriftPanelData, type DriftPanelState, type FeatureDrift, type HostToWebview } from '../../server/src/contract';
+import type { ChartTheme } from '../../server/src/charts/spec';
+import { distributionSpec } from '../../server/src/drift/spec';
+import { connect, getState, post, setState } from './host';
+import { badge, button, checkbox, dropdown, registerToolkit, tag } from './toolkit';
+import { renderChart, type ChartView } from './vega';
+
+registerToolkit();
+const root = document.getElementById('root') as HTMLElement;
+
+let data: DriftPanelData | undefined;
+let error: string | undefined;
+/** Restored from the panel's state before the host's first answer arrives. */
+let state: DriftPanelState | undefined = parseDriftState(getState());
+let onlyDrifted = false;
+let charts: ChartView[] = [];
+let drawn = 0;
+
+const fmt = (v: number | null, digits = 4): string => (v === null ? '—' : String(Number(v.toPrecision(digits))));
+const fmtP = (p: number | null): string => (p === null ? '—' : p === 0 ? '0' : p < 1e-4 ? p.toExponential(1) : String(Number(p.toPrecision(3))));
+
+function render(): void {
+  const page = document.createElement('div');
+  page.dataset.testid = 'drift';
+  const header = document.createElement('header');
+  const title = document.createElement('h1');
+  title.textContent = data ? `Drift of ${data.model}` : 'Drift';
+  const actions = document.createElement('div');
+  actions.className = 'actions';
+  actions.append(button('Refresh', () => post({ type: 'refresh' }), { secondary: true, testId: 'refresh' }));
+  header.append(title, actions);
+  page.append(header);
+  if (error) page.append(paragraph(error, 'error'));
+  if (!data) {
+    page.append(paragraph('Computing the drift report…'));
+    root.replaceChildren(page);
+    return;
+  }
+  const controls = document.createElement('div');
+  controls.className = 'controls';
+  controls.append(
+    dropdown(
+      'Window',
+      [{ value: '', label: 'As configured' }, ...DriftWindows.map((w) => ({ value: w, label: `Last ${w}` }))],
+      state?.window ?? '',
+      (w) => {
+        state = { manifest: data?.manifest ?? null, model: data?.model ?? state?.model ?? '', window: w === '' ? null : w };
+        setState(state);
+        post({ type: 'driftWindow', payload: { window: state.window } });
+      },
+      'window',
+    ),
+    checkbox('Only drifted features', onlyDrifted, (on) => {
+      onlyDrifted = on;
+      render();
+    }, 'only-drifted'),
+  );
+  page.append(controls);
+  const r = data.report;
+  if (!r) {
+    page.append(paragraph(data.message ?? 'No report.', 'muted'));
+    root.replaceChildren(page);
+    root.removeAttribute('aria-busy');
+    return;
+  }
+  const verdict = document.createElement('section');
+  verdict.className = `verdict${r.dataset_drift ? ' drift' : ''}`;
+  verdict.dataset.testid = 'verdict';
+  verdict.setAttribute('role', 'status');
+  const h = document.createElement('h2');
+  h.append(document.createTextNode(r.dataset_drift ? 'Data set drift' : 'No data set drift'), badge(`${r.drifted_features} / ${r.features.length}`));
+  verdict.append(
+    h,
+    paragraph(`${r.drifted_features} of ${r.features.length} features drifted (${(100 * r.share).toFixed(1)}%; the data set drifts at ${100 * r.drift_share}%). α = ${r.alpha}, correction: ${r.correction}.`),
+    paragraph(`Reference: ${r.reference.source} (${r.reference.rows} rows) · Current: ${r.current.source} (${r.current.rows} rows)${data.window ? ` · window ${data.window}` : ''}`, 'muted'),
+  );
+  page.append(verdict);
+  const list = document.createElement('div');
+  list.className = 'features';
+  const shown = r.features.filter((f) => !onlyDrifted || f.drifted);
+  const chartEls: { el: HTMLElement; f: FeatureDrift }[] = [];
+  for (const f of shown) {
+    const card = document.createElement('section');
+    card.className = `feature${f.drifted ? ' drifted' : ''}`;
+    card.tabIndex = 0;
+    card.dataset.testid = `feature-${f.name}`;
+    card.setAttribute('aria-label', `${f.name}: ${f.drifted ? 'drifted' : 'no drift'}, ${f.test ?? 'not tested'}`);
+    const name = document.createElement('h3');
+    name.append(document.createTextNode(f.name), tag(f.drifted ? 'drifted' : 'no drift'));
+    name.lastElementChild?.classList.add(f.drifted ? 'badge-drift' : 'badge-ok');
+    const facts = document.createElement('dl');
+    for (const [k, v] of [
+      ['type', f.type],
+      ['test', f.test ?? '—'],
+      ['statistic', fmt(f.statistic)],
+      [f.pvalue !== null ? 'p-value' : 'distance', f.pvalue !== null ? `${fmtP(f.pvalue)}${f.adjusted_pvalue !== null && f.adjusted_pvalue !== f.pvalue ? ` (adjusted ${fmtP(f.adjusted_pvalue)})` : ''}` : fmt(f.distance)],
+      ['threshold', fmt(f.threshold, 3)],
+    ]) {
+      const dt = document.createElement('dt');
+      dt.textContent = k;
+      const dd = document.createElement('dd');
+      dd.textContent = v;
+      facts.append(dt, dd);
+    }
+    const text = document.createElement('div');
+    text.append(name, facts);
+    for (const reason of [...f.reasons, ...(f.error ? [`not tested: ${f.error}`] : [])]) text.append(paragraph(reason, 'muted'));
+    const chart = document.createElement('div');
+    chart.className = 'chart';
+    chart.setAttribute('role', 'img');
+    chart.setAttribute('aria-label', `${f.name}: reference vs current distribution`);
+    card.append(text, chart);
+    list.append(card);
+    chartEls.push({ el: chart, f });
+  }
+  if (shown.length === 0) list.append(paragraph('No feature drifted.', 'muted'));
+  page.append(list);
+  const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.testid : undefined;
+  root.replaceChildren(page);
+  root.removeAttribute('aria-busy');
+  if (focused) root.querySelector<HTMLElement>(`[data-testid="${CSS.escape(focused)}"]`)?.focus();
+  void draw(chartEls);
+}
+
+/** The editor's colours and font, read from the CSS variables VS Code sets on the page. */
+function theme(): ChartTheme {
+  const css = getComputedStyle(document.body);
+  const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
+  return {
+    foreground: v('--vscode-editor-foreground', v('--vscode-foreground', css.color)),
+    background: v('--vscode-editor-background', css.backgroundColor),
+    grid: v('--vscode-editorWidget-border', v('--vscode-foreground', css.color)),
+    font: v('--vscode-font-family', css.fontFamily),
+    fontSize: parseFloat(v('--vscode-font-size', '13')) || 13,
+  };
+}
+
+async function draw(els: { el: HTMLElement; f: FeatureDrift }[]): Promise<void> {
+  const ticket = ++drawn;
+  for (const c of charts.splice(0)) c.finalize();
+  const t = theme();
+  const width = Math.max(240, Math.min(520, (root.clientWidth || 900) - 420));
+  for (const { el, f } of els) {
+    const spec = distributionSpec(f, { width, height: 150, theme: t, interactive: true });
+    if (!spec) continue;
+    try {
+      const view = await renderChart(el, spec);
+      if (ticket !== drawn) {
+        view.finalize();
+        return;
+      }
+      charts.push(view);
+    } catch (e) {
+      el.replaceChildren(paragraph(`Could not draw the chart: ${e instanceof Error ? e.message : String(e)}`, 'error'));
+    }
+  }
+}
+
+function paragraph(text: string, className = 'muted'): HTMLElement {
+  const p = document.createElement('p');
+  p.className = className;
+  p.textContent = text;
+  return p;
+}
+
+// Theme switches change the body's class: redraw in the new colours.
+new MutationObserver(() => render()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+render();
+connect<DriftPanelData>((message: HostToWebview<DriftPanelData>) => {
+  if (message.type === 'setData') {
+    data = message.payload;
+    error = undefined;
+    state = { manifest: data.manifest, model: data.model, window: state?.window ?? null };
+    setState(state);
+  } else {
+    error = message.payload.message;
+  }
+  render();
+});
