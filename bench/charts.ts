@@ -71,7 +71,7 @@ async function main(): Promise<void> {
       compile.push(times.compileMs);
       render.push(times.renderMs);
       total.push(ms(t));
-      if (!svg.includes('mark-line')) throw new Error('no lines rendered');
+      if (!/mark-(line|rule) role-mark/.test(svg)) throw new Error('no lines rendered');
 
       t = process.hrtime.bigint();
       await renderSvg(metricHistorySpec(received, { interactive: false }));
