@@ -28,6 +28,8 @@ export interface ChartTheme {
   grid?: string;
   font?: string;
   fontSize?: number;
+  /** The best run's mark in the comparison charts. */
+  highlight?: string;
 }
 
 export interface SpecOptions {
@@ -114,6 +116,23 @@ export function themeConfig(theme: ChartTheme): Record<string, unknown> {
     title: { color: theme.foreground, font: theme.font, fontSize: theme.fontSize ? theme.fontSize + 2 : undefined },
     header: { labelColor: theme.foreground, titleColor: theme.foreground, labelFont: theme.font, titleFont: theme.font },
   };
+}
+
+/**
+ * A spec built elsewhere (the comparison charts come from the server) in the editor's theme: the
+ * theme's config over the spec's own, and the spec's named styles (best run, axis lines, tick
+ * labels) recoloured.
+ */
+export function withTheme(spec: Record<string, unknown>, theme: ChartTheme): Record<string, unknown> {
+  const own = (spec.config ?? {}) as { style?: Record<string, Record<string, unknown>> };
+  const style = { ...own.style };
+  const restyle = (name: string, color: string | undefined) => {
+    if (style[name] && color) style[name] = { ...style[name], color };
+  };
+  restyle('best', theme.highlight);
+  restyle('dimension', theme.grid ?? theme.foreground);
+  restyle('tick-label', theme.foreground);
+  return { ...spec, config: { ...own, ...themeConfig(theme), style } };
 }
 
 /**

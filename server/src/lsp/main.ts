@@ -12,6 +12,7 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { comparisonData } from '../charts/comparison';
 import { checkManifestFile, checkManifestText, checkParsed, countBySeverity } from '../check/check';
 import { ClientNotifications, Notifications, Requests, type Finding, type RequestSpec, type RunQueryResult, type RunQueryState, type ServerSettings, type ServerStatus, type ServingStatus, type TreeViewId, type WorkspaceSummary } from '../contract';
 import { isManifestPath } from '../manifest/parse';
@@ -230,6 +231,7 @@ onRequest(Requests.recordPromotion, ({ plan }) => promotion.record(plan));
 onRequest(Requests.analyzeExperiment, (p) => promotion.analyze(p));
 onRequest(Requests.metricHistory, (params) => tracking?.metricHistory(params) ?? { x: params.x ?? 'step', smoothing: 0, availableKeys: [], keys: [], runs: [], series: [] });
 onRequest(Requests.runChoices, () => tracking?.runChoices() ?? []);
+onRequest(Requests.comparison, (params) => tracking?.comparison(params) ?? comparisonData([], params));
 
 function isManifestUri(uri: string): boolean {
   const path = uriToPath(uri);
