@@ -1,4 +1,4 @@
-import type { ChartsToHost, HostToWebview } from '../../server/src/contract';
+import type { ChartsToHost, CompareToHost, HostToWebview } from '../../server/src/contract';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -10,7 +10,7 @@ declare function acquireVsCodeApi(): VsCodeApi;
 const api = acquireVsCodeApi();
 
 /** Typed messages to the extension host. */
-export function post(message: ChartsToHost): void {
+export function post(message: ChartsToHost | CompareToHost): void {
   api.postMessage(message);
 }
 

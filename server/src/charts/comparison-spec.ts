@@ -145,7 +145,7 @@ export function scatterSpec(input: SpecRuns & { x: ComparisonColumn; y: Comparis
   const [xTitle, yTitle] = dimensionLabels([x, y]);
   const channel = (c: ComparisonColumn, field: 'x' | 'y', title: string) =>
     c.numeric
-      ? { field, type: 'quantitative' as const, title, scale: { zero: false, nice: true } }
+      ? { field, type: 'quantitative' as const, title, scale: { zero: false, nice: true, padding: 16 } }
       : { field, type: 'ordinal' as const, title, scale: { domain: categories(c.values) }, axis: { labelLimit: 160 } };
   const encX = channel(x, 'x', xTitle);
   const encY = channel(y, 'y', yTitle);
