@@ -122,6 +122,8 @@ async function draw(): Promise<void> {
     chart?.finalize();
     chart = next;
     if (ticket !== drawn) return;
+    // What the drawn chart shows, for anyone waiting on it (the e2e tests).
+    chartEl.dataset.smoothing = String(data.history.smoothing);
   } catch (e) {
     error = `Could not draw the chart: ${e instanceof Error ? e.message : String(e)}`;
     chartEl.replaceChildren(paragraph(error, 'error'));
