@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bestRunIndex, chooseBest, comparisonData, differences, goalsFromGates, sortOrder } from '../../server/src/charts/comparison';
 import { renderSvg } from '../../server/src/charts/render';
+import { withTheme } from '../../server/src/charts/spec';
 import { parseCompareMessage, parseComparisonOptions, type ComparisonOptions, type RunInfo } from '../../server/src/contract';
 import { seededRandom } from '../../server/src/util/random';
 
@@ -185,4 +186,15 @@ test('comparison messages: the parser accepts the contract and rejects the rest'
   ]) {
     assert.equal(parseCompareMessage(bad), undefined, JSON.stringify(bad));
   }
+});
+
+test('withTheme recolours the best run, the axes and the tick labels from the editor theme', async () => {
+  const data = comparisonData(sample, { runIds: ['a1', 'b2', 'c3'], best: { metric: 'accuracy', direction: 'max' } });
+  const themed = withTheme(data.parallel!.spec, { foreground: '#cccccc', background: '#1e1e1e', grid: '#454545', highlight: '#d18616' });
+  assert.equal(themed.datasets, data.parallel!.spec.datasets);
+  const svg = await renderSvg(themed as never);
+  assert.match(groups(svg, 'mark-line role-mark best_marks')[0], /stroke="#d18616"/);
+  assert.match(groups(svg, 'mark-rule role-mark axes_marks')[0], /stroke="#454545"/);
+  assert.match(groups(svg, 'mark-text role-mark ticks_marks')[0], /fill="#cccccc"/);
+  assert.match(svg, /fill="#1e1e1e"/, 'the background');
 });
