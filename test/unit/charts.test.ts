@@ -229,3 +229,14 @@ test('beyond LINE_RUN_LIMIT runs a chart draws every run as segments of one rule
   assert.equal(groups(svg, 'mark-text role-legend-label').length, 0, 'no legend');
   assert.deepEqual(segmentRows([{ run: 'a', key: 'k', x: 0, value: 1 }, { run: 'a', key: 'k', x: 1, value: 2 }, { run: 'b', key: 'k', x: 0, value: 5 }]), [{ run: 'a', x: 0, value: 1, x2: 1, value2: 2 }]);
 });
+
+test('a metric logged once per run is drawn as a point per run', async () => {
+  const src = source({ a: [history('f1', 1, 0, () => 0.5)], b: [history('f1', 1, 0, () => 0.6)] });
+  const data = metricHistoryData([chartRun('a', 'a', src, ['f1']), chartRun('b', 'b', src, ['f1'])], { runIds: ['a', 'b'] });
+  const svg = await renderSvg(metricHistorySpec(data, { interactive: false }));
+  const points = groups(svg, 'mark-symbol role-mark').filter((g) => g.includes('<path'));
+  assert.equal(points.length, 1);
+  assert.equal((points[0].match(/<path/g) ?? []).length, 2, 'a point per run');
+  // Lines of many points get no point marks.
+  assert.equal(groups(await renderSvg(metricHistorySpec(sampleData(), { interactive: false })), 'mark-symbol role-mark').length, 0);
+});

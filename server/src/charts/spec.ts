@@ -177,7 +177,10 @@ export function metricHistorySpec(data: MetricHistoryData, options: SpecOptions 
         encoding: { x, y, x2: { field: 'x2' }, y2: { field: 'value2' }, color: runColor },
       };
     };
-    const layers: Record<string, unknown>[] = [lineLayer(`raw${k}`, rawRows, { strokeWidth: smoothing ? 1 : 1.5, opacity: smoothing ? 0.3 : 1 })];
+    // A metric logged once per run (a final evaluation) is a line of one point, which draws nothing: mark the points.
+    const lone = !segments && rawRows.length <= NEAREST_HOVER_LIMIT && data.series.some((s) => s.key === key && s.x.length === 1);
+    const rawMark = { strokeWidth: smoothing ? 1 : 1.5, opacity: smoothing ? 0.3 : 1, ...(lone ? { point: { filled: true, size: 50 } } : {}) };
+    const layers: Record<string, unknown>[] = [lineLayer(`raw${k}`, rawRows, rawMark)];
     if (smoothing) {
       layers.push(lineLayer(`smooth${k}`, smooth.get(key) ?? [], { strokeWidth: 1.5 }));
     }
