@@ -4,7 +4,8 @@
  *    against a floor of reading the same histories and copying the raw arrays (no downsampling);
  *  - the Vega-Lite spec built from that data;
  *  - Vega rendering it to SVG in Node (compile + dataflow + SVG), for the interactive chart the
- *    panel shows and the static one exports write. Target: drawn within 1 s after the data arrives.
+ *    panel shows and the static one exports write. Target: drawn within 1 s after the data arrives;
+ *  - for the same runs, the comparison (table, best run, specs) and its two charts rendered to SVG.
  * Medians over several rounds.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,7 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { metricHistoryData, metricHistorySpec, type ChartRun } from '../server/src/charts';
 import { renderSvg, type RenderTimes } from '../server/src/charts/render';
+import { comparisonData } from '../server/src/charts/comparison';
 import { TrackingService } from '../server/src/tracking/service';
+import { toRunInfo } from '../server/src/tracking/tree';
 import { writeSyntheticMlruns } from '../test/helpers/synthetic-mlruns';
 import { median, report } from './report';
 
@@ -41,6 +44,9 @@ async function main(): Promise<void> {
     const render: number[] = [];
     const total: number[] = [];
     const exportRender: number[] = [];
+    const comparison: number[] = [];
+    const parallel: number[] = [];
+    const scatter: number[] = [];
     let points = 0;
     let bytes = 0;
     for (let round = 0; round < ROUNDS; round++) {
@@ -71,11 +77,22 @@ async function main(): Promise<void> {
       compile.push(times.compileMs);
       render.push(times.renderMs);
       total.push(ms(t));
-      if (!svg.includes('mark-line')) throw new Error('no lines rendered');
+      if (!/mark-(line|rule) role-mark/.test(svg)) throw new Error('no lines rendered');
 
       t = process.hrtime.bigint();
       await renderSvg(metricHistorySpec(received, { interactive: false }));
       exportRender.push(ms(t));
+
+      t = process.hrtime.bigint();
+      const compared = comparisonData(service.runs().map(toRunInfo), { runIds });
+      comparison.push(ms(t));
+      if (!compared.parallel || !compared.scatter) throw new Error('no comparison charts');
+      t = process.hrtime.bigint();
+      await renderSvg(compared.parallel.spec as never);
+      parallel.push(ms(t));
+      t = process.hrtime.bigint();
+      await renderSvg(compared.scatter.spec as never);
+      scatter.push(ms(t));
     }
     await service.close();
     const seriesMs = median(series);
@@ -93,6 +110,9 @@ async function main(): Promise<void> {
       { name: 'vega dataflow + SVG (ms)', value: median(render) },
       { name: 'data arrived → SVG, median (ms)', value: totalMs, target: '≤ 1000 ms', pass: totalMs <= 1000 },
       { name: 'static export SVG (ms)', value: median(exportRender) },
+      { name: 'comparison: table, best run, specs (ms)', value: median(comparison) },
+      { name: 'comparison: parallel coordinates → SVG (ms)', value: median(parallel) },
+      { name: 'comparison: scatter → SVG (ms)', value: median(scatter) },
     ]);
   } finally {
     rmSync(workspace, { recursive: true, force: true });

@@ -32,7 +32,7 @@ export function registerCommands(ctx: Ctx, views: Views): void {
     'mlops.clearRunFilter': () => applyQuery(ctx, { filter: '', orderBy: '' }),
     'mlops.copyRunId': (node?: TreeNode) => copyRunId(node),
     'mlops.revealRunFolder': (node?: TreeNode) => revealFolder(node),
-    'mlops.compareRuns': (node?: TreeNode, selected?: TreeNode[]) => compareRuns(views, node, selected),
+    'mlops.compareRuns': (node?: TreeNode, selected?: TreeNode[]) => compareRuns(ctx, views, node, selected),
     'mlops.plotMetrics': (node?: TreeNode, selected?: TreeNode[]) => plotMetrics(ctx, views, node, selected),
     'mlops.revealRun': (runId?: string) => revealRun(ctx, views.trees, runId),
     'mlops.openLocation': (path?: string, line?: number, column?: number) => openLocation(path, line, column),
@@ -130,31 +130,28 @@ async function revealFolder(node?: TreeNode): Promise<void> {
   else await vscode.commands.executeCommand('revealFileInOS', uri);
 }
 
-function compareRuns(views: Views, node?: TreeNode, selected?: TreeNode[]): void {
-  const nodes = selected && selected.length > 0 ? selected : node ? [node] : [...views.trees.experiments.selection];
-  const runIds = nodes.filter((n) => n.runId).map((n) => n.runId!);
-  if (runIds.length === 0) {
-    void vscode.window.showInformationMessage('Select two or more runs in the Experiments view (Ctrl/Cmd+click), then choose Compare Runs.');
-    return;
-  }
-  views.compare.show(runIds);
+/** Runs from the Experiments selection (or the clicked run); without any, a pick of the indexed runs. */
+async function compareRuns(ctx: Ctx, views: Views, node?: TreeNode, selected?: TreeNode[]): Promise<void> {
+  const runIds = await selectedOrPickedRuns(ctx, views, 'Compare Runs', 'Runs to compare', node, selected);
+  if (runIds.length > 0) views.compare.show(runIds);
 }
 
-/** Runs from the Experiments selection (or the clicked run); without any, a pick of the indexed runs. */
 async function plotMetrics(ctx: Ctx, views: Views, node?: TreeNode, selected?: TreeNode[]): Promise<void> {
+  const runIds = await selectedOrPickedRuns(ctx, views, 'Plot Metrics', 'Runs to plot', node, selected);
+  if (runIds.length > 0) views.charts.show(runIds);
+}
+
+async function selectedOrPickedRuns(ctx: Ctx, views: Views, title: string, placeHolder: string, node?: TreeNode, selected?: TreeNode[]): Promise<string[]> {
   const nodes = selected && selected.length > 0 ? selected : node ? [node] : [...views.trees.experiments.selection];
-  let runIds = nodes.filter((n) => n.runId).map((n) => n.runId!);
-  if (runIds.length === 0) {
-    const choices = await ctx.request(Requests.runChoices, {});
-    type Item = vscode.QuickPickItem & { runId: string };
-    const picked = await vscode.window.showQuickPick(
-      choices.map((r): Item => ({ label: r.name || r.runId.slice(0, 8), description: `${r.experiment} · ${r.status}`, detail: r.runId, runId: r.runId })),
-      { title: 'Plot Metrics', placeHolder: 'Runs to plot', canPickMany: true, matchOnDescription: true, matchOnDetail: true },
-    );
-    if (!picked || picked.length === 0) return;
-    runIds = picked.map((p) => p.runId);
-  }
-  views.charts.show(runIds);
+  const runIds = nodes.filter((n) => n.runId).map((n) => n.runId!);
+  if (runIds.length > 0) return runIds;
+  const choices = await ctx.request(Requests.runChoices, {});
+  type Item = vscode.QuickPickItem & { runId: string };
+  const picked = await vscode.window.showQuickPick(
+    choices.map((r): Item => ({ label: r.name || r.runId.slice(0, 8), description: `${r.experiment} · ${r.status}`, detail: r.runId, runId: r.runId })),
+    { title, placeHolder, canPickMany: true, matchOnDescription: true, matchOnDetail: true },
+  );
+  return picked?.map((p) => p.runId) ?? [];
 }
 
 async function revealRun(ctx: Ctx, trees: Trees, runId?: string): Promise<void> {

@@ -378,6 +378,8 @@ export const Requests = {
   abDashboard: request<{ manifest: string; experiment: string; buckets?: number }, AbDashboardData>('mlops/abDashboard'),
   /** Downsampled metric histories of runs, for the charts panel. */
   metricHistory: request<MetricHistoryParams, MetricHistoryData>('mlops/metricHistory'),
+  /** Params and metrics of runs side by side, the best run, and the parallel-coordinates and scatter specs. */
+  comparison: request<ComparisonParams, ComparisonData>('mlops/comparison'),
   /** Every active indexed run, newest first, for run pickers. */
   runChoices: request<Record<string, never>, { runId: string; name: string; experiment: string; status: RunInfo['status'] }[]>('mlops/runChoices'),
   /** The drift report of a model declared under `monitoring:` (reference vs the prediction log's window). */
@@ -557,7 +559,106 @@ export interface DashboardData {
 }
 
 export interface CompareData {
-  runs: RunInfo[];
+  options: ComparisonOptions;
+  comparison: ComparisonData;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run comparison
+
+export type BestDirection = 'max' | 'min';
+
+/** Which run is best: the greatest or the least finite value of a metric. */
+export interface BestRunChoice {
+  metric: string;
+  direction: BestDirection;
+}
+
+export interface ComparisonParams {
+  runIds: string[];
+  /** Absent: the first gate of the workspace's manifests on a metric the runs have, else the first metric, max. */
+  best?: BestRunChoice;
+  /** The metric at the end of the parallel coordinates; absent: the best run's metric. */
+  parallelMetric?: string;
+  /** Column ids of the scatter's axes; absent: a param that differs (x) against the best run's metric (y). */
+  scatterX?: string;
+  scatterY?: string;
+}
+
+/** A cell: a finite number, text (a param, or "NaN", "Infinity", "-Infinity" for a metric), or null when the run has none. */
+export type ComparisonValue = number | string | null;
+
+export interface ComparisonColumn {
+  /** "param:<name>", "metric:<name>" or "attribute:<name>". */
+  id: string;
+  kind: 'param' | 'metric' | 'attribute';
+  name: string;
+  /** Every value the runs have is a number (params are parsed): sorted and plotted as numbers. */
+  numeric: boolean;
+  /** One per run, in the order of `runs`. */
+  values: ComparisonValue[];
+  /** Per run: its value differs from the one most runs share (more than half); all false when every run has the same. */
+  differs: boolean[];
+}
+
+export interface ComparisonData {
+  /** Runs found in the index, in the order asked, with a label unique among them. */
+  runs: { runId: string; label: string; experiment: string; status: RunInfo['status'] }[];
+  columns: ComparisonColumn[];
+  /** Columns shown until the user picks: the metrics, then the params that differ. */
+  defaultColumns: string[];
+  /** The best run by `best`; `runIndex` -1 when no run has a finite value or the best value is tied. */
+  best: (BestRunChoice & { runIndex: number; source: 'chosen' | 'manifest' | 'default' }) | null;
+  /** Vega-Lite specs built by the server; the webview adds only the theme. */
+  parallel: { metric: string; dimensions: string[]; spec: Record<string, unknown> } | null;
+  scatter: { x: string; y: string; shown: number; spec: Record<string, unknown> } | null;
+}
+
+/** What the comparison panel shows; kept by the webview (setState) and by the serializer across restarts. */
+export interface ComparisonOptions {
+  runIds: string[];
+  /** Column ids shown, in order; null: the server's default columns. */
+  columns: string[] | null;
+  sort: { column: string; descending: boolean } | null;
+  best: BestRunChoice | null;
+  parallelMetric: string | null;
+  scatterX: string | null;
+  scatterY: string | null;
+}
+
+export type CompareToHost = WebviewToHost | { type: 'comparisonOptions'; payload: ComparisonOptions };
+
+/** Comparison options from untrusted input (a message or a restored state); undefined when malformed. */
+export function parseComparisonOptions(raw: unknown): ComparisonOptions | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const o = raw as Record<string, unknown>;
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+  const text = (v: unknown): v is string | null => v === null || typeof v === 'string';
+  if (!strings(o.runIds) || !(o.columns === null || strings(o.columns))) return undefined;
+  if (!text(o.parallelMetric) || !text(o.scatterX) || !text(o.scatterY)) return undefined;
+  let sort: ComparisonOptions['sort'] = null;
+  if (o.sort !== null) {
+    const s = o.sort as Record<string, unknown> | undefined;
+    if (typeof s !== 'object' || s === null || typeof s.column !== 'string' || typeof s.descending !== 'boolean') return undefined;
+    sort = { column: s.column, descending: s.descending };
+  }
+  let best: BestRunChoice | null = null;
+  if (o.best !== null) {
+    const b = o.best as Record<string, unknown> | undefined;
+    if (typeof b !== 'object' || b === null || typeof b.metric !== 'string' || (b.direction !== 'max' && b.direction !== 'min')) return undefined;
+    best = { metric: b.metric, direction: b.direction };
+  }
+  return { runIds: [...o.runIds], columns: o.columns === null ? null : [...(o.columns as string[])], sort, best, parallelMetric: o.parallelMetric, scatterX: o.scatterX, scatterY: o.scatterY };
+}
+
+/** Narrow a comparison webview message, rejecting anything outside the contract. */
+export function parseCompareMessage(raw: unknown): CompareToHost | undefined {
+  const common = parseWebviewMessage(raw);
+  if (common) return common;
+  const msg = raw as { type?: unknown; payload?: unknown } | null;
+  if (typeof msg !== 'object' || msg === null || msg.type !== 'comparisonOptions') return undefined;
+  const options = parseComparisonOptions(msg.payload);
+  return options ? { type: 'comparisonOptions', payload: options } : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseChartOptions, parseChartsMessage, type MetricHistoryData } from '../../server/src/contract';
-import { ema, lttb, lttbIndices, metricHistoryData, metricHistorySpec, metricSeries, pointsPerSeries, type ChartRun, type HistorySource } from '../../server/src/charts';
+import { ema, LINE_RUN_LIMIT, lttb, lttbIndices, metricHistoryData, metricHistorySpec, metricSeries, pointsPerSeries, segmentRows, type ChartRun, type HistorySource } from '../../server/src/charts';
 import { loadVega, renderSvg } from '../../server/src/charts/render';
 import type { MetricHistory } from '../../server/src/tracking/repository';
 import { seededRandom } from '../../server/src/util/random';
@@ -209,4 +209,34 @@ test('charts messages: the parser accepts the contract and rejects the rest', ()
   }
   assert.equal(parseChartOptions({ ...options, smoothing: NaN }), undefined);
   assert.deepEqual(parseChartOptions(options), options);
+});
+
+test('beyond LINE_RUN_LIMIT runs a chart draws every run as segments of one rule mark, without a legend', async () => {
+  const runs = LINE_RUN_LIMIT + 10;
+  const histories: Record<string, MetricHistory[]> = {};
+  for (let r = 0; r < runs; r++) histories[`r${r}`] = [history('loss', 40, 0, (i) => (r + 1) / (i + 1))];
+  const src = source(histories);
+  const data = metricHistoryData(
+    Object.keys(histories).map((id) => chartRun(id, `run ${id}`, src, ['loss'])),
+    { runIds: Object.keys(histories), maxPoints: runs * 8 },
+  );
+  const perRun = data.series[0].x.length;
+  const svg = await renderSvg(metricHistorySpec(data, { interactive: true }));
+  assert.equal(groups(svg, 'mark-line role-mark').length, 0, 'no line per run');
+  const rules = groups(svg, 'mark-rule role-mark').filter((g) => g.includes('<line'));
+  assert.equal(rules.length, 1, 'one rule mark');
+  assert.equal((rules[0].match(/<line/g) ?? []).length, runs * (perRun - 1), 'a segment between consecutive points of each run');
+  assert.equal(groups(svg, 'mark-text role-legend-label').length, 0, 'no legend');
+  assert.deepEqual(segmentRows([{ run: 'a', key: 'k', x: 0, value: 1 }, { run: 'a', key: 'k', x: 1, value: 2 }, { run: 'b', key: 'k', x: 0, value: 5 }]), [{ run: 'a', x: 0, value: 1, x2: 1, value2: 2 }]);
+});
+
+test('a metric logged once per run is drawn as a point per run', async () => {
+  const src = source({ a: [history('f1', 1, 0, () => 0.5)], b: [history('f1', 1, 0, () => 0.6)] });
+  const data = metricHistoryData([chartRun('a', 'a', src, ['f1']), chartRun('b', 'b', src, ['f1'])], { runIds: ['a', 'b'] });
+  const svg = await renderSvg(metricHistorySpec(data, { interactive: false }));
+  const points = groups(svg, 'mark-symbol role-mark').filter((g) => g.includes('<path'));
+  assert.equal(points.length, 1);
+  assert.equal((points[0].match(/<path/g) ?? []).length, 2, 'a point per run');
+  // Lines of many points get no point marks.
+  assert.equal(groups(await renderSvg(metricHistorySpec(sampleData(), { interactive: false })), 'mark-symbol role-mark').length, 0);
 });

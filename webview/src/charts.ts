@@ -1,6 +1,7 @@
 import { ChartXAxes, parseChartOptions, type ChartData, type ChartOptions, type ChartXAxis, type HostToWebview } from '../../server/src/contract';
-import { metricHistorySpec, type ChartTheme, type SpecOptions } from '../../server/src/charts/spec';
+import { metricHistorySpec, type SpecOptions } from '../../server/src/charts/spec';
 import { connect, getState, post, setState } from './host';
+import { editorTheme } from './theme';
 import { button, checkbox, dropdown, registerToolkit, slider } from './toolkit';
 import { exportChart, renderChart, type ChartView } from './vega';
 
@@ -103,26 +104,13 @@ function controls(d: ChartData, o: ChartOptions): HTMLElement {
   return bar;
 }
 
-/** The editor's colours and font, read from the CSS variables VS Code sets on the page. */
-function theme(): ChartTheme {
-  const css = getComputedStyle(document.body);
-  const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
-  return {
-    foreground: v('--vscode-editor-foreground', v('--vscode-foreground', css.color)),
-    background: v('--vscode-editor-background', css.backgroundColor),
-    grid: v('--vscode-editorWidget-border', v('--vscode-foreground', css.color)),
-    font: v('--vscode-font-family', css.fontFamily),
-    fontSize: parseFloat(v('--vscode-font-size', '13')) || 13,
-  };
-}
-
 function specOptions(interactive: boolean): SpecOptions {
   const keys = data?.history.keys.length ?? 1;
   const available = Math.max(320, (root.clientWidth || 900) - 40);
   const columns = keys > 1 && available >= 1100 ? 2 : 1;
   // Room for the legend on the right of the last column.
   const width = Math.max(240, Math.floor((available - 260) / columns) - 40);
-  return { logScale: options?.logScale ?? false, width, height: 260, columns, interactive, theme: theme() };
+  return { logScale: options?.logScale ?? false, width, height: 260, columns, interactive, theme: editorTheme() };
 }
 
 async function draw(): Promise<void> {
@@ -134,6 +122,8 @@ async function draw(): Promise<void> {
     chart?.finalize();
     chart = next;
     if (ticket !== drawn) return;
+    // What the drawn chart shows, for anyone waiting on it (the e2e tests).
+    chartEl.dataset.smoothing = String(data.history.smoothing);
   } catch (e) {
     error = `Could not draw the chart: ${e instanceof Error ? e.message : String(e)}`;
     chartEl.replaceChildren(paragraph(error, 'error'));

@@ -1,14 +1,41 @@
-import type { CompareData, HostToWebview, RunInfo } from '../../server/src/contract';
-import { connect, post } from './host';
-import { button, registerToolkit } from './toolkit';
+import type { TopLevelSpec } from 'vega-lite';
+import { parseComparisonOptions, type CompareData, type ComparisonColumn, type ComparisonData, type ComparisonOptions, type ComparisonValue, type HostToWebview } from '../../server/src/contract';
+import { sortOrder } from '../../server/src/charts/comparison';
+import { withTheme } from '../../server/src/charts/spec';
+import { connect, getState, post, setState } from './host';
+import { editorTheme } from './theme';
+import { button, checkbox, dropdown, registerToolkit } from './toolkit';
+import { renderChart, type ChartView } from './vega';
 
 registerToolkit();
 const root = document.getElementById('root') as HTMLElement;
-let onlyDifferences = false;
-let data: CompareData | undefined;
+const KIND_LABEL: Record<ComparisonColumn['kind'], string> = { metric: 'Metrics', param: 'Params', attribute: 'Attributes' };
 
-/** Metrics where lower is better; everything else is "higher is better" for the best-run mark. */
-const LOWER_IS_BETTER = /(loss|error|mae|mse|rmse|mape|latency|time)/i;
+let data: ComparisonData | undefined;
+let error: string | undefined;
+/** What the user chose; restored from the panel's state before the host's first answer arrives. */
+let options: ComparisonOptions | undefined = parseComparisonOptions(getState());
+let tableEl: HTMLElement | undefined;
+const views = new Map<string, ChartView>();
+let drawn = 0;
+
+function change(next: Partial<ComparisonOptions>, redraw: () => void): void {
+  if (!options) return;
+  options = { ...options, ...next };
+  setState(options);
+  post({ type: 'comparisonOptions', payload: options });
+  redraw();
+}
+
+function column(id: string): ComparisonColumn | undefined {
+  return data?.columns.find((c) => c.id === id);
+}
+
+function shownColumns(): ComparisonColumn[] {
+  if (!data) return [];
+  const ids = options?.columns ?? data.defaultColumns;
+  return ids.map(column).filter((c): c is ComparisonColumn => c !== undefined);
+}
 
 function render(): void {
   const page = document.createElement('div');
@@ -16,100 +43,250 @@ function render(): void {
   const header = document.createElement('header');
   const title = document.createElement('h1');
   title.textContent = data ? `Compare ${data.runs.length} run${data.runs.length === 1 ? '' : 's'}` : 'Compare runs';
-  header.append(
-    title,
-    button(onlyDifferences ? 'Show all rows' : 'Only differences', () => {
-      onlyDifferences = !onlyDifferences;
-      render();
-    }, { secondary: true, testId: 'toggle-differences' }),
-    button('Refresh', () => post({ type: 'refresh' }), { secondary: true }),
-  );
+  const actions = document.createElement('div');
+  actions.className = 'actions';
+  actions.append(button('Refresh', () => post({ type: 'refresh' }), { secondary: true }));
+  header.append(title, actions);
   page.append(header);
-  if (!data) {
+  if (error) page.append(paragraph(error, 'error'));
+  if (!data || !options) {
     page.append(paragraph('Loading…'));
-  } else if (data.runs.length === 0) {
-    page.append(paragraph('None of the selected runs is in the index any more. Select runs in the Experiments view and choose Compare Runs.'));
-  } else {
-    page.append(table(data.runs));
+    root.replaceChildren(page);
+    return;
   }
+  if (data.runs.length === 0) {
+    page.append(paragraph('None of the selected runs is in the index. Select runs in the Experiments view and choose Compare Runs.'));
+    root.replaceChildren(page);
+    root.removeAttribute('aria-busy');
+    return;
+  }
+  page.append(bestControls(data), columnPicker(data));
+  tableEl = document.createElement('div');
+  tableEl.className = 'table-wrap';
+  tableEl.append(table(data));
+  page.append(tableEl);
+  page.append(chartSection('parallel', 'Parallel coordinates', parallelControls(data), data.parallel ? `Params against ${data.parallel.metric}, a line per run` : 'The runs have no params or no metric to draw.'));
+  page.append(chartSection('scatter', 'Scatter', scatterControls(data), data.scatter ? `${data.scatter.shown} of ${data.runs.length} runs have both values.` : 'Nothing to plot.'));
+  const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.testid : undefined;
   root.replaceChildren(page);
+  root.removeAttribute('aria-busy');
+  if (focused) root.querySelector<HTMLElement>(`[data-testid="${CSS.escape(focused)}"]`)?.focus();
+  void drawCharts();
 }
 
-function paragraph(text: string): HTMLElement {
+function bestControls(d: ComparisonData): HTMLElement {
+  const bar = document.createElement('div');
+  bar.className = 'controls';
+  const metrics = d.columns.filter((c) => c.kind === 'metric');
+  if (!d.best || metrics.length === 0) {
+    bar.append(paragraph('The runs have no metrics: no best run.'));
+    return bar;
+  }
+  const best = d.best;
+  const pick = (metric: string, direction: 'max' | 'min') => change({ best: { metric, direction } }, () => undefined);
+  bar.append(
+    dropdown('Best run by', metrics.map((m) => ({ value: m.name, label: m.name })), best.metric, (metric) => pick(metric, best.direction), 'best-metric'),
+    dropdown('Better is', [{ value: 'max', label: 'higher (max)' }, { value: 'min', label: 'lower (min)' }], best.direction, (direction) => pick(best.metric, direction as 'max' | 'min'), 'best-direction'),
+  );
+  const winner = best.runIndex >= 0 ? d.runs[best.runIndex].label : undefined;
+  const source = best.source === 'manifest' ? ' (from the manifest’s gate)' : best.source === 'default' ? ' (the first metric)' : '';
+  const note = paragraph(winner ? `★ ${winner}: the ${best.direction === 'max' ? 'highest' : 'lowest'} ${best.metric}${source}` : `No single best run by ${best.metric}: no finite value, or a tie.`);
+  note.dataset.testid = 'best-run';
+  bar.append(note);
+  return bar;
+}
+
+/** Columns to show, grouped by kind; the choice is kept in the panel's state. */
+function columnPicker(d: ComparisonData): HTMLElement {
+  const details = document.createElement('details');
+  details.className = 'columns';
+  details.dataset.testid = 'column-picker';
+  const shown = new Set(shownColumns().map((c) => c.id));
+  const summary = document.createElement('summary');
+  summary.textContent = `Columns (${shown.size} of ${d.columns.length})`;
+  details.append(summary);
+  for (const kind of ['metric', 'param', 'attribute'] as const) {
+    const columns = d.columns.filter((c) => c.kind === kind);
+    if (columns.length === 0) continue;
+    const group = document.createElement('fieldset');
+    const legend = document.createElement('legend');
+    legend.textContent = KIND_LABEL[kind];
+    group.append(legend);
+    for (const c of columns) {
+      group.append(
+        checkbox(c.name, shown.has(c.id), (on) => {
+          // Keep the columns in the table's order: the chosen ones, then the new one at the end.
+          const current = shownColumns().map((x) => x.id).filter((id) => id !== c.id);
+          change({ columns: on ? [...current, c.id] : current }, refreshTable);
+          summary.textContent = `Columns (${shownColumns().length} of ${d.columns.length})`;
+        }, `column-${c.id}`),
+      );
+    }
+    details.append(group);
+  }
+  const reset = button('Default columns', () => change({ columns: null }, render), { secondary: true, testId: 'columns-default' });
+  details.append(reset);
+  if (options?.columns) details.open = true;
+  return details;
+}
+
+function refreshTable(): void {
+  if (!data || !tableEl) return;
+  const focused = document.activeElement instanceof HTMLElement && tableEl.contains(document.activeElement) ? document.activeElement.dataset.column : undefined;
+  tableEl.replaceChildren(table(data));
+  if (focused) tableEl.querySelector<HTMLElement>(`th[data-column="${CSS.escape(focused)}"]`)?.focus();
+}
+
+/**
+ * The runs as rows, the chosen columns as columns. Headers sort (click, Enter or Space; again to
+ * reverse) and are reached with Tab and the arrow keys. Cells that differ from the value most runs
+ * share are highlighted; the best run's row is marked.
+ */
+function table(d: ComparisonData): HTMLElement {
+  const columns = shownColumns();
+  const t = document.createElement('table');
+  t.className = 'compare';
+  t.dataset.testid = 'comparison-table';
+  const caption = t.createCaption();
+  caption.className = 'muted';
+  caption.textContent = 'Highlighted cells differ from the value most runs share. Sort by a column with Enter or Space on its header.';
+  const head = t.createTHead().insertRow();
+  head.append(headerCell(undefined, 'Run'));
+  for (const c of columns) head.append(headerCell(c, c.name));
+  const sort = options?.sort;
+  const sortColumn = sort ? (sort.column === 'run' ? undefined : column(sort.column)) : undefined;
+  const order = sort?.column === 'run' ? sortOrder(d.runs.map((r) => r.label), sort.descending) : sortColumn ? sortOrder(sortColumn.values, sort!.descending) : d.runs.map((_, i) => i);
+  const body = t.createTBody();
+  const best = d.best?.runIndex ?? -1;
+  for (const i of order) {
+    const tr = body.insertRow();
+    const name = document.createElement('th');
+    name.scope = 'row';
+    name.textContent = d.runs[i].label;
+    name.title = `${d.runs[i].experiment} · ${d.runs[i].status} · ${d.runs[i].runId}`;
+    tr.append(name);
+    if (i === best) {
+      tr.className = 'best';
+      tr.dataset.testid = 'best-row';
+      name.title += ` · best by ${d.best!.metric}`;
+    }
+    for (const c of columns) {
+      const td = tr.insertCell();
+      td.textContent = format(c.values[i]);
+      if (c.numeric) td.className = 'number';
+      if (c.differs[i]) td.classList.add('differs');
+      if (i === best && c.kind === 'metric' && c.name === d.best!.metric) td.classList.add('best-value');
+    }
+  }
+  return t;
+}
+
+function headerCell(c: ComparisonColumn | undefined, text: string): HTMLTableCellElement {
+  const th = document.createElement('th');
+  th.scope = 'col';
+  th.tabIndex = 0;
+  const id = c?.id ?? 'run';
+  th.dataset.column = id;
+  th.dataset.testid = `header-${id}`;
+  th.textContent = text;
+  if (c) th.title = `${c.kind} ${c.name}`;
+  const sort = options?.sort;
+  th.setAttribute('aria-sort', sort?.column === id ? (sort.descending ? 'descending' : 'ascending') : 'none');
+  const toggle = () => change({ sort: { column: id, descending: sort?.column === id ? !sort.descending : false } }, refreshTable);
+  th.addEventListener('click', toggle);
+  th.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      toggle();
+    } else if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+      e.preventDefault();
+      const next = (e.key === 'ArrowRight' ? th.nextElementSibling : th.previousElementSibling) as HTMLElement | null;
+      next?.focus();
+    }
+  });
+  return th;
+}
+
+function format(v: ComparisonValue): string {
+  if (v === null) return '—';
+  if (typeof v === 'number') return String(Number(v.toPrecision(6)));
+  return v;
+}
+
+function plottable(d: ComparisonData): { value: string; label: string }[] {
+  return d.columns.filter((c) => c.kind !== 'attribute' || c.name === 'duration').map((c) => ({ value: c.id, label: `${c.name} (${c.kind})` }));
+}
+
+function parallelControls(d: ComparisonData): HTMLElement[] {
+  const metrics = d.columns.filter((c) => c.kind === 'metric');
+  if (!d.parallel || metrics.length === 0) return [];
+  return [dropdown('Metric', metrics.map((m) => ({ value: m.name, label: m.name })), d.parallel.metric, (parallelMetric) => change({ parallelMetric }, () => undefined), 'parallel-metric')];
+}
+
+function scatterControls(d: ComparisonData): HTMLElement[] {
+  if (!d.scatter) return [];
+  const choices = plottable(d);
+  return [
+    dropdown('X axis', choices, d.scatter.x, (scatterX) => change({ scatterX }, () => undefined), 'scatter-x'),
+    dropdown('Y axis', choices, d.scatter.y, (scatterY) => change({ scatterY }, () => undefined), 'scatter-y'),
+  ];
+}
+
+function chartSection(name: 'parallel' | 'scatter', title: string, controls: HTMLElement[], note: string): HTMLElement {
+  const section = document.createElement('section');
+  const h2 = document.createElement('h2');
+  h2.textContent = title;
+  const bar = document.createElement('div');
+  bar.className = 'controls';
+  bar.append(...controls, paragraph(note));
+  const chart = document.createElement('div');
+  chart.className = 'chart';
+  chart.tabIndex = 0;
+  chart.dataset.testid = `${name}-chart`;
+  chart.setAttribute('role', 'img');
+  chart.setAttribute('aria-label', `${title}: ${note}`);
+  section.append(h2, bar, chart);
+  return section;
+}
+
+async function drawCharts(): Promise<void> {
+  if (!data) return;
+  const ticket = ++drawn;
+  const theme = editorTheme();
+  for (const name of ['parallel', 'scatter'] as const) {
+    const el = root.querySelector<HTMLElement>(`[data-testid="${name}-chart"]`);
+    const chart = data[name];
+    if (!el || !chart) continue;
+    try {
+      const view = await renderChart(el, withTheme(chart.spec, theme) as unknown as TopLevelSpec);
+      views.get(name)?.finalize();
+      views.set(name, view);
+      if (ticket !== drawn) return;
+    } catch (e) {
+      el.replaceChildren(paragraph(`Could not draw the chart: ${e instanceof Error ? e.message : String(e)}`, 'error'));
+    }
+  }
+}
+
+function paragraph(text: string, className = 'muted'): HTMLElement {
   const p = document.createElement('p');
-  p.className = 'muted';
+  p.className = className;
   p.textContent = text;
   return p;
 }
 
-function table(runs: RunInfo[]): HTMLElement {
-  const t = document.createElement('table');
-  t.className = 'compare';
-  const head = t.createTHead().insertRow();
-  head.append(th(''));
-  for (const r of runs) head.append(th(r.name || r.runId.slice(0, 8), `${r.experiment} · ${r.status} · ${r.runId}`));
-  const body = t.createTBody();
-  section(body, 'Metrics', runs.length + 1);
-  for (const key of keys(runs, (r) => r.metrics)) row(body, key, runs.map((r) => r.metrics[key]), bestIndex(runs.map((r) => r.metrics[key]), LOWER_IS_BETTER.test(key)));
-  section(body, 'Params', runs.length + 1);
-  for (const key of keys(runs, (r) => r.params)) row(body, key, runs.map((r) => r.params[key]), -1);
-  section(body, 'Attributes', runs.length + 1);
-  row(body, 'status', runs.map((r) => r.status), -1);
-  row(body, 'started', runs.map((r) => (r.startTime ? new Date(r.startTime).toISOString().replace('T', ' ').slice(0, 19) : undefined)), -1);
-  row(body, 'duration', runs.map((r) => (r.startTime && r.endTime ? `${((r.endTime - r.startTime) / 1000).toFixed(1)} s` : undefined)), -1);
-  return t;
-}
-
-function keys(runs: RunInfo[], pick: (r: RunInfo) => Record<string, unknown>): string[] {
-  return [...new Set(runs.flatMap((r) => Object.keys(pick(r))))].sort((a, b) => a.localeCompare(b));
-}
-
-function bestIndex(values: (number | string | undefined)[], lowerIsBetter: boolean): number {
-  let best = -1;
-  values.forEach((v, i) => {
-    if (typeof v !== 'number') return;
-    const current = values[best];
-    if (best === -1 || (typeof current === 'number' && (lowerIsBetter ? v < current : v > current))) best = i;
-  });
-  // A best is marked only when it is better than every other run: ties mark nothing.
-  const winner = values[best];
-  return values.filter((v) => typeof v === 'number').length > 1 && values.filter((v) => v === winner).length === 1 ? best : -1;
-}
-
-function section(body: HTMLTableSectionElement, title: string, span: number): void {
-  const cell = body.insertRow().insertCell();
-  cell.colSpan = span;
-  cell.className = 'section';
-  cell.textContent = title;
-}
-
-function row(body: HTMLTableSectionElement, key: string, values: (string | number | undefined)[], best: number): void {
-  const shown = values.map((v) => (v === undefined ? '' : typeof v === 'number' ? String(Number(v.toPrecision(6))) : v));
-  const differs = new Set(shown).size > 1;
-  if (onlyDifferences && !differs) return;
-  const tr = body.insertRow();
-  if (differs) tr.className = 'differs';
-  tr.append(th(key));
-  shown.forEach((text, i) => {
-    const td = tr.insertCell();
-    td.textContent = text || '—';
-    if (i === best) {
-      td.className = 'best';
-      td.title = 'best of the selected runs';
-    }
-  });
-}
-
-function th(text: string, title?: string): HTMLTableCellElement {
-  const cell = document.createElement('th');
-  cell.textContent = text;
-  cell.scope = 'row';
-  if (title) cell.title = title;
-  return cell;
-}
+// Theme switches change the body's class: the charts take the new colours.
+new MutationObserver(() => void drawCharts()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
 render();
 connect<CompareData>((message: HostToWebview<CompareData>) => {
-  if (message.type === 'setData') data = message.payload;
+  if (message.type === 'setData') {
+    data = message.payload.comparison;
+    options = message.payload.options;
+    error = undefined;
+    setState(options);
+  } else {
+    error = message.payload.message;
+  }
   render();
 });

@@ -1,4 +1,4 @@
-import type { AbDashboardToHost, ChartsToHost, DriftToHost, HostToWebview } from '../../server/src/contract';
+import type { AbDashboardToHost, ChartsToHost, CompareToHost, DriftToHost, HostToWebview } from '../../server/src/contract';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -10,7 +10,7 @@ declare function acquireVsCodeApi(): VsCodeApi;
 const api = acquireVsCodeApi();
 
 /** Typed messages to the extension host. */
-export function post(message: ChartsToHost | AbDashboardToHost | DriftToHost): void {
+export function post(message: ChartsToHost | AbDashboardToHost | CompareToHost | DriftToHost): void {
   api.postMessage(message);
 }
 

@@ -14,6 +14,12 @@ export const LEGEND_LIMIT = 50;
  * symbol per point would cost more than the lines, so hovering a line names its run instead.
  */
 export const NEAREST_HOVER_LIMIT = 5_000;
+/**
+ * Beyond this many runs in one chart, each run's line is drawn as its segments (one rule mark for
+ * every run) instead of a line per run: Vega builds a sub-dataflow per line, which at 1,000 runs
+ * costs more than drawing the segments themselves. The legend goes too (hovering names the run).
+ */
+export const LINE_RUN_LIMIT = LEGEND_LIMIT;
 
 export interface ChartTheme {
   foreground: string;
@@ -22,6 +28,8 @@ export interface ChartTheme {
   grid?: string;
   font?: string;
   fontSize?: number;
+  /** The best run's mark in the comparison charts. */
+  highlight?: string;
 }
 
 export interface SpecOptions {
@@ -45,6 +53,26 @@ export interface ChartRow {
   time?: number;
   /** The value as logged, all digits (the tooltip's). */
   exact?: string;
+}
+
+/** A segment between two consecutive points of one run's line. */
+export interface SegmentRow {
+  run: string;
+  x: number;
+  value: number;
+  x2: number;
+  value2: number;
+}
+
+/** Consecutive points of the same run joined into segments (rows are grouped by run, in x order). */
+export function segmentRows(rows: ChartRow[]): SegmentRow[] {
+  const out: SegmentRow[] = [];
+  for (let i = 1; i < rows.length; i++) {
+    const a = rows[i - 1];
+    const b = rows[i];
+    if (a.run === b.run) out.push({ run: b.run, x: a.x, value: a.value, x2: b.x, value2: b.value });
+  }
+  return out;
 }
 
 const X_TITLE: Record<ChartXAxis, string> = { step: 'Step', wall: 'Time', relative: 'Relative time (s)' };
@@ -91,6 +119,23 @@ export function themeConfig(theme: ChartTheme): Record<string, unknown> {
 }
 
 /**
+ * A spec built elsewhere (the comparison charts come from the server) in the editor's theme: the
+ * theme's config over the spec's own, and the spec's named styles (best run, axis lines, tick
+ * labels) recoloured.
+ */
+export function withTheme(spec: Record<string, unknown>, theme: ChartTheme): Record<string, unknown> {
+  const own = (spec.config ?? {}) as { style?: Record<string, Record<string, unknown>> };
+  const style = { ...own.style };
+  const restyle = (name: string, color: string | undefined) => {
+    if (style[name] && color) style[name] = { ...style[name], color };
+  };
+  restyle('best', theme.highlight);
+  restyle('dimension', theme.grid ?? theme.foreground);
+  restyle('tick-label', theme.foreground);
+  return { ...spec, config: { ...own, ...themeConfig(theme), style } };
+}
+
+/**
  * The metric history chart: one line chart per key (laid out in columns), x as the data says, one
  * line per run coloured by run (legend), a log y scale on request, the smoothed line over the raw
  * one (which fades) when smoothing is on, and a hover layer that marks the nearest point and
@@ -111,31 +156,40 @@ export function metricHistorySpec(data: MetricHistoryData, options: SpecOptions 
     scale: { scheme: RUN_SCHEME, domain: runLabels },
     legend: { symbolLimit: LEGEND_LIMIT, labelLimit: 240 },
   };
-  const datasets: Record<string, ChartRow[]> = {};
+  const datasets: Record<string, (ChartRow | SegmentRow)[]> = {};
   const charts = data.keys.map((key, k) => {
-    datasets[`raw${k}`] = raw.get(key) ?? [];
+    const rawRows = raw.get(key) ?? [];
+    const runsOfKey = data.series.filter((s) => s.key === key).length;
+    const segments = runsOfKey > LINE_RUN_LIMIT;
+    const runColor = segments ? { ...color, legend: null } : color;
     const x = { field: 'x', type: xType, title: X_TITLE[data.x], scale: { nice: false } };
     const y = { field: 'value', type: 'quantitative' as const, title: key, scale: options.logScale ? { type: 'log' as const } : { type: 'linear' as const, zero: false } };
-    const layers: Record<string, unknown>[] = [
-      {
-        data: { name: `raw${k}` },
-        mark: { type: 'line', strokeWidth: smoothing ? 1 : 1.5, opacity: smoothing ? 0.3 : 1, interpolate: 'linear' },
-        encoding: { x, y, color },
-      },
-    ];
+    /** A run's line: a line mark per run, or one rule mark of every run's segments when there are many. */
+    const lineLayer = (name: string, rows: ChartRow[], mark: Record<string, unknown>): Record<string, unknown> => {
+      if (!segments) {
+        datasets[name] = rows;
+        return { data: { name }, mark: { type: 'line', interpolate: 'linear', ...mark }, encoding: { x, y, color } };
+      }
+      datasets[`${name}s`] = segmentRows(rows);
+      return {
+        data: { name: `${name}s` },
+        mark: { type: 'rule', strokeCap: 'round', aria: false, ...mark },
+        encoding: { x, y, x2: { field: 'x2' }, y2: { field: 'value2' }, color: runColor },
+      };
+    };
+    // A metric logged once per run (a final evaluation) is a line of one point, which draws nothing: mark the points.
+    const lone = !segments && rawRows.length <= NEAREST_HOVER_LIMIT && data.series.some((s) => s.key === key && s.x.length === 1);
+    const rawMark = { strokeWidth: smoothing ? 1 : 1.5, opacity: smoothing ? 0.3 : 1, ...(lone ? { point: { filled: true, size: 50 } } : {}) };
+    const layers: Record<string, unknown>[] = [lineLayer(`raw${k}`, rawRows, rawMark)];
     if (smoothing) {
-      datasets[`smooth${k}`] = smooth.get(key) ?? [];
-      layers.push({
-        data: { name: `smooth${k}` },
-        mark: { type: 'line', strokeWidth: 1.5 },
-        encoding: { x, y, color },
-      });
+      layers.push(lineLayer(`smooth${k}`, smooth.get(key) ?? [], { strokeWidth: 1.5 }));
     }
-    const points = datasets[`raw${k}`].length;
+    const points = rawRows.length;
     if (interactive && points > NEAREST_HOVER_LIMIT) {
       (layers[layers.length - 1].encoding as Record<string, unknown>).tooltip = [{ field: 'run', type: 'nominal', title: 'Run' }];
     } else if (interactive) {
       const param = `hover${k}`;
+      datasets[`raw${k}`] = rawRows;
       layers.push({
         data: { name: `raw${k}` },
         // Not `nearest: true`: Vega-Lite 6.4's Voronoi cells rewrite only the formatted tooltip fields
@@ -146,7 +200,7 @@ export function metricHistorySpec(data: MetricHistoryData, options: SpecOptions 
         encoding: {
           x,
           y,
-          color,
+          color: runColor,
           opacity: { condition: { param, empty: false, value: 1 }, value: 0 },
           tooltip: [
             { field: 'run', type: 'nominal', title: 'Run' },

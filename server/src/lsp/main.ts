@@ -12,6 +12,7 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { comparisonData } from '../charts/comparison';
 import { checkManifestFile, checkManifestText, checkParsed, countBySeverity } from '../check/check';
 import { ClientNotifications, Notifications, Requests, type Finding, type RequestSpec, type RunQueryResult, type RunQueryState, type ServerSettings, type ServerStatus, type ServingStatus, type TreeViewId, type WorkspaceSummary } from '../contract';
 import { isManifestPath } from '../manifest/parse';
@@ -278,6 +279,7 @@ onRequest(Requests.retrainStarted, (p) => {
   if (!monitoring) throw noMonitoring();
   return monitoring.retrainStarted(p);
 });
+onRequest(Requests.comparison, (params) => tracking?.comparison(params) ?? comparisonData([], params));
 
 function isManifestUri(uri: string): boolean {
   const path = uriToPath(uri);

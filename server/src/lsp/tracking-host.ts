@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
+import { comparisonData } from '../charts/comparison';
+import { manifestGoals } from '../charts/goals';
 import { metricHistoryData } from '../charts/history';
-import type { MetricHistoryData, MetricHistoryParams } from '../contract';
+import type { ComparisonData, ComparisonParams, MetricHistoryData, MetricHistoryParams } from '../contract';
 import { join } from 'node:path';
 import type { Connection } from 'vscode-languageserver/node';
 import { Notifications, type RunInfo, type RunQueryResult, type RunQueryState, type ServerSettings, type TreeNode, type TreeViewId } from '../contract';
@@ -187,6 +189,12 @@ export class TrackingHost {
       s.runs({ includeDeleted: true }).filter((r) => wanted.has(r.runId)).map((r) => ({ runId: r.runId, name: r.name, experiment: r.experimentName, status: r.status, metrics: r.metrics, source: s.repo })),
     );
     return metricHistoryData(runs, params);
+  }
+
+  /** Params and metrics of runs side by side, with the best run by a metric (default: the manifests' first gate the runs have). */
+  comparison(params: ComparisonParams): ComparisonData {
+    const goals = this.folders.flatMap((folder) => scanWorkspace(folder).manifests.flatMap((path) => manifestGoals(path, this.openText(path))));
+    return comparisonData(this.runs(params.runIds), params, goals);
   }
 
   /** Every active run, newest first, for run pickers. */
