@@ -54,6 +54,7 @@ export class TrackingHost {
   /** The file that holds a run: its meta.yaml in an MLflow store, its JSONL log, or the database. */
   runFile(run: RunSummary): string | undefined {
     if (run.sourceKind === 'mlflow-file-store') return join(run.sourcePath, run.experimentId, run.runId, 'meta.yaml');
+    if (run.sourceKind === 'mlflow-server') return undefined; // on a tracking server: no file to open
     if (run.sourceKind === 'jsonl-runs') {
       const file = join(run.sourcePath, `${run.runId}.jsonl`);
       return existsSync(file) ? file : run.sourcePath;
