@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { ClientNotifications, Requests, type TreeNode } from '../../server/src/contract';
 import type { Ctx } from './ctx';
 import { analyzeExperiment, promoteVersion, rollback, type Target } from './promotion';
+import { setTrackingToken } from './tracking-token';
 import type { Trees } from './trees';
 import type { Dashboard } from './webviews/dashboard';
 import type { RunComparison } from './webviews/compare';
@@ -37,18 +38,19 @@ export function registerCommands(ctx: Ctx, views: Views): void {
     'mlops.promoteVersion': (target?: Target) => promoteVersion(ctx, target),
     'mlops.rollback': (target?: Target) => rollback(ctx, target),
     'mlops.analyzeExperiment': (target?: Target) => analyzeExperiment(ctx, target),
+    'mlops.setTrackingToken': () => setTrackingToken(ctx),
   };
   for (const [id, run] of Object.entries(commands)) ctx.pushDisposable(vscode.commands.registerCommand(id, run as (...args: unknown[]) => unknown));
   ctx.pushDisposable(ctx.onServerStatus(() => void sendSettings(ctx)));
   ctx.pushDisposable(
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('mlops.experiments')) void sendSettings(ctx);
+      if (e.affectsConfiguration('mlops.experiments') || e.affectsConfiguration('mlops.tracking')) void sendSettings(ctx);
     }),
   );
 }
 
 async function sendSettings(ctx: Ctx): Promise<void> {
-  await ctx.notify(ClientNotifications.settings, { keyMetric: ctx.config.keyMetric, showDeleted: ctx.config.showDeleted });
+  await ctx.notify(ClientNotifications.settings, { keyMetric: ctx.config.keyMetric, showDeleted: ctx.config.showDeleted, trackingPollSeconds: ctx.config.trackingPollSeconds });
 }
 
 async function filterRuns(ctx: Ctx): Promise<void> {

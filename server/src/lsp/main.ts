@@ -65,6 +65,11 @@ connection.onInitialize((params): InitializeResult => {
 declare const MLOPS_VERSION: string;
 
 let tracking: TrackingHost | undefined;
+// The client starts this process with the tracking-server token (from the editor's secret storage)
+// in MLFLOW_TRACKING_TOKEN, as MLflow's own client reads it; taken out of the environment here so the
+// model servers this process starts never inherit it.
+const trackingToken = process.env.MLFLOW_TRACKING_TOKEN || undefined;
+delete process.env.MLFLOW_TRACKING_TOKEN;
 const serving = new ServingHost(connection);
 
 connection.onInitialized(() => {
@@ -74,6 +79,7 @@ connection.onInitialized(() => {
   // Tracking needs SQLite; without it the server still checks manifests.
   if (status.natives.find((n) => n.name === 'better-sqlite3')?.ok) {
     tracking = new TrackingHost(connection, workspaceFolders, revalidateAll, (path) => documents.all().find((d) => uriToPath(d.uri) === path)?.getText());
+    tracking.configureRemote({ token: trackingToken });
     tracking.start().catch((error: unknown) => connection.console.error(`Indexing failed: ${error instanceof Error ? error.stack : String(error)}`));
   }
 });
