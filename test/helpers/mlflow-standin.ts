@@ -19,6 +19,8 @@ export interface StandinOptions {
   token?: string;
   /** The most items a page holds, whatever max_results asks (to exercise paging). */
   maxPageSize?: number;
+  /** The same for metrics/get-history pages; default maxPageSize. */
+  maxHistoryPageSize?: number;
   port?: number;
   host?: string;
 }
@@ -140,7 +142,7 @@ function getHistory(body: Json, options: StandinOptions): Json {
     .map(metricJson);
   // Without max_results MLflow answers with the whole history in one page.
   if (body.max_results === undefined && body.page_token === undefined) return { metrics: points };
-  return page('metrics', points, body, options, 25000);
+  return page('metrics', points, body, { ...options, maxPageSize: options.maxHistoryPageSize ?? options.maxPageSize }, 25000);
 }
 
 function searchRegisteredModels(body: Json, options: StandinOptions): Json {

@@ -58,8 +58,8 @@ for (const store of STORES) {
   test(`indexed through the REST API = indexed from the store: ${store.slice(SHARED_FIXTURES.length + 1)}`, async () => {
     const snapshot = readStore(store);
     const pageSize = Math.max(1, Math.min(7, Math.floor(snapshot.runs.length / 2)));
-    await withStandin({ snapshot, maxPageSize: pageSize }, async (standin) => {
-      const remote = await indexed(remoteWorkspace(standin.url), { pageSize: 5 });
+    await withStandin({ snapshot, maxPageSize: pageSize, maxHistoryPageSize: 100 }, async (standin) => {
+      const remote = await indexed(remoteWorkspace(standin.url), { pageSize: 500 });
       const local = await indexed(localWorkspace(store));
       try {
         assert.deepEqual(remote.issues, []);
@@ -116,18 +116,19 @@ for (const store of STORES) {
   });
 }
 
-test('the 1001-step history of the SQLite fixture comes back whole through pages of 5', async () => {
+test('the 1001-step history of the SQLite fixture comes back whole through pages of 10', async () => {
   const snapshot = readStore(STORES[0]);
   const longest = snapshot.runs
     .flatMap((r) => [...new Set(r.metrics.map((m) => m.key))].map((key) => ({ run: r, key, n: r.metrics.filter((m) => m.key === key).length })))
     .sort((a, b) => b.n - a.n)[0];
   assert.equal(longest.n, 1001);
-  await withStandin({ snapshot, maxPageSize: 5 }, async (standin) => {
-    const { service } = await indexed(remoteWorkspace(standin.url), { pageSize: 5 });
+  await withStandin({ snapshot }, async (standin) => {
+    const { service } = await indexed(remoteWorkspace(standin.url), { pageSize: 10 });
     try {
       const [history] = service.repo.metricHistory(longest.run.runId, longest.key);
       assert.equal(history.values.length, 1001);
-      assert.ok((standin.requests.get('metrics/get-history') ?? 0) >= 1001 / 5);
+      assert.deepEqual([...history.values], longest.run.metrics.filter((m) => m.key === longest.key).sort((a, b) => a.step - b.step || a.timestamp - b.timestamp).map((m) => m.value));
+      assert.ok((standin.requests.get('metrics/get-history') ?? 0) >= Math.ceil(1001 / 10));
     } finally {
       await service.close();
     }
