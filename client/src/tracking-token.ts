@@ -27,6 +27,8 @@ export async function setTrackingToken(ctx: Ctx): Promise<void> {
   const token = input.trim();
   if (token) await ctx.extension.secrets.store(SECRET_KEY, token);
   else await ctx.extension.secrets.delete(SECRET_KEY);
-  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'MLOps: reading tracking servers with the new token…' }, () => ctx.restart());
+  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'MLOps: reading tracking servers with the new token…' }, () =>
+    ctx.restart(),
+  );
   void vscode.window.showInformationMessage(token ? 'MLOps: tracking token stored in the secret storage.' : 'MLOps: tracking token removed.');
 }

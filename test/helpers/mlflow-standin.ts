@@ -172,7 +172,14 @@ function searchModelVersions(body: Json, options: StandinOptions): Json {
   }
   const versions = options.snapshot.registeredModels
     .filter((m) => name === undefined || m.name === name)
-    .flatMap((m) => m.versions.map((v) => ({ ...v, aliases: Object.keys(m.aliases).filter((a) => m.aliases[a] === v.version).sort() })))
+    .flatMap((m) =>
+      m.versions.map((v) => ({
+        ...v,
+        aliases: Object.keys(m.aliases)
+          .filter((a) => m.aliases[a] === v.version)
+          .sort(),
+      })),
+    )
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : Number(b.version) - Number(a.version)))
     .map(versionJson);
   return page('model_versions', versions, body, options, 200_000);
@@ -243,7 +250,8 @@ function keyValues(map: Record<string, string>): { key: string; value: string }[
 /** A page of `items`; the token is opaque to clients (base64 of the offset, as MLflow's SQL store does). */
 function page(field: string, items: Json[], body: Json, options: StandinOptions, defaultMax: number): Json {
   const max = body.max_results === undefined ? defaultMax : Number(body.max_results);
-  if (!Number.isInteger(max) || max < 1 || max > 50_000) throw new ApiError(400, 'INVALID_PARAMETER_VALUE', `Invalid value ${String(body.max_results)} for parameter 'max_results'`);
+  if (!Number.isInteger(max) || max < 1 || max > 50_000)
+    throw new ApiError(400, 'INVALID_PARAMETER_VALUE', `Invalid value ${String(body.max_results)} for parameter 'max_results'`);
   let offset = 0;
   if (body.page_token !== undefined && body.page_token !== '') {
     try {

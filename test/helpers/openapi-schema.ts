@@ -33,7 +33,10 @@ export interface CrdVersion {
 export function loadCrds(file: string): CrdVersion[] {
   const out: CrdVersion[] = [];
   for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
-    const crd = doc.toJS() as { kind?: string; spec?: { group: string; names: { kind: string }; versions: { name: string; schema: { openAPIV3Schema: Schema } }[] } } | null;
+    const crd = doc.toJS() as {
+      kind?: string;
+      spec?: { group: string; names: { kind: string }; versions: { name: string; schema: { openAPIV3Schema: Schema } }[] };
+    } | null;
     if (crd?.kind !== 'CustomResourceDefinition' || !crd.spec) continue;
     for (const v of crd.spec.versions) out.push({ group: crd.spec.group, kind: crd.spec.names.kind, version: v.name, schema: v.schema.openAPIV3Schema });
   }
@@ -112,7 +115,8 @@ export function validate(value: unknown, schema: Schema, path: string): string[]
     case undefined:
       break;
   }
-  if (schema.enum && !schema.enum.some((e) => e === value)) problems.push(`${at}: must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(', ')}, not ${JSON.stringify(value)}`);
+  if (schema.enum && !schema.enum.some((e) => e === value))
+    problems.push(`${at}: must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(', ')}, not ${JSON.stringify(value)}`);
   return problems;
 }
 

@@ -29,7 +29,13 @@ test('mlops export seldon --out writes one valid file per resource and lists the
   assert.deepEqual(readdirSync(out).sort(), ['churn-v1.model.yaml', 'churn-v2.model.yaml', 'churn.experiment.yaml']);
   const experiment = validDocs(readFileSync(join(out, 'churn.experiment.yaml'), 'utf8'))[0] as { metadata: { namespace: string }; spec: unknown };
   assert.equal(experiment.metadata.namespace, 'ml');
-  assert.deepEqual(experiment.spec, { default: 'churn-v1', candidates: [{ name: 'churn-v1', weight: 70 }, { name: 'churn-v2', weight: 30 }] });
+  assert.deepEqual(experiment.spec, {
+    default: 'churn-v1',
+    candidates: [
+      { name: 'churn-v1', weight: 70 },
+      { name: 'churn-v2', weight: 30 },
+    ],
+  });
   for (const f of ['churn-v1.model.yaml', 'churn-v2.model.yaml']) validDocs(readFileSync(join(out, f), 'utf8'));
   assert.match(r.stderr, /models\/churn-v2\.onnx -> gs:\/\/acme-models\/churn-svc\/churn\/2\/model\.onnx/);
   assert.doesNotMatch(r.stderr, /placeholder/);
@@ -48,12 +54,20 @@ test('mlops export kserve to stdout: the stable step only, the canary step named
   assert.match(r.stderr, /placeholder s3:\/\/your-bucket\/mlops-models/);
   const out = tempDir('export-kserve');
   assert.equal(mlops(['export', 'kserve', 'examples/churn', '--out', out]).code, 0);
-  const canary = validDocs(readFileSync(join(out, 'churn.canary.inferenceservice.yaml'), 'utf8'))[0] as { spec: { predictor: { canaryTrafficPercent: number } } };
+  const canary = validDocs(readFileSync(join(out, 'churn.canary.inferenceservice.yaml'), 'utf8'))[0] as {
+    spec: { predictor: { canaryTrafficPercent: number } };
+  };
   assert.equal(canary.spec.predictor.canaryTrafficPercent, 30);
 });
 
 test('mlops export: bad usage exits 2, an unusable manifest exits 1', () => {
-  for (const args of [['export'], ['export', 'helm'], ['export', 'kserve', 'examples/churn', '--storage-uri', 'bucket/prefix'], ['export', 'seldon', 'no/such/folder'], ['export', 'kserve', 'examples/churn', '--namespace', 'Bad_NS']]) {
+  for (const args of [
+    ['export'],
+    ['export', 'helm'],
+    ['export', 'kserve', 'examples/churn', '--storage-uri', 'bucket/prefix'],
+    ['export', 'seldon', 'no/such/folder'],
+    ['export', 'kserve', 'examples/churn', '--namespace', 'Bad_NS'],
+  ]) {
     const r = mlops(args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /^mlops: /);

@@ -33,7 +33,8 @@ after(async () => {
   await standin.close();
 });
 
-const children = (view: 'experiments' | 'models', parentId: string | null) => lsp.connection.sendRequest<TreeNode[]>(Requests.treeChildren.method, { view, parentId });
+const children = (view: 'experiments' | 'models', parentId: string | null) =>
+  lsp.connection.sendRequest<TreeNode[]>(Requests.treeChildren.method, { view, parentId });
 
 async function eventually<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
   const deadline = Date.now() + 20_000;
@@ -54,9 +55,15 @@ test('the Experiments tree shows the tracking server’s experiments and runs', 
   const experiment = roots.find((n) => n.label === 'nyc-taxi-experiment')!;
   const runs = await children('experiments', experiment.id);
   assert.ok(runs.length > 0);
-  assert.ok(runs.every((r) => r.resourcePath === undefined), 'remote runs have no folder to reveal');
+  assert.ok(
+    runs.every((r) => r.resourcePath === undefined),
+    'remote runs have no folder to reveal',
+  );
   const models = await children('models', null);
-  assert.ok(models.some((m) => m.label === 'nyc-taxi-regressor'), models.map((m) => m.label).join(', '));
+  assert.ok(
+    models.some((m) => m.label === 'nyc-taxi-regressor'),
+    models.map((m) => m.label).join(', '),
+  );
   assert.doesNotMatch(lsp.log() + lsp.stderr, new RegExp(TOKEN), 'the token is never logged');
 });
 

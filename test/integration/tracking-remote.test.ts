@@ -76,15 +76,30 @@ for (const store of STORES) {
         for (const r of remoteRuns) {
           const l = byId.get(r.runId);
           assert.ok(l, `run ${r.runId} is in the store`);
-          const pick = (x: typeof r) => [x.experimentId, x.experimentName, x.name, x.status, x.startTime, x.endTime, x.lifecycleStage, x.artifactUri, x.parentRunId, x.userId];
+          const pick = (x: typeof r) => [
+            x.experimentId,
+            x.experimentName,
+            x.name,
+            x.status,
+            x.startTime,
+            x.endTime,
+            x.lifecycleStage,
+            x.artifactUri,
+            x.parentRunId,
+            x.userId,
+          ];
           assert.deepEqual(pick(r), pick(l), r.runId);
           assert.deepEqual(r.params, l.params, `params of ${r.runId}`);
           assert.deepEqual(r.tags, l.tags, `tags of ${r.runId}`);
           assert.deepEqual(Object.keys(r.metrics).sort(), Object.keys(l.metrics).sort(), `metric keys of ${r.runId}`);
-          for (const key of Object.keys(l.metrics)) assert.ok(sameNumber(r.metrics[key], l.metrics[key]), `latest ${key} of ${r.runId}: ${r.metrics[key]} vs ${l.metrics[key]}`);
+          for (const key of Object.keys(l.metrics))
+            assert.ok(sameNumber(r.metrics[key], l.metrics[key]), `latest ${key} of ${r.runId}: ${r.metrics[key]} vs ${l.metrics[key]}`);
           const rh = remote.service.repo.metricHistory(r.runId);
           const lh = local.service.repo.metricHistory(r.runId);
-          assert.deepEqual(rh.map((h) => h.key), lh.map((h) => h.key));
+          assert.deepEqual(
+            rh.map((h) => h.key),
+            lh.map((h) => h.key),
+          );
           for (let i = 0; i < lh.length; i++) {
             assert.deepEqual([...rh[i].steps], [...lh[i].steps], `steps of ${lh[i].key} in ${r.runId}`);
             assert.deepEqual([...rh[i].timestamps], [...lh[i].timestamps], `timestamps of ${lh[i].key} in ${r.runId}`);
@@ -93,7 +108,12 @@ for (const store of STORES) {
           }
         }
         assert.ok(points > 0);
-        const pickExperiment = (e: { experimentId: string; name: string; lifecycleStage: string; runCount: number }) => [e.experimentId, e.name, e.lifecycleStage, e.runCount];
+        const pickExperiment = (e: { experimentId: string; name: string; lifecycleStage: string; runCount: number }) => [
+          e.experimentId,
+          e.name,
+          e.lifecycleStage,
+          e.runCount,
+        ];
         assert.deepEqual(remote.service.repo.experiments().map(pickExperiment), local.service.repo.experiments().map(pickExperiment));
         const pickModel = (m: ReturnType<TrackingService['repo']['registeredModels']>[number]) => ({
           name: m.name,
@@ -127,7 +147,13 @@ test('the 1001-step history of the SQLite fixture comes back whole through pages
     try {
       const [history] = service.repo.metricHistory(longest.run.runId, longest.key);
       assert.equal(history.values.length, 1001);
-      assert.deepEqual([...history.values], longest.run.metrics.filter((m) => m.key === longest.key).sort((a, b) => a.step - b.step || a.timestamp - b.timestamp).map((m) => m.value));
+      assert.deepEqual(
+        [...history.values],
+        longest.run.metrics
+          .filter((m) => m.key === longest.key)
+          .sort((a, b) => a.step - b.step || a.timestamp - b.timestamp)
+          .map((m) => m.value),
+      );
       assert.ok((standin.requests.get('metrics/get-history') ?? 0) >= Math.ceil(1001 / 10));
     } finally {
       await service.close();
@@ -143,7 +169,10 @@ test('a server that wants a token: 401 is one clear issue, nothing crashes; with
     try {
       const denied = await service.refresh();
       assert.equal(denied.newIssues.length, 1);
-      assert.match(denied.newIssues[0].message, /refused the request \(401: UNAUTHENTICATED: .*\); it asks for a token: set MLFLOW_TRACKING_TOKEN for the CLI, or run "MLOps: Set MLflow Tracking Token"/);
+      assert.match(
+        denied.newIssues[0].message,
+        /refused the request \(401: UNAUTHENTICATED: .*\); it asks for a token: set MLFLOW_TRACKING_TOKEN for the CLI, or run "MLOps: Set MLflow Tracking Token"/,
+      );
       assert.equal(denied.newIssues[0].path, standin.url);
       assert.equal(service.runs().length, 0);
 
@@ -174,7 +203,12 @@ test('server down: reported, what was indexed stays, nothing crashes; a port nob
     await standin.close();
     const down = await service.refresh();
     assert.equal(down.newIssues.length, 1);
-    assert.match(down.newIssues[0].message, new RegExp(`cannot reach the MLflow tracking server at ${standin.url.replace(/\./g, '\\.')}: ECONNREFUSED \\(nothing listens there: is the server running\\?\\)`));
+    assert.match(
+      down.newIssues[0].message,
+      new RegExp(
+        `cannot reach the MLflow tracking server at ${standin.url.replace(/\./g, '\\.')}: ECONNREFUSED \\(nothing listens there: is the server running\\?\\)`,
+      ),
+    );
     assert.equal(service.runs({ includeDeleted: true }).length, before, 'runs indexed before are kept');
     // From the start, with nothing there: the same one issue, no runs.
     const never = TrackingService.open(remoteWorkspace(standin.url), () => {}, {});
@@ -199,7 +233,13 @@ test('polling: a new run on the server appears; an outage is reported once, not 
       (message) => assert.fail(message),
     );
     const template = snapshot.runs[0];
-    const added: RunRecord = { ...template, runId: 'f'.repeat(32), name: 'logged-later', startTime: Date.now(), metrics: [{ key: 'accuracy', value: 0.93, timestamp: Date.now(), step: 0 }] };
+    const added: RunRecord = {
+      ...template,
+      runId: 'f'.repeat(32),
+      name: 'logged-later',
+      startTime: Date.now(),
+      metrics: [{ key: 'accuracy', value: 0.93, timestamp: Date.now(), step: 0 }],
+    };
     snapshot.runs.push(added);
     await until(() => service.runs().some((r) => r.runId === added.runId));
     assert.equal(service.runs().find((r) => r.runId === added.runId)?.metrics.accuracy, 0.93);
@@ -209,7 +249,10 @@ test('polling: a new run on the server appears; an outage is reported once, not 
     await until(() => changes.some((c) => c.issues.length > 0));
     await new Promise((r) => setTimeout(r, 600)); // several more polls against the dead server
     assert.equal(changes.filter((c) => c.issues.length > 0).length, 1, JSON.stringify(changes));
-    assert.ok(service.runs().some((r) => r.runId === added.runId), 'kept through the outage');
+    assert.ok(
+      service.runs().some((r) => r.runId === added.runId),
+      'kept through the outage',
+    );
   } finally {
     await service.close();
     await standin.close();
@@ -237,7 +280,10 @@ test('mlops runs and mlops models read a tracking server with MLFLOW_TRACKING_TO
     assert.equal(runs.length, snapshot.runs.length);
     const models = await run(['models', workspace, '--json'], { MLFLOW_TRACKING_TOKEN: 'cli-token' });
     const local = snapshot.registeredModels.map((m) => ({ name: m.name, versions: m.versions.map((v) => ({ version: v.version, stage: v.stage })) }));
-    const listed = (JSON.parse(models.stdout) as { name: string; versions: { version: string; stage: string }[] }[]).map((m) => ({ name: m.name, versions: m.versions.map((v) => ({ version: v.version, stage: v.stage })) }));
+    const listed = (JSON.parse(models.stdout) as { name: string; versions: { version: string; stage: string }[] }[]).map((m) => ({
+      name: m.name,
+      versions: m.versions.map((v) => ({ version: v.version, stage: v.stage })),
+    }));
     assert.deepEqual(listed, local);
 
     const without = await run(['runs', tempCopy(workspace)], { MLFLOW_TRACKING_TOKEN: '' });
@@ -249,8 +295,15 @@ test('mlops runs and mlops models read a tracking server with MLFLOW_TRACKING_TO
 
 test('mlops check: a tracking URL with another scheme or credentials is an error, plain http off this machine a warning', () => {
   const dir = tempDir('tracking-url');
-  writeFileSync(join(dir, 'mlops.yaml'), 'version: 1\ntracking: [ftp://files.example.com/mlruns, "https://user:pw@mlflow.example.com", http://mlflow.example.com:5000, http://localhost:5000]\n');
-  const r = spawnSync(process.execPath, [CLI, 'check', dir, '--format', 'json'], { encoding: 'utf8', env: { ...process.env, MLFLOW_TRACKING_TOKEN: '' }, timeout: 60_000 });
+  writeFileSync(
+    join(dir, 'mlops.yaml'),
+    'version: 1\ntracking: [ftp://files.example.com/mlruns, "https://user:pw@mlflow.example.com", http://mlflow.example.com:5000, http://localhost:5000]\n',
+  );
+  const r = spawnSync(process.execPath, [CLI, 'check', dir, '--format', 'json'], {
+    encoding: 'utf8',
+    env: { ...process.env, MLFLOW_TRACKING_TOKEN: '' },
+    timeout: 60_000,
+  });
   const findings = (JSON.parse(r.stdout) as { code: string; severity: string; column: number }[]).filter((f) => f.code.startsWith('tracking-'));
   assert.deepEqual(
     findings.map((f) => [f.code, f.severity]),

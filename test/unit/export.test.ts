@@ -28,17 +28,26 @@ function assertValid(resources: K8sResource[]): void {
 }
 
 test('the CRDs load: InferenceService v1beta1, Model and Experiment v1alpha1', () => {
-  assert.deepEqual(CRDS.map((c) => `${c.group}/${c.version} ${c.kind}`), ['serving.kserve.io/v1beta1 InferenceService', 'mlops.seldon.io/v1alpha1 Model', 'mlops.seldon.io/v1alpha1 Experiment']);
+  assert.deepEqual(
+    CRDS.map((c) => `${c.group}/${c.version} ${c.kind}`),
+    ['serving.kserve.io/v1beta1 InferenceService', 'mlops.seldon.io/v1alpha1 Model', 'mlops.seldon.io/v1alpha1 Experiment'],
+  );
 });
 
 test('KServe: the churn example is a stable InferenceService (production, v1) and a canary step with v2 at 30%', () => {
   const result = churn('kserve');
-  assert.deepEqual(result.files.map((f) => f.name), ['churn.inferenceservice.yaml', 'churn.canary.inferenceservice.yaml']);
+  assert.deepEqual(
+    result.files.map((f) => f.name),
+    ['churn.inferenceservice.yaml', 'churn.canary.inferenceservice.yaml'],
+  );
   const [stable, canary] = result.files.map((f) => f.resources[0]);
   assert.equal(stable.apiVersion, 'serving.kserve.io/v1beta1');
   assert.equal(stable.metadata.name, 'churn');
   assert.deepEqual(stable.spec, {
-    predictor: { batcher: { maxBatchSize: 32, maxLatency: 2 }, model: { modelFormat: { name: 'onnx' }, protocolVersion: 'v2', storageUri: 's3://models/prod/churn/1' } },
+    predictor: {
+      batcher: { maxBatchSize: 32, maxLatency: 2 },
+      model: { modelFormat: { name: 'onnx' }, protocolVersion: 'v2', storageUri: 's3://models/prod/churn/1' },
+    },
   });
   const predictor = canary.spec.predictor as { canaryTrafficPercent: number; model: { storageUri: string } };
   assert.equal(predictor.canaryTrafficPercent, 30);
@@ -54,18 +63,34 @@ test('KServe: the churn example is a stable InferenceService (production, v1) an
 
 test('Seldon: a Model per version and an Experiment with the split as weights', () => {
   const result = churn('seldon');
-  assert.deepEqual(result.files.map((f) => f.name), ['churn-v1.model.yaml', 'churn-v2.model.yaml', 'churn.experiment.yaml']);
+  assert.deepEqual(
+    result.files.map((f) => f.name),
+    ['churn-v1.model.yaml', 'churn-v2.model.yaml', 'churn.experiment.yaml'],
+  );
   const [v1, v2, experiment] = result.files.map((f) => f.resources[0]);
-  assert.deepEqual([v1.kind, v1.apiVersion, v1.spec], ['Model', 'mlops.seldon.io/v1alpha1', { storageUri: 's3://models/prod/churn/1', requirements: ['onnx'] }]);
+  assert.deepEqual(
+    [v1.kind, v1.apiVersion, v1.spec],
+    ['Model', 'mlops.seldon.io/v1alpha1', { storageUri: 's3://models/prod/churn/1', requirements: ['onnx'] }],
+  );
   assert.equal(v2.spec.storageUri, 's3://models/prod/churn/2');
-  assert.deepEqual(experiment.spec, { default: 'churn-v1', candidates: [{ name: 'churn-v1', weight: 70 }, { name: 'churn-v2', weight: 30 }] });
+  assert.deepEqual(experiment.spec, {
+    default: 'churn-v1',
+    candidates: [
+      { name: 'churn-v1', weight: 70 },
+      { name: 'churn-v2', weight: 30 },
+    ],
+  });
   assertValid(result.files.flatMap((f) => f.resources));
 });
 
 test('output is deterministic: the same manifest gives the same bytes', () => {
   for (const target of ['kserve', 'seldon'] as const) {
-    const a = churn(target).files.map((f) => toYaml(f.resources)).join('');
-    const b = churn(target).files.map((f) => toYaml(f.resources)).join('');
+    const a = churn(target)
+      .files.map((f) => toYaml(f.resources))
+      .join('');
+    const b = churn(target)
+      .files.map((f) => toYaml(f.resources))
+      .join('');
     assert.equal(a, b);
   }
 });
@@ -89,17 +114,26 @@ serving:
   const config = loadServingConfig(join(dir, 'mlops.yaml'), dir);
   const seldon = exportManifests(config, { target: 'seldon', storageUri: 'gs://b/p', namespace: 'ml', workspaceRoot: dir });
   const resources = seldon.files.flatMap((f) => f.resources);
-  assert.deepEqual(resources.map((r) => `${r.kind}/${r.metadata.name}`), ['Model/fraud-detector-v1', 'Model/fraud-detector-v2', 'Model/fraud-detector-v3', 'Experiment/main', 'Experiment/three']);
+  assert.deepEqual(
+    resources.map((r) => `${r.kind}/${r.metadata.name}`),
+    ['Model/fraud-detector-v1', 'Model/fraud-detector-v2', 'Model/fraud-detector-v3', 'Experiment/main', 'Experiment/three'],
+  );
   assert.deepEqual(resources.find((r) => r.metadata.name === 'main')?.spec, {
     default: 'fraud-detector-v2',
-    candidates: [{ name: 'fraud-detector-v2', weight: 90 }, { name: 'fraud-detector-v3', weight: 10 }],
+    candidates: [
+      { name: 'fraud-detector-v2', weight: 90 },
+      { name: 'fraud-detector-v3', weight: 10 },
+    ],
     mirror: { name: 'fraud-detector-v1', percent: 25 },
   });
   assert.ok(resources.every((r) => r.metadata.namespace === 'ml'));
   assertValid(resources);
 
   const kserve = exportManifests(config, { target: 'kserve', storageUri: 'gs://b/p', workspaceRoot: dir });
-  assert.deepEqual(kserve.files.map((f) => f.name), ['main.inferenceservice.yaml', 'main.canary.inferenceservice.yaml', 'single.inferenceservice.yaml']);
+  assert.deepEqual(
+    kserve.files.map((f) => f.name),
+    ['main.inferenceservice.yaml', 'main.canary.inferenceservice.yaml', 'single.inferenceservice.yaml'],
+  );
   assert.ok(kserve.warnings.some((w) => /main: KServe has no traffic mirroring/.test(w)));
   assert.ok(kserve.warnings.some((w) => /three: KServe splits traffic between two revisions only/.test(w)));
   assertValid(kserve.files.flatMap((f) => f.resources));
@@ -126,9 +160,13 @@ test('the validator catches a wrong type, a missing required field, an unknown f
 
   const [model1] = churn('seldon').files[0].resources;
   assert.deepEqual(validateResource({ ...model1, spec: { requirements: ['onnx'] } }, CRDS), ['.spec: missing required field "storageUri"']);
-  assert.deepEqual(validateResource({ ...model1, spec: { storageUri: 's3://x', requirements: 'onnx' } }, CRDS), ['.spec.requirements: must be an array, not string "onnx"']);
+  assert.deepEqual(validateResource({ ...model1, spec: { storageUri: 's3://x', requirements: 'onnx' } }, CRDS), [
+    '.spec.requirements: must be an array, not string "onnx"',
+  ]);
   assert.deepEqual(validateResource({ ...model1, spec: { storageUri: 's3://x', memory: '1 GB' } }, CRDS).length, 1);
-  assert.deepEqual(validateResource({ ...model1, spec: { storageUri: 's3://x', memory: '1Gi', replicas: 2 ** 31 } }, CRDS), ['.spec.replicas: 2147483648 is out of int32 range']);
+  assert.deepEqual(validateResource({ ...model1, spec: { storageUri: 's3://x', memory: '1Gi', replicas: 2 ** 31 } }, CRDS), [
+    '.spec.replicas: 2147483648 is out of int32 range',
+  ]);
 
   const experiment = churn('seldon').files[2].resources[0];
   const badWeight = structuredClone(experiment);
@@ -138,7 +176,9 @@ test('the validator catches a wrong type, a missing required field, an unknown f
   const badLogger = structuredClone(stable);
   (badLogger.spec.predictor as Record<string, unknown>).logger = { mode: 'everything' };
   assert.deepEqual(validateResource(badLogger, CRDS), ['.spec.predictor.logger.mode: must be one of "all", "request", "response", not "everything"']);
-  assert.deepEqual(validateResource({ apiVersion: 'serving.kserve.io/v1alpha1', kind: 'InferenceService' }, CRDS), ['no CRD for apiVersion serving.kserve.io/v1alpha1 kind InferenceService']);
+  assert.deepEqual(validateResource({ apiVersion: 'serving.kserve.io/v1alpha1', kind: 'InferenceService' }, CRDS), [
+    'no CRD for apiVersion serving.kserve.io/v1alpha1 kind InferenceService',
+  ]);
 });
 
 test('names become DNS-1123 labels', () => {

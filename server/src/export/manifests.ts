@@ -72,7 +72,9 @@ export function exportManifests(config: ServingConfig, options: ExportOptions): 
       if (experiment) result.files.push({ name: `${experiment.metadata.name}.experiment.yaml`, resources: [experiment] });
     }
     // Models first: an Experiment refers to them by name.
-    const modelFiles = [...models.values()].sort((a, b) => compareIds(a.metadata.name, b.metadata.name)).map((m) => ({ name: `${m.metadata.name}.model.yaml`, resources: [m] }));
+    const modelFiles = [...models.values()]
+      .sort((a, b) => compareIds(a.metadata.name, b.metadata.name))
+      .map((m) => ({ name: `${m.metadata.name}.model.yaml`, resources: [m] }));
     result.files.unshift(...modelFiles);
   }
   result.uploads.sort((a, b) => compareIds(a.uri, b.uri));
@@ -95,9 +97,14 @@ function kserveFiles(
 ): ExportFile[] {
   const name = dnsName(endpoint.name);
   const shares = endpoint.traffic.filter((s) => s.percent > 0);
-  if (endpoint.mirror) warnings.push(`endpoint ${endpoint.name}: KServe has no traffic mirroring; the mirror to version ${endpoint.mirror.version} is left out (Seldon Core's Experiment has one: --target seldon)`);
+  if (endpoint.mirror)
+    warnings.push(
+      `endpoint ${endpoint.name}: KServe has no traffic mirroring; the mirror to version ${endpoint.mirror.version} is left out (Seldon Core's Experiment has one: --target seldon)`,
+    );
   if (shares.length > 2) {
-    warnings.push(`endpoint ${endpoint.name}: KServe splits traffic between two revisions only, and this endpoint has ${shares.length} versions; skipped (use --target seldon)`);
+    warnings.push(
+      `endpoint ${endpoint.name}: KServe splits traffic between two revisions only, and this endpoint has ${shares.length} versions; skipped (use --target seldon)`,
+    );
     return [];
   }
   if (shares.length === 0) {
@@ -112,7 +119,9 @@ function kserveFiles(
     spec: {
       predictor: {
         ...(canaryPercent === undefined ? {} : { canaryTrafficPercent: canaryPercent }),
-        ...(endpoint.batching ? { batcher: { maxBatchSize: endpoint.batching.maxBatchSize, maxLatency: Math.max(1, Math.round(endpoint.batching.maxDelayMs)) } } : {}),
+        ...(endpoint.batching
+          ? { batcher: { maxBatchSize: endpoint.batching.maxBatchSize, maxLatency: Math.max(1, Math.round(endpoint.batching.maxDelayMs)) } }
+          : {}),
         model: {
           modelFormat: { name: 'onnx' },
           protocolVersion: 'v2',
@@ -131,7 +140,8 @@ function kserveFiles(
       note: `apply after ${name}.inferenceservice.yaml is Ready: version ${canary.version} then gets ${canary.percent}% as the canary revision`,
     });
   }
-  if (endpoint.stickyHeader) warnings.push(`endpoint ${endpoint.name}: KServe's canary split is per request; sticky routing by ${endpoint.stickyHeader} is left out`);
+  if (endpoint.stickyHeader)
+    warnings.push(`endpoint ${endpoint.name}: KServe's canary split is per request; sticky routing by ${endpoint.stickyHeader} is left out`);
   return files;
 }
 
@@ -163,8 +173,12 @@ function seldonEndpoint(
     return undefined;
   }
   const candidates = shares.map((s) => ({ name: modelName(s.version), weight: weight(s.percent, endpoint, warnings) }));
-  const mirror = endpoint.mirror && endpoint.mirror.percent > 0 ? { name: modelName(endpoint.mirror.version), percent: weight(endpoint.mirror.percent, endpoint, warnings) } : undefined;
-  if (endpoint.stickyHeader) warnings.push(`endpoint ${endpoint.name}: Seldon's Experiment splits per request; sticky routing by ${endpoint.stickyHeader} is left out`);
+  const mirror =
+    endpoint.mirror && endpoint.mirror.percent > 0
+      ? { name: modelName(endpoint.mirror.version), percent: weight(endpoint.mirror.percent, endpoint, warnings) }
+      : undefined;
+  if (endpoint.stickyHeader)
+    warnings.push(`endpoint ${endpoint.name}: Seldon's Experiment splits per request; sticky routing by ${endpoint.stickyHeader} is left out`);
   // One version and no mirror: the Model alone serves the endpoint, no Experiment needed.
   if (candidates.length === 1 && !mirror) return undefined;
   return {
@@ -211,7 +225,12 @@ export function dnsName(text: string): string {
 
 /** A label value: ≤ 63 of [A-Za-z0-9._-], starting and ending alphanumeric. */
 function labelValue(text: string): string {
-  return text.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '') || 'none';
+  return (
+    text
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .slice(0, 63)
+      .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '') || 'none'
+  );
 }
 
 function compareIds(a: string, b: string): number {

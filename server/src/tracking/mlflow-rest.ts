@@ -149,12 +149,15 @@ class MlflowRestClient {
         response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
       } catch (error) {
         const name = (error as Error).name;
-        if (name === 'TimeoutError' || name === 'AbortError') throw new MlflowServerError(`the MLflow tracking server at ${this.base} did not answer ${path} within ${Math.round(timeoutMs / 1000)} s`);
+        if (name === 'TimeoutError' || name === 'AbortError')
+          throw new MlflowServerError(`the MLflow tracking server at ${this.base} did not answer ${path} within ${Math.round(timeoutMs / 1000)} s`);
         const cause = (error as { cause?: { code?: string; message?: string } }).cause;
         // A kept-alive connection the server has since closed (it restarted): one fresh try.
         if (attempt === 1 && (cause?.code === 'UND_ERR_SOCKET' || cause?.code === 'ECONNRESET')) continue;
         const code = cause?.code ?? '';
-        throw new MlflowServerError(`cannot reach the MLflow tracking server at ${this.base}: ${code ? `${code}${NETWORK_HINTS[code] ? ` (${NETWORK_HINTS[code]})` : ''}` : (cause?.message ?? (error as Error).message)}`);
+        throw new MlflowServerError(
+          `cannot reach the MLflow tracking server at ${this.base}: ${code ? `${code}${NETWORK_HINTS[code] ? ` (${NETWORK_HINTS[code]})` : ''}` : (cause?.message ?? (error as Error).message)}`,
+        );
       }
     }
     const text = await response.text().catch(() => '');
@@ -172,7 +175,9 @@ class MlflowRestClient {
       );
     }
     if (!response.ok) {
-      throw new MlflowServerError(`the MLflow tracking server at ${this.base} answered ${path} with ${response.status}${describeError(json) ? `: ${describeError(json)}` : ` ${response.statusText}`}`);
+      throw new MlflowServerError(
+        `the MLflow tracking server at ${this.base} answered ${path} with ${response.status}${describeError(json) ? `: ${describeError(json)}` : ` ${response.statusText}`}`,
+      );
     }
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
       throw new MlflowServerError(`${this.base} answered ${path} with something other than a JSON object; is it an MLflow tracking server?`);
@@ -187,7 +192,13 @@ async function readRun(client: MlflowRestClient, json: Json, runId: string): Pro
   const params = keyValues(data.params);
   const tags = keyValues(data.tags);
   const metrics: MetricPoint[] = [];
-  const keys = [...new Set(list(data.metrics).map((m) => str(obj(m).key)).filter((k): k is string => k !== null))].sort();
+  const keys = [
+    ...new Set(
+      list(data.metrics)
+        .map((m) => str(obj(m).key))
+        .filter((k): k is string => k !== null),
+    ),
+  ].sort();
   for (const key of keys) {
     for (const point of await client.pages('GET', 'metrics/get-history', 'metrics', { run_id: runId, metric_key: key })) {
       const m = toMetric(point, key);
@@ -235,7 +246,9 @@ function toRegisteredModel(json: Json, name: string, versionsJson: Json[]): Regi
   const versions: ModelVersionRecord[] = versionsJson
     .map((v) => {
       const version = str(v.version) ?? '';
-      const own = list(v.aliases).map(str).filter((a): a is string => a !== null);
+      const own = list(v.aliases)
+        .map(str)
+        .filter((a): a is string => a !== null);
       return {
         name,
         version,
@@ -285,7 +298,10 @@ function metricValue(value: unknown): number | undefined {
 function fingerprint(run: Json): string {
   const info = obj(run.info);
   const data = obj(run.data);
-  const sorted = (v: unknown) => list(v).map((x) => JSON.stringify(x)).sort();
+  const sorted = (v: unknown) =>
+    list(v)
+      .map((x) => JSON.stringify(x))
+      .sort();
   const canonical = JSON.stringify([
     ['run_name', 'status', 'start_time', 'end_time', 'lifecycle_stage', 'artifact_uri', 'experiment_id', 'user_id'].map((k) => info[k] ?? null),
     sorted(data.params),

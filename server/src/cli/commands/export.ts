@@ -49,12 +49,15 @@ export async function exportCommand(args: string[], out: Out): Promise<number> {
   }
   const [target, folderArg, ...extra] = positionals;
   if (!target) throw new UsageError('export needs a target: kserve or seldon');
-  if (!(EXPORT_TARGETS as readonly string[]).includes(target)) throw new UsageError(`export target must be one of ${EXPORT_TARGETS.join(', ')}, not "${target}"`);
+  if (!(EXPORT_TARGETS as readonly string[]).includes(target))
+    throw new UsageError(`export target must be one of ${EXPORT_TARGETS.join(', ')}, not "${target}"`);
   if (extra.length > 0) throw new UsageError('export takes a target and at most one folder');
   const storageUri = values['storage-uri'] ?? DEFAULT_STORAGE_URI;
-  if (!/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(storageUri)) throw new UsageError(`--storage-uri must be a URI such as s3://bucket/prefix, gs://bucket/prefix or pvc://claim/path, not "${storageUri}"`);
+  if (!/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(storageUri))
+    throw new UsageError(`--storage-uri must be a URI such as s3://bucket/prefix, gs://bucket/prefix or pvc://claim/path, not "${storageUri}"`);
   const namespace = values.namespace;
-  if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new UsageError(`--namespace must be a Kubernetes namespace name (lower-case letters, digits, '-'), not "${namespace}"`);
+  if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace))
+    throw new UsageError(`--namespace must be a Kubernetes namespace name (lower-case letters, digits, '-'), not "${namespace}"`);
 
   const folder = resolve(folderArg ?? '.');
   if (!statSync(folder, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${folderArg} is not a folder`);
@@ -84,10 +87,17 @@ export async function exportCommand(args: string[], out: Out): Promise<number> {
     }
   } else {
     // One stream is applied at once; a later step of the same resource would overtake the first.
-    out.stdout(result.files.filter((f) => !f.later).map((f) => toYaml(f.resources)).join(''));
-    for (const f of result.files.filter((f) => f.later)) out.stderr(`mlops export: left out of the stream: ${f.name}, the next step (${f.note}); write it with --out DIR\n`);
+    out.stdout(
+      result.files
+        .filter((f) => !f.later)
+        .map((f) => toYaml(f.resources))
+        .join(''),
+    );
+    for (const f of result.files.filter((f) => f.later))
+      out.stderr(`mlops export: left out of the stream: ${f.name}, the next step (${f.note}); write it with --out DIR\n`);
   }
-  if (storageUri === DEFAULT_STORAGE_URI) out.stderr(`mlops export: storageUri uses the placeholder ${DEFAULT_STORAGE_URI}; pass --storage-uri with your bucket\n`);
+  if (storageUri === DEFAULT_STORAGE_URI)
+    out.stderr(`mlops export: storageUri uses the placeholder ${DEFAULT_STORAGE_URI}; pass --storage-uri with your bucket\n`);
   out.stderr('mlops export: upload the model files before applying:\n');
   for (const u of result.uploads) out.stderr(`  ${u.file} -> ${u.uri}\n`);
   return EXIT_OK;
