@@ -150,13 +150,13 @@ class MlflowRestClient {
       } catch (error) {
         const name = (error as Error).name;
         if (name === 'TimeoutError' || name === 'AbortError')
-          throw new MlflowServerError(`the MLflow tracking server at ${this.base} did not answer ${path} within ${Math.round(timeoutMs / 1000)} s`);
+          throw new MlflowServerError(`the tracking server did not answer ${path} within ${Math.round(timeoutMs / 1000)} s`);
         const cause = (error as { cause?: { code?: string; message?: string } }).cause;
         // A kept-alive connection the server has since closed (it restarted): one fresh try.
         if (attempt === 1 && (cause?.code === 'UND_ERR_SOCKET' || cause?.code === 'ECONNRESET')) continue;
         const code = cause?.code ?? '';
         throw new MlflowServerError(
-          `cannot reach the MLflow tracking server at ${this.base}: ${code ? `${code}${NETWORK_HINTS[code] ? ` (${NETWORK_HINTS[code]})` : ''}` : (cause?.message ?? (error as Error).message)}`,
+          `cannot reach the tracking server: ${code ? `${code}${NETWORK_HINTS[code] ? ` (${NETWORK_HINTS[code]})` : ''}` : (cause?.message ?? (error as Error).message)}`,
         );
       }
     }
@@ -169,14 +169,15 @@ class MlflowRestClient {
     }
     if (response.status === 401 || response.status === 403) {
       const detail = describeError(json) ?? response.statusText;
-      const what = this.options.token ? 'the bearer token was not accepted' : 'it asks for a token';
+      // First what happened and what to do (a tree row shows the start of it); the server's words after.
+      const what = this.options.token ? 'the tracking server did not accept the token' : 'the tracking server asks for a token';
       throw new MlflowServerError(
-        `the MLflow tracking server at ${this.base} refused the request (${response.status}${detail ? `: ${detail}` : ''}); ${what}: set MLFLOW_TRACKING_TOKEN for the CLI, or run "MLOps: Set MLflow Tracking Token" in the editor`,
+        `${what}: run "MLOps: Set MLflow Tracking Token" in the editor, or set MLFLOW_TRACKING_TOKEN for the CLI (${response.status}${detail ? ` ${detail}` : ''})`,
       );
     }
     if (!response.ok) {
       throw new MlflowServerError(
-        `the MLflow tracking server at ${this.base} answered ${path} with ${response.status}${describeError(json) ? `: ${describeError(json)}` : ` ${response.statusText}`}`,
+        `the tracking server answered ${path} with ${response.status}${describeError(json) ? `: ${describeError(json)}` : ` ${response.statusText}`}`,
       );
     }
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
