@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { ClientNotifications, Requests, type TreeNode } from '../../server/src/contract';
 import type { Ctx } from './ctx';
 import { pickExperiment, promoteVersion, rollback, type Target } from './promotion';
+import { setTrackingToken } from './tracking-token';
 import type { Trees } from './trees';
 import type { AbDashboard } from './webviews/ab';
 import type { Dashboard } from './webviews/dashboard';
@@ -42,18 +43,19 @@ export function registerCommands(ctx: Ctx, views: Views): void {
       const chosen = await pickExperiment(ctx, target);
       if (chosen) views.ab.show(chosen);
     },
+    'mlops.setTrackingToken': () => setTrackingToken(ctx),
   };
   for (const [id, run] of Object.entries(commands)) ctx.pushDisposable(vscode.commands.registerCommand(id, run as (...args: unknown[]) => unknown));
   ctx.pushDisposable(ctx.onServerStatus(() => void sendSettings(ctx)));
   ctx.pushDisposable(
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('mlops.experiments')) void sendSettings(ctx);
+      if (e.affectsConfiguration('mlops.experiments') || e.affectsConfiguration('mlops.tracking')) void sendSettings(ctx);
     }),
   );
 }
 
 async function sendSettings(ctx: Ctx): Promise<void> {
-  await ctx.notify(ClientNotifications.settings, { keyMetric: ctx.config.keyMetric, showDeleted: ctx.config.showDeleted });
+  await ctx.notify(ClientNotifications.settings, { keyMetric: ctx.config.keyMetric, showDeleted: ctx.config.showDeleted, trackingPollSeconds: ctx.config.trackingPollSeconds });
 }
 
 async function filterRuns(ctx: Ctx): Promise<void> {

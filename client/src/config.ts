@@ -34,6 +34,12 @@ export class Config {
     return this.section.get<boolean>('monitoring.retrainPrompts', true);
   }
 
+  /** Seconds between reads of the MLflow tracking servers listed under `tracking:`. */
+  get trackingPollSeconds(): number {
+    const seconds = this.section.get<number>('tracking.pollInterval', 30);
+    return Number.isFinite(seconds) ? Math.max(5, seconds) : 30;
+  }
+
   /** Settings that only take effect when the server restarts. */
   static affectsServer(event: vscode.ConfigurationChangeEvent): boolean {
     return event.affectsConfiguration('mlops.server.runtime');

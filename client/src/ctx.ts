@@ -4,6 +4,7 @@ import { Notifications, type NotificationSpec, type RequestSpec, type ServerStat
 import { Config } from './config';
 import { resolveServerRuntime } from './runtime';
 import { ServerStatusItem } from './status';
+import { trackingTokenEnv } from './tracking-token';
 
 /**
  * The extension's state: the language client, the status bar item, the output channel and every
@@ -49,9 +50,11 @@ export class Ctx implements vscode.Disposable {
     }
     this.output.info(`Starting the MLOps server on ${runtime.path} (${runtime.origin}).`);
     const module = this.extension.asAbsolutePath('dist/server/server.js');
+    // The tracking-server token goes in the server's environment: never in a message a trace could log.
+    const env = { ...process.env, ...runtime.env, ...(await trackingTokenEnv(this.extension.secrets)) };
     const serverOptions: ServerOptions = {
-      run: { module, runtime: runtime.path, transport: TransportKind.ipc, options: { env: { ...process.env, ...runtime.env } } },
-      debug: { module, runtime: runtime.path, transport: TransportKind.ipc, options: { env: { ...process.env, ...runtime.env }, execArgv: ['--inspect=6009'] } },
+      run: { module, runtime: runtime.path, transport: TransportKind.ipc, options: { env } },
+      debug: { module, runtime: runtime.path, transport: TransportKind.ipc, options: { env, execArgv: ['--inspect=6009'] } },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [

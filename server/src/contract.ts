@@ -80,11 +80,11 @@ export interface ServerStatus {
   remedy?: string;
 }
 
-export type TrackingSourceKind = 'mlflow-file-store' | 'mlflow-sqlite' | 'jsonl-runs';
+export type TrackingSourceKind = 'mlflow-file-store' | 'mlflow-sqlite' | 'jsonl-runs' | 'mlflow-server';
 
 export interface TrackingSource {
   kind: TrackingSourceKind;
-  /** Absolute path of the folder or file. */
+  /** Absolute path of the folder or file; for an MLflow tracking server, its http(s) URL. */
   path: string;
 }
 
@@ -170,6 +170,8 @@ export interface ServingStatus {
 export interface ServerSettings {
   keyMetric: string;
   showDeleted: boolean;
+  /** How often MLflow tracking servers listed under `tracking:` are read again, in seconds. */
+  trackingPollSeconds?: number;
 }
 
 export type TreeViewId = 'experiments' | 'models' | 'serving';

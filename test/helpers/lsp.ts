@@ -30,10 +30,10 @@ export class LspSession {
   private waiters: (() => void)[] = [];
   stderr = '';
 
-  constructor() {
+  constructor(env?: NodeJS.ProcessEnv) {
     // MLOPS_SERVER_NODE_ARGS: extra node flags for the server under test (e.g. --cpu-prof when profiling).
     const nodeArgs = process.env.MLOPS_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-    this.child = spawn(process.execPath, [...nodeArgs, SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [...nodeArgs, SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], ...(env ? { env } : {}) });
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.connection = createProtocolConnection(new StreamMessageReader(this.child.stdout!), new StreamMessageWriter(this.child.stdin!));
     this.connection.onNotification(PublishDiagnosticsNotification.type, (p) => {

@@ -109,6 +109,12 @@ test('a failing gate refuses the promotion unless forced', async () => {
 
 test('the serving model server follows a promotion and a rollback; live latency is evidence', async () => {
   const dir = tempDir('promote-serve', 'examples/churn');
+  // The live p95 is the evidence checked here, not the example's 50 ms bar: on a busy CI machine
+  // (the whole suite runs in parallel) queueing alone can pass it, so this copy allows more.
+  const manifest = join(dir, 'mlops.yaml');
+  const text = readFileSync(manifest, 'utf8');
+  assert.match(text, /p95_latency_ms: \{ max: 50 \}/);
+  writeFileSync(manifest, text.replace(/p95_latency_ms: \{ max: 50 \}/, 'p95_latency_ms: { max: 5000 }'));
   const server = await startModelServer({
     workspaceRoot: dir,
     manifestPath: join(dir, 'mlops.yaml'),

@@ -119,6 +119,10 @@ const CASES: Case[] = [
   { name: 'a server bound to every interface without a token', text: 'version: 1\nserving:\n  host: «host-exposed:0.0.0.0»\n' },
   { name: 'a server bound to every interface with a token', text: 'version: 1\nserving:\n  host: 0.0.0.0\n  token_env: MLOPS_TOKEN\n' },
   { name: 'loopback needs no token', text: 'version: 1\nserving:\n  host: 127.0.0.1\n' },
+  { name: 'a tracking server over ftp', text: 'version: 1\ntracking: [«tracking-url:ftp://files.example.com/mlruns»]\n' },
+  { name: 'credentials in a tracking server URL', text: 'version: 1\ntracking:\n  - «tracking-url:https://user:pw@mlflow.example.com»\n' },
+  { name: 'plain http to another machine', text: 'version: 1\ntracking: [mlruns/, «tracking-plain-http:http://mlflow.example.com:5000»]\n' },
+  { name: 'plain http on this machine, https elsewhere', text: 'version: 1\ntracking: [http://127.0.0.1:5000, http://localhost:5000/mlflow, https://mlflow.example.com]\n' },
 
   // --- runs -----------------------------------------------------------------------------------
   {

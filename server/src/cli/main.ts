@@ -12,6 +12,7 @@ import { monitorCommand } from './commands/monitor';
 import { abCommand } from './commands/ab';
 import { historyCommand, promoteCommand, rollbackCommand } from './commands/promote';
 import { trainCommand } from './commands/train';
+import { exportCommand } from './commands/export';
 import { CHECK_HELP, DOCTOR_HELP, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, MAIN_HELP, UsageError, type Out } from './usage';
 
 declare const MLOPS_VERSION: string;
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, (args: string[], out: Out) => number | Promise<nu
   replay: replayCommand,
   drift: driftCommand,
   monitor: monitorCommand,
+  export: exportCommand,
 };
 
 /** Run the CLI; resolves to the exit code. Output goes through `out` so tests and callers can capture it. */

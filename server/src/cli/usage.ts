@@ -24,6 +24,7 @@ Commands:
   promote <model> <version>  Check the gates, move the production alias (--alias A) or a canary step (--canary)
   rollback <model> Undo the model's latest promotion, from the audit log
   history <model>  The model's promotions and rollbacks (--json)
+  export kserve|seldon [folder]  KServe InferenceService or Seldon Core v2 Model/Experiment YAML (--out DIR)
   train [folder]   Train the churn example: run logs, ONNX models, monitoring reference (--json)
   doctor           Show the Node runtime and whether the native modules load
 

@@ -72,6 +72,11 @@ declare const MLOPS_VERSION: string;
 let tracking: TrackingHost | undefined;
 let monitoring: MonitoringHost | undefined;
 const openText = (path: string) => documents.all().find((d) => uriToPath(d.uri) === path)?.getText();
+// The client starts this process with the tracking-server token (from the editor's secret storage)
+// in MLFLOW_TRACKING_TOKEN, as MLflow's own client reads it; taken out of the environment here so the
+// model servers this process starts never inherit it.
+const trackingToken = process.env.MLFLOW_TRACKING_TOKEN || undefined;
+delete process.env.MLFLOW_TRACKING_TOKEN;
 const serving = new ServingHost(connection);
 const canaryGuard = new CanaryGuardHost(
   (event) => void connection.sendNotification(Notifications.autoRollback.method, event),
@@ -91,6 +96,7 @@ connection.onInitialized(() => {
       monitoring?.scheduleCheck();
     };
     tracking = new TrackingHost(connection, workspaceFolders, indexChanged, (path) => documents.all().find((d) => uriToPath(d.uri) === path)?.getText());
+    tracking.configureRemote({ token: trackingToken });
     tracking.start().catch((error: unknown) => connection.console.error(`Indexing failed: ${error instanceof Error ? error.stack : String(error)}`));
     const host = tracking;
     monitoring = new MonitoringHost({ connection, folders: () => workspaceFolders, openText, runs: () => host.runLookup(), onHealthChanged: () => host.modelsChanged() });

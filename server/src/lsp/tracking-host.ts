@@ -12,7 +12,7 @@ import type { RunSummary } from '../tracking/repository';
 import { runLookup, type RunLookup } from '../manifest/validate';
 import { declaredModels } from '../manifest/declared-models';
 import { scanWorkspace } from '../workspace/scan';
-import { TrackingService } from '../tracking/service';
+import { DEFAULT_POLL_MS, TrackingService, type TrackingServiceOptions } from '../tracking/service';
 import { resolveTrackingSources } from '../tracking/sources';
 import { ExperimentTree, experimentNodeId, modelNodes, toRunInfo } from '../tracking/tree';
 
@@ -30,6 +30,8 @@ export class TrackingHost {
   private experimentTree: ExperimentTree | undefined;
   private models: ReturnType<typeof modelNodes> | undefined;
   private readonly reported = new Set<string>();
+  /** How tracking servers are read: the token (from the client, never logged) and the poll interval. */
+  private remote: TrackingServiceOptions = { pollMs: DEFAULT_POLL_MS };
 
   private allRunsCache: RunSummary[] | undefined;
   private lookupCache: RunLookup | undefined;
@@ -56,6 +58,7 @@ export class TrackingHost {
   /** The file that holds a run: its meta.yaml in an MLflow store, its JSONL log, or the database. */
   runFile(run: RunSummary): string | undefined {
     if (run.sourceKind === 'mlflow-file-store') return join(run.sourcePath, run.experimentId, run.runId, 'meta.yaml');
+    if (run.sourceKind === 'mlflow-server') return undefined; // on a tracking server: no file to open
     if (run.sourceKind === 'jsonl-runs') {
       const file = join(run.sourcePath, `${run.runId}.jsonl`);
       return existsSync(file) ? file : run.sourcePath;
@@ -79,7 +82,7 @@ export class TrackingHost {
     if (!service) {
       // No store is created in a folder that has nothing to index.
       if (resolveTrackingSources(folder).sources.length === 0) return;
-      service = TrackingService.open(folder, (note) => this.connection.console.warn(note));
+      service = TrackingService.open(folder, (note) => this.connection.console.warn(note), this.remote);
       this.services.set(folder, service);
       service.watch(
         (result) => {
@@ -146,7 +149,15 @@ export class TrackingHost {
 
   setSettings(settings: ServerSettings): void {
     this.settings = settings;
+    const seconds = settings.trackingPollSeconds;
+    if (typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0) this.configureRemote({ ...this.remote, pollMs: Math.max(5, seconds) * 1000 });
     this.changed();
+  }
+
+  /** Token and poll interval for MLflow tracking servers; every folder's service takes them at once. */
+  configureRemote(options: TrackingServiceOptions): void {
+    this.remote = options;
+    for (const service of this.services.values()) service.configureRemote(options);
   }
 
   getQuery(): RunQueryState {

@@ -10,6 +10,7 @@ import { isMap } from 'yaml';
 import type { Finding, Range } from '../contract';
 import type { OnnxInspection, OnnxSignature } from '../onnx/inspect';
 import type { RunSummary } from '../tracking/repository';
+import { isLoopbackHost, trackingServerUrl } from '../tracking/sources';
 import { checkFiles, type FileFacts } from './validate-files';
 import { describeRange, inRange, isLiveMetric, LIVE_METRICS, metricRange } from './metrics';
 import { Locator, readManifestModel, type EndpointDecl, type ExperimentDecl, type Field, type GateDecl, type ManifestModel, type ModelDecl } from './model';
@@ -70,6 +71,7 @@ export function validateManifest(parsed: ParsedManifest, ctx: ValidationContext 
     findings.push({ range, severity, code, message, ...(replacement !== undefined ? { data: { replacement } } : {}) });
   };
   const schemaFindings = [...findings];
+  checkTrackingServers(model, report);
   const signatures = checkFiles(model, ctx, report);
   new Checker(model, ctx, report, signatures, schemaFindings).run();
   return findings;
@@ -84,6 +86,22 @@ export function runLookup(runs: readonly RunSummary[]): RunLookup {
     get: (runId) => byId.get(runId),
     metricNames: () => (names ??= [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))]),
   };
+}
+
+/** `tracking:` entries that are URLs name MLflow tracking servers: http(s) only, no credentials, TLS off this machine. */
+function checkTrackingServers(model: ManifestModel, report: Report): void {
+  for (const entry of model.tracking?.items ?? []) {
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(entry.value)) continue;
+    const resolved = trackingServerUrl(entry.value);
+    if ('reason' in resolved) {
+      report(entry.range, 'error', 'tracking-url', `Tracking server ${entry.value}: ${resolved.reason}.`);
+      continue;
+    }
+    const url = new URL(resolved.url);
+    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+      report(entry.range, 'warning', 'tracking-plain-http', `${entry.value} is not on this machine and is reached without TLS: runs and the bearer token cross the network in clear text. Use https://.`, entry.value.replace(/^http:/i, 'https:'));
+    }
+  }
 }
 
 export type Report = (range: Range, severity: Finding['severity'], code: string, message: string, replacement?: string) => void;

@@ -6,6 +6,7 @@ import { listFileStore, readFileStoreRegistry, readLoggedModels, type FileStamp 
 import { fingerprintOf, readRunFolder, type RunFolderRead } from './packed-run';
 import { readRunFolders } from './read-pool';
 import { databaseFingerprint, readMlflowDatabase } from './mlflow-sqlite';
+import { MlflowServerError, readMlflowServer, type RemoteOptions } from './mlflow-rest';
 import type { ReadIssue } from './model';
 import type { TrackingRepository } from './repository';
 
@@ -33,6 +34,8 @@ const RUN_PARTS = ['meta.yaml', 'metrics', 'params', 'tags'];
  */
 export class TrackingIndexer {
   private readonly jsonl = new Map<string, JsonlState>();
+  /** How MLflow tracking servers are reached (token, page size, timeout). */
+  remote: RemoteOptions = {};
 
   /** `workerDir`: where the read worker script is; see read-pool.ts. */
   constructor(
@@ -69,8 +72,16 @@ export class TrackingIndexer {
     return result;
   }
 
+  /** Read the given tracking servers again (the poll); other sources are left as they are. */
+  async syncRemote(sources: TrackingSource[]): Promise<SyncResult> {
+    const result: SyncResult = { runsRead: 0, runsUnchanged: 0, runsDeleted: 0, newIssues: [] };
+    for (const source of sources) if (source.kind === 'mlflow-server') await this.syncSource(source, result);
+    return result;
+  }
+
   private async syncSource(source: TrackingSource, result: SyncResult, onProgress?: (p: IndexProgress) => void): Promise<void> {
     const sourceId = this.repo.ensureSource(source.kind, source.path);
+    if (source.kind === 'mlflow-server') return this.syncServer(source, sourceId, result);
     if (!existsSync(source.path)) {
       // A JSONL folder appears with the first run logged; an MLflow store that vanished is worth a word.
       const issues = source.kind === 'jsonl-runs' ? [] : [{ path: source.path, message: `${source.path} does not exist` }];
@@ -199,6 +210,44 @@ export class TrackingIndexer {
     });
     result.newIssues.push(...snapshot.issues);
     if (!failed) result.runsRead += snapshot.runs.length;
+  }
+
+  // ---- MLflow tracking server (REST)
+
+  private async syncServer(source: TrackingSource, sourceId: number, result: SyncResult): Promise<void> {
+    const known = this.repo.runFingerprints(sourceId);
+    let read;
+    try {
+      read = await readMlflowServer(source.path, this.remote, known);
+    } catch (error) {
+      // Unreachable, refused or garbled: what was indexed before stays; the problem is recorded once per change.
+      const message = error instanceof MlflowServerError ? error.message : `reading ${source.path}: ${error instanceof Error ? error.message : String(error)}`;
+      const issue = { path: source.path, message };
+      this.repo.replaceIssues(sourceId, '', [issue]);
+      result.newIssues.push(issue);
+      result.runsUnchanged += known.size;
+      return;
+    }
+    const present = new Set(read.runs.map((r) => r.runId));
+    this.repo.transaction(() => {
+      this.repo.replaceIssues(sourceId, '', read.issues);
+      this.repo.replaceExperiments(sourceId, read.experiments);
+      for (const runId of known.keys()) {
+        if (present.has(runId)) continue;
+        this.repo.deleteRun(sourceId, runId);
+        result.runsDeleted++;
+      }
+      for (const remote of read.runs) {
+        if (!remote.run) {
+          result.runsUnchanged++;
+          continue;
+        }
+        this.repo.replaceRun(sourceId, remote.run, remote.fingerprint);
+        result.runsRead++;
+      }
+      this.repo.replaceRegistry(sourceId, read.registeredModels);
+    });
+    result.newIssues.push(...read.issues);
   }
 
   // ---- JSONL run logs (one file per run)

@@ -4,6 +4,7 @@ import { watch, type FSWatcher } from 'chokidar';
 import type { TrackingSource } from '../contract';
 import { openDatabase, openStore, type Database } from '../store/store';
 import { TrackingIndexer, type IndexProgress, type SyncResult } from './indexer';
+import type { RemoteOptions } from './mlflow-rest';
 import { filterRuns, parseOrderBy, sortRuns } from './query';
 import { TrackingRepository, type RunSummary } from './repository';
 import { resolveTrackingSources, type ResolvedSources } from './sources';
@@ -24,6 +25,19 @@ const SKIPPED = /[\\/](artifacts|\.trash)([\\/]|$)/;
 const DEBOUNCE_MS = 40;
 const MAX_WAIT_MS = 250;
 
+/** MLflow tracking servers cannot be watched: they are read again this often. */
+export const DEFAULT_POLL_MS = 30_000;
+
+export interface TrackingServiceOptions extends RemoteOptions {
+  /** Interval between reads of tracking servers while watching. */
+  pollMs?: number;
+}
+
+/** As MLflow's own client: the token of a tracking server comes from MLFLOW_TRACKING_TOKEN. */
+function defaultOptions(): TrackingServiceOptions {
+  return { token: process.env.MLFLOW_TRACKING_TOKEN || undefined };
+}
+
 /**
  * Experiment tracking for one workspace folder: resolves its sources, keeps the index in
  * `.mlops/index.db` in line with them, watches them, and answers queries. The language server and
@@ -38,27 +52,48 @@ export class TrackingService {
   private timer: NodeJS.Timeout | undefined;
   private firstPendingAt = 0;
   private running: Promise<unknown> = Promise.resolve();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private pollMs = DEFAULT_POLL_MS;
+  /** The issues of the last poll, so an unchanged outage is not reported again every interval. */
+  private lastPollIssues = '';
 
   private constructor(
     readonly workspaceRoot: string,
     private readonly db: Database,
+    options: TrackingServiceOptions,
   ) {
     this.repo = new TrackingRepository(db);
     this.indexer = new TrackingIndexer(this.repo);
+    this.configureRemote(options);
+  }
+
+  /** Token, page size, timeout and poll interval for tracking servers; takes effect at the next read. */
+  configureRemote({ pollMs, ...remote }: TrackingServiceOptions): void {
+    this.indexer.remote = remote;
+    const next = pollMs ?? this.pollMs;
+    if (next !== this.pollMs) {
+      this.pollMs = next;
+      if (this.watching) this.schedulePoll();
+    }
+  }
+
+  /** Read the tracking servers again now (a new token, or the user asked); watchers are told of changes. */
+  pollNow(): Promise<void> {
+    return this.poll();
   }
 
   /**
    * Open the workspace's store; where `.mlops/` cannot be written (a read-only checkout), an
    * in-memory index serves this process instead, and `note` says so.
    */
-  static open(workspaceRoot: string, note: (message: string) => void = () => {}): TrackingService {
+  static open(workspaceRoot: string, note: (message: string) => void = () => {}, options: TrackingServiceOptions = defaultOptions()): TrackingService {
     try {
-      return new TrackingService(workspaceRoot, openStore(workspaceRoot));
+      return new TrackingService(workspaceRoot, openStore(workspaceRoot), options);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM' && code !== 'SQLITE_CANTOPEN' && code !== 'SQLITE_READONLY') throw error;
       note(`cannot write ${workspaceRoot}/.mlops (${code}); indexing in memory for this run only`);
-      return new TrackingService(workspaceRoot, openDatabase(':memory:'));
+      return new TrackingService(workspaceRoot, openDatabase(':memory:'), options);
     }
   }
 
@@ -106,7 +141,8 @@ export class TrackingService {
     const old = this.watchers;
     this.watchers = [];
     await Promise.all(old.map((w) => w.close()));
-    const folders = this.resolved.sources.filter((s) => s.kind !== 'mlflow-sqlite').map((s) => s.path);
+    this.schedulePoll();
+    const folders = this.resolved.sources.filter((s) => s.kind !== 'mlflow-sqlite' && s.kind !== 'mlflow-server').map((s) => s.path);
     const databases = this.resolved.sources.filter((s) => s.kind === 'mlflow-sqlite').flatMap((s) => [s.path, `${s.path}-wal`]);
     const ready: Promise<void>[] = [];
     if (folders.length > 0) {
@@ -138,6 +174,28 @@ export class TrackingService {
         const result = await this.indexer.sync(this.resolved.sources);
         if (result.runsRead + result.runsDeleted > 0 || result.newIssues.length > 0) this.onChange(result);
       });
+    });
+  }
+
+  private schedulePoll(): void {
+    clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+    if (!this.resolved.sources.some((s) => s.kind === 'mlflow-server')) return;
+    this.pollTimer = setInterval(() => void this.poll(), this.pollMs);
+    this.pollTimer.unref();
+  }
+
+  private poll(): Promise<void> {
+    return this.serialize(async () => {
+      try {
+        const result = await this.indexer.syncRemote(this.resolved.sources);
+        const issues = JSON.stringify(result.newIssues);
+        const issuesChanged = issues !== this.lastPollIssues;
+        this.lastPollIssues = issues;
+        if (result.runsRead + result.runsDeleted > 0 || issuesChanged) this.onChange(result);
+      } catch (error) {
+        this.onError(`reading tracking servers: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      }
     });
   }
 
@@ -182,6 +240,8 @@ export class TrackingService {
 
   async close(): Promise<void> {
     clearTimeout(this.timer);
+    clearInterval(this.pollTimer);
+    this.watching = false;
     await Promise.all(this.watchers.map((w) => w.close()));
     await this.running;
     this.db.close();

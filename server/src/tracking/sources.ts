@@ -41,12 +41,39 @@ function trackingEntries(manifest: string): string[] {
 }
 
 function resolveEntry(workspaceRoot: string, manifest: string, entry: string): TrackingSource | { reason: string } {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(entry)) return { reason: 'remote tracking servers are not supported yet' };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(entry)) {
+    const url = trackingServerUrl(entry);
+    return 'reason' in url ? url : { kind: 'mlflow-server', path: url.url };
+  }
   const path = resolve(dirname(manifest), entry);
   const rel = relative(workspaceRoot, path);
   if (rel.startsWith('..') || isAbsolute(rel)) return { reason: `${entry} is outside the workspace` };
   const kind = kindOf(path);
   return kind ? { kind, path } : { reason: `${entry} is not an MLflow store (mlruns/), an MLflow database (.db) or a folder of .jsonl run logs` };
+}
+
+/**
+ * An MLflow tracking server's address as the index keys it (no trailing slash), or why it cannot be
+ * used: only http and https, and no credentials in the URL (the token comes from MLFLOW_TRACKING_TOKEN
+ * or the editor's secret storage, never from a file).
+ */
+export function trackingServerUrl(entry: string): { url: string } | { reason: string } {
+  let url: URL;
+  try {
+    url = new URL(entry.trim());
+  } catch {
+    return { reason: `${entry} is not a valid URL` };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { reason: `${url.protocol}// is not supported: an MLflow tracking server is reached over http:// or https://` };
+  if (url.username || url.password) return { reason: 'credentials do not belong in the URL: set MLFLOW_TRACKING_TOKEN, or the token in the editor (MLOps: Set MLflow Tracking Token)' };
+  if (url.search || url.hash) return { reason: `${entry}: give the server's address without a query or fragment` };
+  return { url: `${url.origin}${url.pathname.replace(/\/+$/, '')}` };
+}
+
+/** Whether a tracking server address is this machine (plain http is fine there). */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** What a path holds, by its shape; undefined when it is none of the known sources or does not exist. */

@@ -117,8 +117,8 @@ export class ExperimentTree {
         icon: 'warning',
         hasChildren: false,
         contextValue: 'readIssue',
-        resourcePath: issue.path,
-        command: { command: 'mlops.openLocation', title: 'Open', arguments: [issue.path, issue.line ?? 1, issue.column ?? 1] },
+        // A tracking server's problem has no file to open.
+        ...(REMOTE.test(issue.path) ? {} : { resourcePath: issue.path, command: { command: 'mlops.openLocation', title: 'Open', arguments: [issue.path, issue.line ?? 1, issue.column ?? 1] } }),
       };
     });
     this.children.set(ISSUES_NODE, children);
@@ -148,7 +148,7 @@ function experimentNode(e: ExperimentSummary, id: string, shown: number, total: 
     icon: 'beaker',
     hasChildren: shown > 0,
     contextValue: 'experiment',
-    resourcePath: e.sourceKind === 'mlflow-file-store' ? join(e.sourcePath, e.experimentId) : e.sourcePath,
+    resourcePath: e.sourceKind === 'mlflow-file-store' ? join(e.sourcePath, e.experimentId) : e.sourceKind === 'mlflow-server' ? undefined : e.sourcePath,
     expanded: false,
   };
 }
@@ -165,7 +165,7 @@ function runNode(run: RunSummary, id: string, hasChildren: boolean, keyMetric: s
     hasChildren,
     contextValue: 'run',
     runId: run.runId,
-    resourcePath: run.sourceKind === 'mlflow-file-store' ? join(run.sourcePath, run.experimentId, run.runId) : run.sourcePath,
+    resourcePath: run.sourceKind === 'mlflow-file-store' ? join(run.sourcePath, run.experimentId, run.runId) : run.sourceKind === 'mlflow-server' ? undefined : run.sourcePath,
   };
 }
 
@@ -205,7 +205,10 @@ function formatDuration(ms: number): string {
   return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
 }
 
+const REMOTE = /^https?:\/\//i;
+
 function shortSource(path: string): string {
+  if (REMOTE.test(path)) return path.replace(REMOTE, '');
   return path.split(/[\\/]/).slice(-2).join('/');
 }
 

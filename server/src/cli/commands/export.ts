@@ -1,0 +1,104 @@
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_STORAGE_URI, EXPORT_TARGETS, exportManifests, toYaml, type ExportTarget } from '../../export/manifests';
+import { MANIFEST_FILE_NAMES } from '../../manifest/parse';
+import { loadServingConfig, ServingConfigError } from '../../serving/config';
+import { EXIT_FINDINGS, EXIT_OK, UsageError, type Out } from '../usage';
+
+export const EXPORT_HELP = `Usage: mlops export kserve|seldon [folder] [--out DIR] [--storage-uri URI] [--namespace NS]
+
+Writes Kubernetes manifests for the serving endpoints of folder/mlops.yaml (default: the
+current folder):
+
+  kserve   an InferenceService (serving.kserve.io/v1beta1, model format onnx) per endpoint; a
+           two-version split becomes the stable service and a second file for the canary step
+           (canaryTrafficPercent), to apply once the first is Ready (--out only: on stdout the
+           two steps would be applied at once)
+  seldon   a Seldon Core v2 Model (mlops.seldon.io/v1alpha1, requirements [onnx]) per version,
+           and an Experiment per endpoint with its traffic split as candidate weights and its
+           mirror
+
+Each version's storageUri is <URI>/<model>/<version>; the list of which .onnx file to upload
+where (as model.onnx) goes to stderr. What the target cannot express (a mirror on KServe,
+sticky routing) is left out with a warning. The output is the same for the same manifest.
+
+Options:
+  --out DIR          write one YAML file per resource into DIR (created if missing);
+                     without it, one multi-document YAML stream goes to stdout
+  --storage-uri URI  where the model files live (default ${DEFAULT_STORAGE_URI}, a placeholder)
+  --namespace NS     set metadata.namespace on every resource
+
+Exit codes: 0 written, 1 the manifest has no usable serving configuration, 2 bad usage.
+`;
+
+export async function exportCommand(args: string[], out: Out): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string' },
+      'storage-uri': { type: 'string' },
+      namespace: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    out.stdout(EXPORT_HELP);
+    return EXIT_OK;
+  }
+  const [target, folderArg, ...extra] = positionals;
+  if (!target) throw new UsageError('export needs a target: kserve or seldon');
+  if (!(EXPORT_TARGETS as readonly string[]).includes(target))
+    throw new UsageError(`export target must be one of ${EXPORT_TARGETS.join(', ')}, not "${target}"`);
+  if (extra.length > 0) throw new UsageError('export takes a target and at most one folder');
+  const storageUri = values['storage-uri'] ?? DEFAULT_STORAGE_URI;
+  if (!/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(storageUri))
+    throw new UsageError(`--storage-uri must be a URI such as s3://bucket/prefix, gs://bucket/prefix or pvc://claim/path, not "${storageUri}"`);
+  const namespace = values.namespace;
+  if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace))
+    throw new UsageError(`--namespace must be a Kubernetes namespace name (lower-case letters, digits, '-'), not "${namespace}"`);
+
+  const folder = resolve(folderArg ?? '.');
+  if (!statSync(folder, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${folderArg} is not a folder`);
+  const manifestPath = MANIFEST_FILE_NAMES.map((n) => join(folder, n)).find((p) => existsSync(p));
+  if (!manifestPath) throw new UsageError(`no mlops.yaml in ${folder}: declare models and serving endpoints there first`);
+
+  let config;
+  try {
+    config = loadServingConfig(manifestPath, folder);
+  } catch (error) {
+    if (!(error instanceof ServingConfigError)) throw error;
+    for (const problem of error.problems) out.stderr(`mlops export: ${problem}\n`);
+    return EXIT_FINDINGS;
+  }
+  const result = exportManifests(config, { target: target as ExportTarget, storageUri, namespace, workspaceRoot: folder });
+  for (const warning of result.warnings) out.stderr(`mlops export: warning: ${warning}\n`);
+  if (result.files.length === 0) {
+    out.stderr('mlops export: nothing to export\n');
+    return EXIT_FINDINGS;
+  }
+  if (values.out !== undefined) {
+    const dir = resolve(values.out);
+    mkdirSync(dir, { recursive: true });
+    for (const file of result.files) {
+      writeFileSync(join(dir, file.name), toYaml(file.resources));
+      out.stdout(`${join(values.out, file.name)}${file.note ? `  (${file.note})` : ''}\n`);
+    }
+  } else {
+    // One stream is applied at once; a later step of the same resource would overtake the first.
+    out.stdout(
+      result.files
+        .filter((f) => !f.later)
+        .map((f) => toYaml(f.resources))
+        .join(''),
+    );
+    for (const f of result.files.filter((f) => f.later))
+      out.stderr(`mlops export: left out of the stream: ${f.name}, the next step (${f.note}); write it with --out DIR\n`);
+  }
+  if (storageUri === DEFAULT_STORAGE_URI)
+    out.stderr(`mlops export: storageUri uses the placeholder ${DEFAULT_STORAGE_URI}; pass --storage-uri with your bucket\n`);
+  out.stderr('mlops export: upload the model files before applying:\n');
+  for (const u of result.uploads) out.stderr(`  ${u.file} -> ${u.uri}\n`);
+  return EXIT_OK;
+}
