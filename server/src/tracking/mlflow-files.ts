@@ -594,10 +594,12 @@ function parseFloatLikePython(text: string): number | null {
  */
 function listKeyFiles(root: string, issues: ReadIssue[], context: IssueContext): { key: string; path: string }[] {
   const files: { key: string; path: string }[] = [];
-  if (!exists(root)) return files; // MLflow leaves out folders it never wrote to
+  const rootStats = statOrProblem(root);
+  // MLflow leaves out folders it never wrote to; a link that dangles or loops is reported below.
+  if ('problem' in rootStats && !exists(root)) return files;
   const seen = new Set<string>();
-  const visit = (dir: string, prefix: string, depth: number): void => {
-    const stats = statOrProblem(dir);
+  const visit = (dir: string, prefix: string, depth: number, known?: Stats | { problem: string }): void => {
+    const stats = known ?? statOrProblem(dir);
     if ('problem' in stats) return void issues.push({ path: dir, message: `cannot read folder: ${stats.problem}`, ...context });
     if (!stats.isDirectory()) return void issues.push({ path: dir, message: 'expected a folder, found a file', ...context });
     const identity = `${stats.dev}:${stats.ino}`;
@@ -614,7 +616,7 @@ function listKeyFiles(root: string, issues: ReadIssue[], context: IssueContext):
       else issues.push({ path, message: kind === 'other' ? 'not a regular file; skipped' : `cannot read: ${kind.problem}`, ...context });
     }
   };
-  visit(root, '', 0);
+  visit(root, '', 0, rootStats);
   return files;
 }
 

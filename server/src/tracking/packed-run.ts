@@ -88,6 +88,8 @@ interface KeySegment {
   key: string;
   start: number;
   end: number;
+  /** Whether the points are in (step, timestamp) order as read, as MLflow writes them. */
+  ordered: boolean;
 }
 
 /**
@@ -102,14 +104,21 @@ class HistoryBuilder implements MetricSink {
   private values = new Float64Array(1024);
   private length = 0;
   private readonly segments: KeySegment[] = [];
+  private segment: KeySegment | undefined;
 
   beginKey(key: string): void {
     this.closeSegment();
-    this.segments.push({ key, start: this.length, end: -1 });
+    this.segment = { key, start: this.length, end: -1, ordered: true };
+    this.segments.push(this.segment);
   }
 
   point(timestamp: number, value: number, step: number): void {
     if (this.length === this.steps.length) this.grow();
+    const segment = this.segment!;
+    if (segment.ordered && this.length > segment.start) {
+      const previousStep = this.steps[this.length - 1];
+      if (previousStep > step || (previousStep === step && this.timestamps[this.length - 1] > timestamp)) segment.ordered = false;
+    }
     this.steps[this.length] = step;
     this.timestamps[this.length] = timestamp;
     this.values[this.length] = value;
@@ -120,8 +129,14 @@ class HistoryBuilder implements MetricSink {
   latestJson(): string {
     this.closeSegment();
     const best = new Map<string, number>();
-    for (const { key, start, end } of this.segments) {
-      for (let i = start; i < end; i++) {
+    for (const { key, start, end, ordered } of this.segments) {
+      // In order, only the trailing points that share the last (step, timestamp) can be the latest.
+      let from = start;
+      if (ordered && end > start && !best.has(key)) {
+        from = end - 1;
+        while (from > start && this.compareOrder(from - 1, end - 1) === 0) from--;
+      }
+      for (let i = from; i < end; i++) {
         const current = best.get(key);
         if (current === undefined || this.compareLatest(i, current) > 0) best.set(key, i);
       }
@@ -144,6 +159,17 @@ class HistoryBuilder implements MetricSink {
     let at = 0;
     for (let k = 0; k < ordered.length; ) {
       const key = ordered[k].key;
+      const only = ordered[k];
+      if (only.ordered && (k + 1 === ordered.length || ordered[k + 1].key !== key)) {
+        // The usual case: one file for the key, already in order; copied as blocks.
+        steps.set(this.steps.subarray(only.start, only.end), at);
+        timestamps.set(this.timestamps.subarray(only.start, only.end), at);
+        values.set(this.values.subarray(only.start, only.end), at);
+        at += only.end - only.start;
+        keys.push([key, only.end - only.start]);
+        k++;
+        continue;
+      }
       const indices: number[] = [];
       let sorted = true;
       for (; k < ordered.length && ordered[k].key === key; k++) {
