@@ -171,7 +171,8 @@ function firstLine(child: ChildProcess, what: string): Promise<string> {
 }
 
 function nodeArgs(name: string): string[] {
-  return CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`] : [];
+  // One folder per case: every thread of the process (the server's helpers too) writes its own profile there.
+  return CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(CPU_PROF_DIR, name)}`] : [];
 }
 
 async function startChild(mode: string, arg: string, name: string): Promise<Child> {

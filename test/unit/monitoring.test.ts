@@ -178,7 +178,7 @@ test('from the prediction log: drift of the logged inputs in the window, health,
   // Old traffic (outside the 2h window) looks like the reference; recent traffic is shifted.
   for (let i = 0; i < 200; i++) await send(i, now - 5 * HOUR + i, [20 + 5 * normal(u), u() < 0.4 ? 1 : 0, Math.floor(u() * 3)], 0, 0);
   for (let i = 200; i < 500; i++) await send(i, now - HOUR + i, [30 + 5 * normal(u), u() < 0.9 ? 1 : 0, Math.floor(u() * 3)], 1, 0);
-  log.close();
+  await log.close();
 
   const manifest = readManifestModel(parseManifest(MANIFEST));
   const db = openStore(root);

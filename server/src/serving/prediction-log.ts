@@ -1,5 +1,5 @@
 import { encodeAll, type HostTensor } from './dtypes';
-import { BackgroundCheckpointer } from '../store/checkpointer';
+import { Worker } from 'node:worker_threads';
 import { openDatabase, openStore, type Database } from '../store/store';
 
 export interface PredictionRecord {
@@ -35,35 +35,46 @@ interface Queued {
 /** Rows per transaction at most; a burst larger than this commits in several. */
 const MAX_ROWS_PER_COMMIT = 1000;
 
+const INSERT_PREDICTION = `INSERT INTO predictions (request_id, time, endpoint, model, version, protocol, inputs, inputs_bytes, outputs, latency_ms, status, error, mirrored)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** A row as the INSERT's parameters: plain arrays cross to the writer thread cheaply. */
+type RowValues = (string | number | null)[];
+
+function rowValues(r: PredictionRecord): RowValues {
+  return [r.requestId, r.time, r.endpoint, r.model, r.version, r.protocol, r.inputs, r.inputsBytes, r.outputs, r.latencyMs, r.status, r.error, r.mirrored ? 1 : 0];
+}
+
+/** Where queued rows are committed: on a writer thread for the workspace store, in process for a memory log. */
+interface RowWriter {
+  /** Resolves once the rows are committed. */
+  commit(rows: RowValues[]): Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
  * The prediction and feedback log in the workspace store. Rows queue up and commit together in one
  * transaction per flush (group commit); `record` resolves only once its row is committed, and the
  * server answers a request only after that. In WAL mode a committed transaction is in the WAL file
  * before COMMIT returns, so killing the process (even SIGKILL) cannot lose an answered request.
  * With synchronous=NORMAL the WAL is not fsynced per commit: an OS crash or power cut can still
- * lose the last commits.
+ * lose the last commits. The commits, and the WAL checkpoints, run on a writer thread with its own
+ * connection, so the thread that answers requests never waits on SQLite's I/O.
  */
 export class PredictionLog {
   private queue: Queued[] = [];
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
-  private readonly insert;
+  private inFlight = new Set<Promise<void>>();
   private readonly insertFeedback;
   private readonly findRequest;
-  private readonly checkpointer: BackgroundCheckpointer | undefined;
 
   private constructor(
     private readonly db: Database,
+    private readonly writer: RowWriter,
     /** 0: commit on the next turn of the event loop, which batches whatever arrived meanwhile. */
     private readonly flushDelayMs: number,
     readonly inMemory: boolean,
-    note: (message: string) => void = () => {},
   ) {
-    // Commits happen on the thread that answers requests; checkpoints must not.
-    this.checkpointer = inMemory ? undefined : BackgroundCheckpointer.start(db, 500, note);
-    this.insert = db.prepare(
-      `INSERT INTO predictions (request_id, time, endpoint, model, version, protocol, inputs, inputs_bytes, outputs, latency_ms, status, error, mirrored)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
     this.insertFeedback = db.prepare('INSERT INTO feedback (request_id, time, endpoint, label, value) VALUES (?, ?, ?, ?, ?)');
     this.findRequest = db.prepare('SELECT 1 FROM predictions WHERE request_id = ? AND mirrored = 0 LIMIT 1').pluck();
   }
@@ -74,14 +85,20 @@ export class PredictionLog {
    */
   static open(workspaceRoot: string, options: { flushDelayMs?: number; note?: (message: string) => void } = {}): PredictionLog {
     const delay = options.flushDelayMs ?? 0;
+    const note = options.note ?? (() => {});
+    let db: Database;
     try {
-      return new PredictionLog(openStore(workspaceRoot), delay, false, options.note);
+      db = openStore(workspaceRoot);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM' && code !== 'SQLITE_CANTOPEN' && code !== 'SQLITE_READONLY') throw error;
-      options.note?.(`cannot write ${workspaceRoot}/.mlops (${code}); the prediction log is kept in memory and lost when the server stops`);
-      return new PredictionLog(openDatabase(':memory:'), delay, true);
+      note(`cannot write ${workspaceRoot}/.mlops (${code}); the prediction log is kept in memory and lost when the server stops`);
+      const memory = openDatabase(':memory:');
+      return new PredictionLog(memory, new InProcessWriter(memory), delay, true);
     }
+    // Checkpoints belong to the writer thread, never to a commit on this one (feedback, for instance).
+    db.pragma('wal_autocheckpoint = 0');
+    return new PredictionLog(db, new ThreadWriter(db.name, note), delay, false);
   }
 
   /** Resolves when the row is committed; rejects when the commit failed. */
@@ -103,14 +120,18 @@ export class PredictionLog {
     return { matched: this.findRequest.get(record.requestId) !== undefined };
   }
 
+  /** Rows not yet committed. */
   get pending(): number {
-    return this.queue.length;
+    return this.queue.length + this.committing;
   }
 
-  /** Commit what is queued, then close the database. */
-  close(): void {
+  private committing = 0;
+
+  /** Commit what is queued, wait for every commit, then close the database. */
+  async close(): Promise<void> {
     this.flush();
-    void this.checkpointer?.stop();
+    await Promise.allSettled([...this.inFlight]);
+    await this.writer.close();
     this.db.close();
   }
 
@@ -121,19 +142,113 @@ export class PredictionLog {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    try {
-      this.db.transaction(() => {
-        for (const { row: r } of batch) {
-          this.insert.run(r.requestId, r.time, r.endpoint, r.model, r.version, r.protocol, r.inputs, r.inputsBytes, r.outputs, r.latencyMs, r.status, r.error, r.mirrored ? 1 : 0);
-        }
-      })();
-    } catch (error) {
-      for (const q of batch) q.reject(error);
-      return;
-    }
-    for (const q of batch) q.resolve();
+    this.committing += batch.length;
+    const done = this.writer.commit(batch.map((q) => rowValues(q.row))).then(
+      () => batch.forEach((q) => q.resolve()),
+      (error: unknown) => batch.forEach((q) => q.reject(error)),
+    );
+    const settled = done.finally(() => {
+      this.committing -= batch.length;
+      this.inFlight.delete(settled);
+    });
+    this.inFlight.add(settled);
   }
 }
+
+/** Commits on this thread: for the in-memory log, which no other connection can see. */
+class InProcessWriter implements RowWriter {
+  private readonly insert;
+
+  constructor(private readonly db: Database) {
+    this.insert = db.prepare(INSERT_PREDICTION);
+  }
+
+  async commit(rows: RowValues[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const values of rows) this.insert.run(...values);
+    })();
+  }
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * Commits on a worker thread with its own connection to the store, and checkpoints the WAL there
+ * every half second: SQLite's automatic checkpoint runs inside the COMMIT that crosses its threshold
+ * and would stall the committing thread for the copy and its fsync.
+ */
+class ThreadWriter implements RowWriter {
+  private readonly worker: Worker;
+  private nextId = 0;
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  private failure: Error | undefined;
+
+  constructor(file: string, note: (message: string) => void) {
+    this.worker = new Worker(WRITER_SOURCE, {
+      eval: true,
+      workerData: { sqlite: require.resolve('better-sqlite3'), file, insert: INSERT_PREDICTION, checkpointMs: 500 },
+    });
+    this.worker.on('message', (m: { id: number; error?: string } | { note: string }) => {
+      if ('note' in m) return note(m.note);
+      const waiter = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      if (m.error === undefined) waiter?.resolve();
+      else waiter?.reject(new Error(`prediction log: ${m.error}`));
+    });
+    this.worker.on('error', (error) => this.fail(error));
+    this.worker.on('exit', (code) => this.fail(new Error(`prediction log writer stopped (exit ${code})`)));
+  }
+
+  commit(rows: RowValues[]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ id, rows });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.worker.postMessage({ close: true });
+    await new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const waiter of this.waiting.values()) waiter.reject(this.failure);
+    this.waiting.clear();
+  }
+}
+
+// Plain JavaScript so the thread needs no bundle of its own; better-sqlite3 is passed by path.
+const WRITER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.sqlite);
+const db = new Database(workerData.file, { fileMustExist: true });
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = NORMAL');
+db.pragma('busy_timeout = 5000');
+db.pragma('wal_autocheckpoint = 0');
+const insert = db.prepare(workerData.insert);
+const commit = db.transaction((rows) => { for (const values of rows) insert.run(...values); });
+const checkpoint = setInterval(() => {
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (error) { parentPort.postMessage({ note: 'WAL checkpoint: ' + (error && error.message || error) }); }
+}, workerData.checkpointMs);
+parentPort.on('message', (message) => {
+  if (message.close) {
+    clearInterval(checkpoint);
+    db.close();
+    parentPort.close();
+    return;
+  }
+  try {
+    commit(message.rows);
+    parentPort.postMessage({ id: message.id });
+  } catch (error) {
+    parentPort.postMessage({ id: message.id, error: String(error && error.message || error) });
+  }
+});
+`;
 
 /**
  * Tensors as log JSON {name: {datatype, shape, data}}, or null when larger than maxBytes. Tensors

@@ -78,7 +78,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   try {
     await listen(server, options.port ?? config.port ?? DEFAULT_PORT, host);
   } catch (error) {
-    app.log.close();
+    await app.log.close();
     await app.deployments.closeAll();
     throw error;
   }
@@ -99,7 +99,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       await reloading;
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await app.deployments.drained();
-      app.log.close();
+      await app.log.close();
       await app.deployments.closeAll();
     },
   };
