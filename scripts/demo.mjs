@@ -12,7 +12,7 @@ const steps = [
   ['Index the runs', ['runs', example]],
   ['Check the manifest: schema, references, ONNX files, gates against the runs (the CI gate)', ['check', example]],
   ['Serve the A/B split (70/30, sticky by customer) and replay the 2,113 test customers with feedback', ['replay', example, '--rows', '2113']],
-  ['Analyze the A/B experiment from the prediction and feedback log', ['ab', 'v2-vs-v1', example]],
+  ['Analyze the A/B experiment from the prediction and feedback log, with the HTML report', ['ab', 'v2-vs-v1', example, '--html', join(example, 'ab-report.html')]],
   ['Promote version 2 to production (gates: its run, and the live latency from the log)', ['promote', 'churn', '2', example]],
   ['The audit log', ['history', 'churn', example]],
   ['Roll back in one step', ['rollback', 'churn', example]],

@@ -155,7 +155,8 @@ test('serving the churn example: the analysis measures each variant and its CI h
 
   // The CLI prints the same report.
   const out: string[] = [];
-  const code = abCommand(['v2-vs-v1', dir, '--json'], {
+  const html = join(dir, 'ab-report.html');
+  const code = await abCommand(['v2-vs-v1', dir, '--json', '--html', html], {
     stdout: (s) => out.push(s),
     stderr: (s) => out.push(s),
   });
@@ -172,6 +173,13 @@ test('serving the churn example: the analysis measures each variant and its CI h
     assert.equal(points.reduce((n: number, p: { n: number }) => n + p.n, 0), printed[arm].n);
     assert.ok(Math.abs(points.at(-1).cumulative - variant.metrics.accuracy) < 1e-12, `${arm}: ${points.at(-1).cumulative} vs ${variant.metrics.accuracy}`);
   }
+  // …and the standalone HTML report: the same verdict, both cards, both charts as inline SVG, nothing remote.
+  const page = readFileSync(html, 'utf8');
+  assert.match(page, new RegExp(`data-verdict="${printed.verdict.kind}"`));
+  assert.equal((page.match(/<section class="card" data-arm=/g) ?? []).length, 2);
+  assert.equal((page.match(/<svg/g) ?? []).length, 2);
+  assert.doesNotMatch(page, /<script|https?:\/\/(?!www\.w3\.org)/);
+  assert.match(page, /Content-Security-Policy" content="default-src 'none'/);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ Commands:
   replay [folder]  Send the churn example's test customers to the served endpoint, with feedback
   serve [folder]   Serve the folder's mlops.yaml endpoints on 127.0.0.1 (V2, V1, MLflow /invocations)
   stats <test>     Statistics as scipy computes them: welch, student, ztest, chisq, srm, ks, wasserstein, psi
-  ab <experiment>  Analyze an A/B experiment from the prediction and feedback log (--json)
+  ab <experiment>  Analyze an A/B experiment from the prediction and feedback log (--json, --html)
   drift            Data drift: --reference R.csv --current C.csv, or <model> over the prediction log (--window, --html)
   monitor <model>  Live quality, latency and alerts against the baseline run; drift; whether to retrain (--json)
   promote <model> <version>  Check the gates, move the production alias (--alias A) or a canary step (--canary)

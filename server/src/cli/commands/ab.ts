@@ -1,14 +1,15 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ExperimentReport, VariantReport } from '../../contract';
 import { analyzeExperiment, ExperimentError } from '../../experiments/analysis';
+import { experimentReportHtml } from '../../experiments/html';
 import { readManifestModel } from '../../manifest/model';
 import { MANIFEST_FILE_NAMES, parseManifest } from '../../manifest/parse';
 import { openStore } from '../../store/store';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type Out } from '../usage';
 
-export const AB_HELP = `Usage: mlops ab <experiment> [folder] [--json]
+export const AB_HELP = `Usage: mlops ab <experiment> [folder] [--json] [--html FILE]
 
 Analyzes an experiments: entry of folder/mlops.yaml (default folder: .) from the model server's
 prediction and feedback log (folder/.mlops/index.db): per variant the requests, the metric (from
@@ -19,6 +20,7 @@ split; and a verdict: treatment better, worse, inconclusive, or the samples stil
 
 Options:
   --json       the report as JSON
+  --html FILE  also write a self-contained HTML report (charts inline, nothing remote)
   -h, --help   show this help
 
 Exit codes: 0 success, 1 the experiment cannot be analyzed, 2 bad usage.
@@ -36,12 +38,13 @@ export function folderManifest(folder: string): {
   return { root, manifestPath };
 }
 
-export function abCommand(args: string[], out: Out): number {
+export async function abCommand(args: string[], out: Out): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     options: {
       json: { type: 'boolean' },
+      html: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -63,7 +66,14 @@ export function abCommand(args: string[], out: Out): number {
   } finally {
     db.close();
   }
-  out.stdout(values.json ? JSON.stringify(report, jsonNumbers, 2) + '\n' : formatReport(report));
+  if (values.html) {
+    try {
+      writeFileSync(values.html, await experimentReportHtml(report));
+    } catch (error) {
+      throw new UsageError(`--html ${values.html}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  }
+  out.stdout(values.json ? JSON.stringify(report, jsonNumbers, 2) + '\n' : formatReport(report) + (values.html ? `HTML report: ${values.html}\n` : ''));
   return EXIT_OK;
 }
 
