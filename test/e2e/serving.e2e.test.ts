@@ -22,6 +22,15 @@ test('serving: start from the palette, the Serving view fills with live numbers,
     await wb.waitForText(pane(wb, 'Serving'), /Nothing is being served/);
     await wb.shot('serving-empty');
 
+    // The palette lists the MLOps commands (a screenshot for the README's tour), then closes untouched.
+    await wb.page.keyboard.press('F1');
+    const quickInput = wb.page.locator('.quick-input-widget');
+    await quickInput.locator('input').fill('>MLOps: ');
+    await quickInput.getByRole('option', { name: /^MLOps: Promote Version/ }).waitFor();
+    await wb.shot('palette');
+    await wb.page.keyboard.press('Escape');
+    await quickInput.waitFor({ state: 'hidden' });
+
     await wb.runCommand('MLOps: Start Serving');
     const item = wb.statusBarItem(/^MLOps model server: running at http:\/\/127\.0\.0\.1:\d+$/);
     await item.waitFor({ timeout: 30_000 });
