@@ -6,7 +6,7 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const out = join(root, 'dist', 'mlops-workbench.vsix');
 const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
-const result = spawnSync(process.execPath, [vsce, 'package', '--target', 'linux-x64', '--out', out, '--allow-missing-repository', '--allow-star-activation'], {
+const result = spawnSync(process.execPath, [vsce, 'package', '--target', 'linux-x64', '--out', out, '--allow-missing-repository', '--allow-star-activation', '--no-rewrite-relative-links'], {
   cwd: root,
   stdio: 'inherit',
 });
