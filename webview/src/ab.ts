@@ -1,9 +1,9 @@
 import { parseAbDashboardState, type AbDashboardData, type AbDashboardState, type ExperimentReport, type HostToWebview, type VariantReport } from '../../server/src/contract';
 import { abIntervalSpec, abTimelineSpec, type AbSpecOptions } from '../../server/src/charts/ab-spec';
-import type { ChartTheme } from '../../server/src/charts/spec';
 import { connect, getState, post, setState } from './host';
 import { badge, button, divider, dropdown, registerToolkit } from './toolkit';
 import { renderChart, type ChartView } from './vega';
+import { editorTheme } from './theme';
 
 registerToolkit();
 const root = document.getElementById('root') as HTMLElement;
@@ -160,25 +160,13 @@ function chartBox(testId: string, label: string): HTMLElement {
   return box;
 }
 
-/** The editor's colours and font, read from the CSS variables VS Code sets on the page. */
-function theme(): ChartTheme {
-  const css = getComputedStyle(document.body);
-  const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
-  return {
-    foreground: v('--vscode-editor-foreground', v('--vscode-foreground', css.color)),
-    background: v('--vscode-editor-background', css.backgroundColor),
-    grid: v('--vscode-editorWidget-border', v('--vscode-foreground', css.color)),
-    font: v('--vscode-font-family', css.fontFamily),
-    fontSize: parseFloat(v('--vscode-font-size', '13')) || 13,
-  };
-}
 
 let drawn = 0;
 async function draw(): Promise<void> {
   if (!data) return;
   const ticket = ++drawn;
   const width = Math.max(280, Math.min(900, (root.clientWidth || 900) - 220));
-  const options: AbSpecOptions = { width, theme: theme() };
+  const options: AbSpecOptions = { width, theme: editorTheme() };
   const todo: [string, ReturnType<typeof abIntervalSpec>][] = [
     ['interval', abIntervalSpec(data.report, { ...options, height: 50 })],
     ['timeline', data.report.timeline ? abTimelineSpec(data.report.timeline, { ...options, height: 240 }) : undefined],

@@ -1,9 +1,9 @@
 import { DriftWindows, parseDriftState, type DriftPanelData, type DriftPanelState, type FeatureDrift, type HostToWebview } from '../../server/src/contract';
-import type { ChartTheme } from '../../server/src/charts/spec';
 import { distributionSpec } from '../../server/src/drift/spec';
 import { connect, getState, post, setState } from './host';
 import { badge, button, checkbox, dropdown, registerToolkit, tag } from './toolkit';
 import { renderChart, type ChartView } from './vega';
+import { editorTheme } from './theme';
 
 registerToolkit();
 const root = document.getElementById('root') as HTMLElement;
@@ -122,23 +122,11 @@ function render(): void {
   void draw(chartEls);
 }
 
-/** The editor's colours and font, read from the CSS variables VS Code sets on the page. */
-function theme(): ChartTheme {
-  const css = getComputedStyle(document.body);
-  const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
-  return {
-    foreground: v('--vscode-editor-foreground', v('--vscode-foreground', css.color)),
-    background: v('--vscode-editor-background', css.backgroundColor),
-    grid: v('--vscode-editorWidget-border', v('--vscode-foreground', css.color)),
-    font: v('--vscode-font-family', css.fontFamily),
-    fontSize: parseFloat(v('--vscode-font-size', '13')) || 13,
-  };
-}
 
 async function draw(els: { el: HTMLElement; f: FeatureDrift }[]): Promise<void> {
   const ticket = ++drawn;
   for (const c of charts.splice(0)) c.finalize();
-  const t = theme();
+  const t = editorTheme();
   const width = Math.max(240, Math.min(520, (root.clientWidth || 900) - 420));
   for (const { el, f } of els) {
     const spec = distributionSpec(f, { width, height: 150, theme: t, interactive: true });
