@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { ROOT, withWorkbench } from './harness';
-import { expand, row, trackingWorkspace } from './views';
+import { expand, row, selectedRows, trackingWorkspace } from './views';
 
 const VSIX = process.env.MLOPS_VSIX ?? path.join(ROOT, 'dist', 'mlops-workbench.vsix');
 const INDEX_MS = 30_000;
@@ -23,6 +23,7 @@ test('charts: Plot Metrics draws the metric history of the selected runs', (t) =
     await expand(experiment);
     await row(wb, 'Experiments', 'churn-v1').click();
     await row(wb, 'Experiments', 'churn-v2').click({ modifiers: ['Control'] });
+    await selectedRows(wb, 'Experiments').nth(1).waitFor();
     await wb.runCommand('MLOps: Plot Metrics');
 
     const frame = wb.webviewFrame();
@@ -82,6 +83,7 @@ test('comparison: a sweep compared in a sortable table, parallel coordinates and
     await expand(experiment);
     await row(wb, 'Experiments', 'sweep-1').click();
     await row(wb, 'Experiments', 'sweep-8').click({ modifiers: ['Shift'] });
+    await selectedRows(wb, 'Experiments').nth(7).waitFor();
 
     await wb.runCommand('MLOps: Plot Metrics');
     let frame = wb.webviewFrame();

@@ -117,6 +117,7 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
   };
   try {
     browser = await launchChromium(server.runDir);
+    await browser.addInitScript({ content: WITHOUT_CODE_SERVER_WORKER });
     const page = browser.pages()[0] ?? (await browser.newPage());
     recordConsole(page, server.runDir);
     await page.goto(server.url, { timeout: START_TIMEOUT_MS });
@@ -147,6 +148,8 @@ export async function withWorkbench(
     await fn(wb);
   } catch (err) {
     await saveFailure(wb.page, wb.runDir, err);
+    // The CI log shows only the error: say what the window looked like when it failed.
+    if (err instanceof Error) err.message += `\n${await describeWindow(wb.page)}`;
     throw err;
   } finally {
     await wb.close();
@@ -246,6 +249,37 @@ async function waitForText(locator: Locator, text: string | RegExp, timeoutMs: n
       { cause: err },
     );
   }
+}
+
+/**
+ * code-server registers its own service worker (for installing it as an app) at the root scope,
+ * while each webview registers VS Code's worker for its frames and waits for it to take control; with
+ * two workers claiming the same frames a webview can stay blank. The app worker is not part of VS Code
+ * and nothing here needs it, so the tests keep it out.
+ */
+const WITHOUT_CODE_SERVER_WORKER = `(() => {
+  const workers = navigator.serviceWorker;
+  if (!workers) return;
+  const register = workers.register.bind(workers);
+  workers.register = (url, options) =>
+    String(url).includes('/_static/out/browser/serviceWorker.js')
+      ? Promise.reject(new Error('code-server app worker left out by the e2e harness'))
+      : register(url, options);
+})();`;
+
+/** The tabs, webview frames, open quick input and notifications, in one line for the CI log. */
+async function describeWindow(page: Page): Promise<string> {
+  const texts = async (selector: string) =>
+    (await page.locator(selector).allInnerTexts().catch(() => [] as string[])).map((t) => t.replace(/\s+/g, ' ').trim().slice(0, 160));
+  const quickInput = page.locator('.quick-input-widget');
+  const quick = (await quickInput.isVisible().catch(() => false)) ? (await texts('.quick-input-widget'))[0] ?? '' : 'closed';
+  const webviews = await page.locator('iframe.webview').count().catch(() => -1);
+  return [
+    `window: tabs ${JSON.stringify(await texts('.tabs-container .tab'))}`,
+    `webview frames ${webviews}`,
+    `quick input ${JSON.stringify(quick)}`,
+    `notifications ${JSON.stringify(await texts('.notification-toast'))}`,
+  ].join('; ');
 }
 
 async function saveFailure(page: Page, dir: string, err: unknown): Promise<void> {

@@ -27,6 +27,11 @@ export function row(wb: Workbench, view: string, text: string | RegExp) {
   return pane(wb, view).locator('.monaco-list-row', { hasText: text }).first();
 }
 
+/** The rows of a view that are selected. */
+export function selectedRows(wb: Workbench, view: string) {
+  return pane(wb, view).locator('.monaco-list-row[aria-selected="true"]');
+}
+
 export async function expand(rowLocator: ReturnType<typeof row>): Promise<void> {
   if ((await rowLocator.getAttribute('aria-expanded')) !== 'true') await rowLocator.click();
 }
