@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { PredictionLog, type PredictionRecord } from '../../server/src/serving/prediction-log';
@@ -22,7 +22,7 @@ const row = (i: number, inputs: string): PredictionRecord => ({
   mirrored: false,
 });
 
-test('rows commit on the writer thread, are readable once recorded, and reach the database file by its checkpoints', async () => {
+test('rows reach the table through the writer thread, are matched by feedback at once, and reach the database file by its checkpoints', async () => {
   const dir = tempDir('log-writer');
   const log = PredictionLog.open(dir);
   const file = join(dir, '.mlops', 'index.db');
@@ -31,11 +31,16 @@ test('rows commit on the writer thread, are readable once recorded, and reach th
     assert.equal(log.inMemory, false);
     const before = statSync(file).size;
     const big = JSON.stringify({ x: { datatype: 'FP32', shape: [1, 5000], data: Array.from({ length: 5000 }, (_, i) => i / 7) } });
-    // Concurrent records group into few commits; each resolves only once its row is committed.
+    // Concurrent records are journaled together; each resolves once its row is in the journal.
     await Promise.all(Array.from({ length: 600 }, (_, i) => log.record(row(i, big))));
-    assert.equal(reader.prepare('SELECT count(*) FROM predictions').pluck().get(), 600);
+    // Feedback right after the answer finds its request, in the table or still in the journal.
     assert.deepEqual(log.feedback({ requestId: 'req-7', endpoint: 'ep', label: 1 }), { matched: true });
-    assert.equal(log.pending, 0);
+    assert.deepEqual(log.feedback({ requestId: 'req-unknown', endpoint: 'ep', label: 1 }), { matched: false });
+    const applied = Date.now() + 10_000;
+    while (reader.prepare('SELECT count(*) FROM predictions').pluck().get() !== 600 || log.pending !== 0) {
+      assert.ok(Date.now() < applied, `${log.pending} rows still not in the table`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
     // This thread's connection runs no checkpoint; the rows reach the database file through the writer's.
     const deadline = Date.now() + 10_000;
     while (statSync(file).size < before + 10_000_000) {
@@ -48,14 +53,37 @@ test('rows commit on the writer thread, are readable once recorded, and reach th
   }
 });
 
-test('a row that cannot be stored rejects its record and leaves the log working', async () => {
+test('a row the table would refuse is refused before it is answered, and the log keeps working', async () => {
   const log = PredictionLog.open(tempDir('log-writer-bad'));
   try {
     const bad = { ...row(1, '{}'), requestId: null as unknown as string }; // request_id is NOT NULL
-    await assert.rejects(log.record(bad), /prediction log: .*NOT NULL/);
+    await assert.rejects(log.record(bad), /prediction log: a row needs a request id/);
     await log.record(row(2, '{}'));
     assert.deepEqual(log.feedback({ requestId: 'req-2', endpoint: 'ep', value: 1 }), { matched: true });
   } finally {
     await log.close();
+  }
+});
+
+test('journal files are rotated as they fill and deleted once applied; closing applies the rest', async () => {
+  const dir = tempDir('log-writer-rotate');
+  const log = PredictionLog.open(dir, { journalRotateBytes: 4096 });
+  const journals = () => readdirSync(join(dir, '.mlops')).filter((f) => f.endsWith('.journal'));
+  try {
+    for (let burst = 0; burst < 20; burst++) {
+      await Promise.all(Array.from({ length: 10 }, (_, i) => log.record(row(burst * 10 + i, '{}'))));
+    }
+    assert.ok(journals().length >= 1);
+  } finally {
+    await log.close();
+  }
+  assert.deepEqual(journals(), []);
+  const db = openStore(dir);
+  try {
+    assert.equal(db.prepare('SELECT count(DISTINCT request_id) FROM predictions').pluck().get(), 200);
+    // About 30 KB of rows in 4 KB files: several files, each applied to its end before it was deleted.
+    assert.ok((db.prepare('SELECT count(*) FROM prediction_journals').pluck().get() as number) >= 4);
+  } finally {
+    db.close();
   }
 });

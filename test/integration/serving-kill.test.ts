@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { build } from 'esbuild';
-import { openDatabase } from '../../server/src/store/store';
+import { openDatabase, openStore } from '../../server/src/store/store';
 import { REPO, SHARED_FIXTURES, tempDir } from '../helpers/paths';
 import { call, pool, workspace } from '../helpers/serving';
 
@@ -80,7 +80,8 @@ test('SIGKILL mid-load: every answered request is in the log, and a restart keep
   await exited;
   assert.ok(answered.length >= 400);
 
-  const db = openDatabase(join(dir, '.mlops', 'index.db'));
+  // Opening the store replays the killed server's journal: answered rows not yet in the table.
+  const db = openStore(dir);
   const logged = new Set((db.prepare("SELECT request_id FROM predictions WHERE request_id LIKE 'kill-%'").pluck().all() as string[]));
   db.close();
   const lost = answered.filter((id) => !logged.has(id));

@@ -194,7 +194,7 @@ function externalSamples(app: ServingApp): ExternalSample[] {
       if (v.session) samples.push({ name: 'mlops_session_runs_total', type: 'counter', help: 'session.run calls made for the version (batching makes these fewer than requests).', labels, value: v.session.runs });
     }
   }
-  samples.push({ name: 'mlops_prediction_log_pending', type: 'gauge', help: 'Log rows waiting for their commit.', labels: {}, value: app.log.pending });
+  samples.push({ name: 'mlops_prediction_log_pending', type: 'gauge', help: 'Prediction log rows not yet in the predictions table (journaled, or queued for the journal).', labels: {}, value: app.log.pending });
   return samples;
 }
 

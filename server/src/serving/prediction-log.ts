@@ -1,6 +1,9 @@
+import { closeSync, existsSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { INSERT_PREDICTION, MARK_APPLIED, journalLines, journalName, type RowValues } from '../store/prediction-journal';
+import { STORE_FOLDER, openDatabase, openStore, type Database } from '../store/store';
 import { encodeAll, type HostTensor } from './dtypes';
-import { Worker } from 'node:worker_threads';
-import { openDatabase, openStore, type Database } from '../store/store';
 
 export interface PredictionRecord {
   requestId: string;
@@ -32,46 +35,55 @@ interface Queued {
   reject: (error: unknown) => void;
 }
 
-/** Rows per transaction at most; a burst larger than this commits in several. */
-const MAX_ROWS_PER_COMMIT = 1000;
-
-const INSERT_PREDICTION = `INSERT INTO predictions (request_id, time, endpoint, model, version, protocol, inputs, inputs_bytes, outputs, latency_ms, status, error, mirrored)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-
-/** A row as the INSERT's parameters: plain arrays cross to the writer thread cheaply. */
-type RowValues = (string | number | null)[];
+/** Rows per journal write at most; a burst larger than this is written in several. */
+const MAX_ROWS_PER_WRITE = 1000;
+/** A journal file larger than this is closed and a new one started (the writer deletes the old one once applied). */
+const JOURNAL_ROTATE_BYTES = 16 * 1024 * 1024;
+const CHECKPOINT_MS = 500;
 
 function rowValues(r: PredictionRecord): RowValues {
   return [r.requestId, r.time, r.endpoint, r.model, r.version, r.protocol, r.inputs, r.inputsBytes, r.outputs, r.latencyMs, r.status, r.error, r.mirrored ? 1 : 0];
 }
 
-/** Where queued rows are committed: on a writer thread for the workspace store, in process for a memory log. */
-interface RowWriter {
-  /** Resolves once the rows are committed. */
-  commit(rows: RowValues[]): Promise<void>;
+/** What the table would refuse, refused before the request is answered. */
+function invalidRow(r: PredictionRecord): string | undefined {
+  if (typeof r.requestId !== 'string' || r.requestId === '') return 'a row needs a request id';
+  if (typeof r.endpoint !== 'string') return 'a row needs an endpoint';
+  if (!Number.isFinite(r.time) || !Number.isFinite(r.latencyMs) || !Number.isInteger(r.status)) return 'a row needs a time, a latency and a status';
+  return undefined;
+}
+
+/** Where rows go once queued: a journal plus a writer thread for the workspace store, the table itself for a memory log. */
+interface RowSink {
+  /** Keeps the rows so that they survive the process being killed; throws when it cannot. */
+  append(rows: RowValues[]): void;
+  /** Whether a request's row is kept but not in the table yet. */
+  holds(requestId: string): boolean;
+  /** Rows kept but not in the table yet. */
+  readonly unapplied: number;
   close(): Promise<void>;
 }
 
 /**
- * The prediction and feedback log in the workspace store. Rows queue up and commit together in one
- * transaction per flush (group commit); `record` resolves only once its row is committed, and the
- * server answers a request only after that. In WAL mode a committed transaction is in the WAL file
- * before COMMIT returns, so killing the process (even SIGKILL) cannot lose an answered request.
- * With synchronous=NORMAL the WAL is not fsynced per commit: an OS crash or power cut can still
- * lose the last commits. The commits, and the WAL checkpoints, run on a writer thread with its own
- * connection, so the thread that answers requests never waits on SQLite's I/O.
+ * The prediction and feedback log in the workspace store. Rows queue up and are written together
+ * once per turn of the event loop; `record` resolves once its row is in the journal
+ * (store/prediction-journal.ts), and the server answers a request only after that. A journal write
+ * is in the OS's page cache when it returns, so killing the process (even SIGKILL) cannot lose an
+ * answered request: the next process to open the store replays it. An OS crash or power cut can
+ * still lose the last rows (neither the journal nor the WAL is fsynced per write). A writer thread
+ * with its own connection moves journaled rows into the predictions table within milliseconds and
+ * checkpoints the WAL, so the thread that answers requests never waits on SQLite.
  */
 export class PredictionLog {
   private queue: Queued[] = [];
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
-  private inFlight = new Set<Promise<void>>();
   private readonly insertFeedback;
   private readonly findRequest;
 
   private constructor(
     private readonly db: Database,
-    private readonly writer: RowWriter,
-    /** 0: commit on the next turn of the event loop, which batches whatever arrived meanwhile. */
+    private readonly sink: RowSink,
+    /** 0: write on the next turn of the event loop, which batches whatever arrived meanwhile. */
     private readonly flushDelayMs: number,
     readonly inMemory: boolean,
   ) {
@@ -83,29 +95,33 @@ export class PredictionLog {
    * Open the log in `.mlops/index.db`. Where that cannot be written (a read-only checkout) the log
    * lives in memory for this process and `note` says so.
    */
-  static open(workspaceRoot: string, options: { flushDelayMs?: number; note?: (message: string) => void } = {}): PredictionLog {
+  static open(workspaceRoot: string, options: { flushDelayMs?: number; note?: (message: string) => void; journalRotateBytes?: number } = {}): PredictionLog {
     const delay = options.flushDelayMs ?? 0;
     const note = options.note ?? (() => {});
     let db: Database;
+    let journal: JournalSink;
     try {
       db = openStore(workspaceRoot);
+      journal = new JournalSink(join(workspaceRoot, STORE_FOLDER), db, note, options.journalRotateBytes ?? JOURNAL_ROTATE_BYTES);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM' && code !== 'SQLITE_CANTOPEN' && code !== 'SQLITE_READONLY') throw error;
       note(`cannot write ${workspaceRoot}/.mlops (${code}); the prediction log is kept in memory and lost when the server stops`);
       const memory = openDatabase(':memory:');
-      return new PredictionLog(memory, new InProcessWriter(memory), delay, true);
+      return new PredictionLog(memory, new TableSink(memory), delay, true);
     }
     // Checkpoints belong to the writer thread, never to a commit on this one (feedback, for instance).
     db.pragma('wal_autocheckpoint = 0');
-    return new PredictionLog(db, new ThreadWriter(db.name, note), delay, false);
+    return new PredictionLog(db, journal, delay, false);
   }
 
-  /** Resolves when the row is committed; rejects when the commit failed. */
+  /** Resolves when the row is kept for good (journaled, or in the table); rejects when it cannot be. */
   record(row: PredictionRecord): Promise<void> {
+    const invalid = invalidRow(row);
+    if (invalid) return Promise.reject(new Error(`prediction log: ${invalid}`));
     return new Promise((resolve, reject) => {
       this.queue.push({ row, resolve, reject });
-      if (this.queue.length >= MAX_ROWS_PER_COMMIT) this.flush();
+      if (this.queue.length >= MAX_ROWS_PER_WRITE) this.flush();
       else if (this.timer === undefined) {
         const flush = () => this.flush();
         this.timer = this.flushDelayMs > 0 ? setTimeout(flush, this.flushDelayMs) : setImmediate(flush);
@@ -117,21 +133,18 @@ export class PredictionLog {
   feedback(record: FeedbackRecord): { matched: boolean } {
     const label = typeof record.label === 'boolean' ? Number(record.label) : (record.label ?? null);
     this.insertFeedback.run(record.requestId, Date.now(), record.endpoint, label, record.value ?? null);
-    return { matched: this.findRequest.get(record.requestId) !== undefined };
+    return { matched: this.sink.holds(record.requestId) || this.findRequest.get(record.requestId) !== undefined };
   }
 
-  /** Rows not yet committed. */
+  /** Rows not yet in the predictions table. */
   get pending(): number {
-    return this.queue.length + this.committing;
+    return this.queue.length + this.sink.unapplied;
   }
 
-  private committing = 0;
-
-  /** Commit what is queued, wait for every commit, then close the database. */
+  /** Write what is queued, let the writer apply everything, then close the database. */
   async close(): Promise<void> {
     this.flush();
-    await Promise.allSettled([...this.inFlight]);
-    await this.writer.close();
+    await this.sink.close();
     this.db.close();
   }
 
@@ -142,87 +155,171 @@ export class PredictionLog {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    this.committing += batch.length;
-    const done = this.writer.commit(batch.map((q) => rowValues(q.row))).then(
-      () => batch.forEach((q) => q.resolve()),
-      (error: unknown) => batch.forEach((q) => q.reject(error)),
-    );
-    const settled = done.finally(() => {
-      this.committing -= batch.length;
-      this.inFlight.delete(settled);
-    });
-    this.inFlight.add(settled);
+    try {
+      this.sink.append(batch.map((q) => rowValues(q.row)));
+    } catch (error) {
+      for (const q of batch) q.reject(error);
+      return;
+    }
+    for (const q of batch) q.resolve();
   }
 }
 
-/** Commits on this thread: for the in-memory log, which no other connection can see. */
-class InProcessWriter implements RowWriter {
+/** Straight into the table: for the in-memory log, which no other connection can see. */
+class TableSink implements RowSink {
   private readonly insert;
+  readonly unapplied = 0;
 
   constructor(private readonly db: Database) {
     this.insert = db.prepare(INSERT_PREDICTION);
   }
 
-  async commit(rows: RowValues[]): Promise<void> {
+  append(rows: RowValues[]): void {
     this.db.transaction(() => {
       for (const values of rows) this.insert.run(...values);
     })();
   }
 
+  holds(): boolean {
+    return false;
+  }
+
   async close(): Promise<void> {}
 }
 
+interface Unapplied {
+  file: string;
+  end: number;
+  requestIds: string[];
+}
+
+type FromWriter = { applied: { file: string; end: number } } | { note: string } | { error: string };
+
 /**
- * Commits on a worker thread with its own connection to the store, and checkpoints the WAL there
- * every half second: SQLite's automatic checkpoint runs inside the COMMIT that crosses its threshold
- * and would stall the committing thread for the copy and its fsync.
+ * Appends rows to this process's journal file and tells the writer thread how far the file goes; the
+ * writer reads the new lines from the file itself (no copy of the rows crosses threads), inserts
+ * everything that queued up meanwhile in one transaction, and says how far it got.
  */
-class ThreadWriter implements RowWriter {
+class JournalSink implements RowSink {
   private readonly worker: Worker;
-  private nextId = 0;
-  private readonly waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  private readonly port: MessagePort;
+  private fd: number;
+  private file: string;
+  private sequence = 0;
+  private written = 0;
+  private readonly unappliedBatches: Unapplied[] = [];
+  private readonly held = new Map<string, number>();
+  private heldRows = 0;
   private failure: Error | undefined;
 
-  constructor(file: string, note: (message: string) => void) {
+  constructor(
+    private readonly folder: string,
+    private readonly db: Database,
+    note: (message: string) => void,
+    private readonly rotateBytes: number,
+  ) {
+    this.file = this.nextFile();
+    this.fd = openSync(join(folder, this.file), 'a');
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
     this.worker = new Worker(WRITER_SOURCE, {
       eval: true,
-      workerData: { sqlite: require.resolve('better-sqlite3'), file, insert: INSERT_PREDICTION, checkpointMs: 500 },
+      workerData: { sqlite: require.resolve('better-sqlite3'), file: db.name, folder, insert: INSERT_PREDICTION, mark: MARK_APPLIED, checkpointMs: CHECKPOINT_MS, port: port2 },
+      transferList: [port2],
     });
-    this.worker.on('message', (m: { id: number; error?: string } | { note: string }) => {
-      if ('note' in m) return note(m.note);
-      const waiter = this.waiting.get(m.id);
-      this.waiting.delete(m.id);
-      if (m.error === undefined) waiter?.resolve();
-      else waiter?.reject(new Error(`prediction log: ${m.error}`));
+    this.worker.on('message', (m: FromWriter) => {
+      if ('applied' in m) this.applied(m.applied.file, m.applied.end);
+      else if ('note' in m) note(m.note);
+      else this.fail(new Error(`prediction log: ${m.error}`));
     });
     this.worker.on('error', (error) => this.fail(error));
     this.worker.on('exit', (code) => this.fail(new Error(`prediction log writer stopped (exit ${code})`)));
   }
 
-  commit(rows: RowValues[]): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ id, rows });
-    });
+  get unapplied(): number {
+    return this.heldRows;
+  }
+
+  append(rows: RowValues[]): void {
+    if (this.failure) throw this.failure;
+    const bytes = Buffer.from(journalLines(rows), 'utf8');
+    try {
+      for (let at = 0; at < bytes.length; ) at += writeSync(this.fd, bytes, at);
+    } catch (error) {
+      // Cut a partly written batch off, so the next write starts on a line of its own.
+      try {
+        ftruncateSync(this.fd, this.written);
+      } catch {
+        this.failure = new Error(`prediction log: the journal ${this.file} cannot be written or repaired`);
+      }
+      throw new Error(`prediction log: the journal could not be written (${(error as Error).message})`);
+    }
+    this.written += bytes.length;
+    this.port.postMessage({ file: this.file, end: this.written });
+    const requestIds = rows.map((r) => r[0] as string);
+    for (const id of requestIds) this.held.set(id, (this.held.get(id) ?? 0) + 1);
+    this.heldRows += rows.length;
+    this.unappliedBatches.push({ file: this.file, end: this.written, requestIds });
+    if (this.written >= this.rotateBytes) this.rotate();
+  }
+
+  holds(requestId: string): boolean {
+    return this.held.has(requestId);
   }
 
   async close(): Promise<void> {
-    this.worker.postMessage({ close: true });
-    await new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    closeSync(this.fd);
+    this.port.postMessage({ retire: this.file });
+    this.port.postMessage({ close: true });
+    if (this.worker.threadId !== -1) await new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+  }
+
+  /** A new file; the writer deletes the old one once everything in it is applied. */
+  private rotate(): void {
+    closeSync(this.fd);
+    this.port.postMessage({ retire: this.file });
+    this.file = this.nextFile();
+    this.fd = openSync(join(this.folder, this.file), 'a');
+    this.written = 0;
+  }
+
+  /** A name no file has: a journal left by an earlier process with this pid is not ours to append to. */
+  private nextFile(): string {
+    while (existsSync(join(this.folder, journalName(process.pid, this.sequence)))) this.sequence++;
+    const file = journalName(process.pid, this.sequence++);
+    // How far a deleted journal of that name was applied says nothing about this one.
+    this.db.prepare('DELETE FROM prediction_journals WHERE file = ?').run(file);
+    return file;
+  }
+
+  /** Batches are applied in order: everything up to `end` of `file`, and all of earlier files. */
+  private applied(file: string, end: number): void {
+    while (this.unappliedBatches.length > 0) {
+      const batch = this.unappliedBatches[0];
+      if (batch.file === file && batch.end > end) break;
+      this.unappliedBatches.shift();
+      this.heldRows -= batch.requestIds.length;
+      for (const id of batch.requestIds) {
+        const n = (this.held.get(id) ?? 1) - 1;
+        if (n === 0) this.held.delete(id);
+        else this.held.set(id, n);
+      }
+      if (batch.file === file && batch.end === end) break;
+    }
   }
 
   private fail(error: Error): void {
     this.failure ??= error;
-    for (const waiter of this.waiting.values()) waiter.reject(this.failure);
-    this.waiting.clear();
   }
 }
 
 // Plain JavaScript so the thread needs no bundle of its own; better-sqlite3 is passed by path.
+// Everything queued on the port when a message arrives is applied in one transaction. Once a
+// transaction has failed, journals are no longer deleted: the next start replays them.
 const WRITER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');
+const { closeSync, openSync, readSync, unlinkSync } = require('node:fs');
+const { join } = require('node:path');
 const Database = require(workerData.sqlite);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('journal_mode = WAL');
@@ -230,23 +327,71 @@ db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
 db.pragma('wal_autocheckpoint = 0');
 const insert = db.prepare(workerData.insert);
-const commit = db.transaction((rows) => { for (const values of rows) insert.run(...values); });
+const mark = db.prepare(workerData.mark);
+const port = workerData.port;
+/** Per journal file: its descriptor and how far it has been read. */
+const journals = new Map();
+let failed = false;
+let skipped = 0;
+function readTo(file, end) {
+  let journal = journals.get(file);
+  if (!journal) journals.set(file, (journal = { fd: openSync(join(workerData.folder, file), 'r'), read: 0 }));
+  const bytes = Buffer.allocUnsafe(end - journal.read);
+  for (let at = 0; at < bytes.length; ) at += readSync(journal.fd, bytes, at, bytes.length - at, journal.read + at);
+  journal.read = end;
+  return bytes.toString('utf8');
+}
+const apply = db.transaction((marks) => {
+  for (const { file, end } of marks) {
+    for (const line of readTo(file, end).split('\\n')) {
+      if (line === '') continue;
+      try { insert.run(...JSON.parse(line)); } catch (error) {
+        if (skipped++ === 0) parentPort.postMessage({ note: 'prediction log: a row was not stored: ' + (error && error.message || error) });
+      }
+    }
+    mark.run(file, end);
+  }
+});
+function flush(marks) {
+  if (marks.length === 0) return;
+  try {
+    apply(marks);
+    parentPort.postMessage({ applied: marks[marks.length - 1] });
+  } catch (error) {
+    failed = true;
+    parentPort.postMessage({ error: String(error && error.message || error) });
+  }
+}
+function retire(file) {
+  const journal = journals.get(file);
+  if (journal) closeSync(journal.fd);
+  journals.delete(file);
+  if (failed) return;
+  try { unlinkSync(join(workerData.folder, file)); } catch (error) {
+    parentPort.postMessage({ note: 'prediction log: ' + file + ' was not deleted: ' + (error && error.message || error) });
+  }
+}
 const checkpoint = setInterval(() => {
   try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (error) { parentPort.postMessage({ note: 'WAL checkpoint: ' + (error && error.message || error) }); }
 }, workerData.checkpointMs);
-parentPort.on('message', (message) => {
-  if (message.close) {
-    clearInterval(checkpoint);
-    db.close();
-    parentPort.close();
-    return;
+port.on('message', (first) => {
+  const messages = [first];
+  for (let next; (next = receiveMessageOnPort(port)); ) messages.push(next.message);
+  let marks = [];
+  for (const message of messages) {
+    if (message.end !== undefined) { marks.push(message); continue; }
+    flush(marks);
+    marks = [];
+    if (message.retire) retire(message.retire);
+    if (message.close) {
+      clearInterval(checkpoint);
+      db.close();
+      port.close();
+      parentPort.close();
+      return;
+    }
   }
-  try {
-    commit(message.rows);
-    parentPort.postMessage({ id: message.id });
-  } catch (error) {
-    parentPort.postMessage({ id: message.id, error: String(error && error.message || error) });
-  }
+  flush(marks);
 });
 `;
 

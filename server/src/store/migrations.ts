@@ -174,4 +174,12 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX retrain_by_model ON retrain_events (manifest, model, time);
   `,
+  // 5: how far each prediction journal (.mlops/predictions-*.journal, see prediction-journal.ts) has
+  // been applied to predictions, in bytes: its rows are answered requests not yet in the table.
+  `
+  CREATE TABLE prediction_journals (
+    file TEXT PRIMARY KEY,
+    applied INTEGER NOT NULL
+  );
+  `,
 ];

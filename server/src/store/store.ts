@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { MIGRATIONS } from './migrations';
+import { replayJournals } from './prediction-journal';
 
 export type Database = BetterSqlite3.Database;
 
@@ -21,7 +22,10 @@ export function openStore(workspaceRoot: string): Database {
   // Keep the store out of the user's version control without touching their .gitignore.
   const ignore = join(folder, '.gitignore');
   if (!existsSync(ignore)) writeFileSync(ignore, '*\n');
-  return openDatabase(join(folder, STORE_FILE));
+  const db = openDatabase(join(folder, STORE_FILE));
+  // Answered requests of a model server that was killed are in its journal: the log is whole again.
+  replayJournals(db, folder);
+  return db;
 }
 
 export function openDatabase(file: string): Database {

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { test } from 'node:test';
+import { build } from 'esbuild';
+import { journalLines, journalName, replayJournals, type RowValues } from '../../server/src/store/prediction-journal';
+import { openStore } from '../../server/src/store/store';
+import { REPO, tempDir } from '../helpers/paths';
+
+const row = (id: string): RowValues => [id, 1_700_000_000_000, 'ep', 'm', '1', 'v2', null, null, '{"y":{"datatype":"FP32","shape":[1],"data":[0.25]}}', 1.5, 200, null, 0];
+
+/** The id of a process that has exited: its journals are no longer live. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', '']);
+  return child.pid as number;
+}
+
+const journals = (dir: string) => readdirSync(join(dir, '.mlops')).filter((f) => f.endsWith('.journal'));
+const ids = (dir: string) => {
+  const db = openStore(dir);
+  try {
+    return db.prepare('SELECT request_id FROM predictions ORDER BY id').pluck().all() as string[];
+  } finally {
+    db.close();
+  }
+};
+
+test("a dead server's journal is replayed once when the store is opened: whole lines after the applied mark, then deleted", () => {
+  const dir = tempDir('journal-replay');
+  openStore(dir).close();
+  const pid = deadPid();
+  const name = journalName(pid, 0);
+  const applied = journalLines([row('a'), row('b')]);
+  // c and d were answered; the line cut short was being written when the process died.
+  const text = applied + journalLines([row('c'), row('d')]) + JSON.stringify(row('torn')).slice(0, 20);
+  const db = openStore(dir);
+  db.prepare('INSERT INTO prediction_journals (file, applied) VALUES (?, ?)').run(name, Buffer.byteLength(applied));
+  db.close();
+  writeFileSync(join(dir, '.mlops', name), text);
+
+  assert.deepEqual(ids(dir), ['c', 'd']);
+  assert.deepEqual(journals(dir), []);
+  // Opened again (another process that had read the file before it was deleted): nothing twice.
+  writeFileSync(join(dir, '.mlops', name), text);
+  assert.deepEqual(ids(dir), ['c', 'd']);
+});
+
+test('a live journal is left to its server, and a line the table refuses is skipped without losing the rest', () => {
+  const dir = tempDir('journal-live');
+  const db = openStore(dir);
+  try {
+    writeFileSync(join(dir, '.mlops', journalName(process.pid, 0)), journalLines([row('live')]));
+    const bad = row('bad');
+    bad[2] = null; // endpoint is NOT NULL
+    writeFileSync(join(dir, '.mlops', journalName(deadPid(), 0)), journalLines([row('x'), bad, row('y')]) + 'not json\n');
+    assert.equal(replayJournals(db, join(dir, '.mlops')), 2);
+    assert.deepEqual(db.prepare('SELECT request_id FROM predictions ORDER BY id').pluck().all(), ['x', 'y']);
+    assert.deepEqual(journals(dir), [journalName(process.pid, 0)]);
+  } finally {
+    db.close();
+  }
+});
+
+test('killed while its writer is locked out of the database: every answered row is in the log after the next open', async () => {
+  const dir = tempDir('journal-kill');
+  const entry = join(tempDir('journal-child'), 'child.js');
+  await build({ entryPoints: [join(REPO, 'test', 'helpers', 'journal-child.ts')], outfile: entry, bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', logLevel: 'warning' });
+  const child = spawn(process.execPath, [entry, dir, '500'], { env: { ...process.env, NODE_PATH: join(REPO, 'node_modules') }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const exited = new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  assert.equal((await lines.next()).value, 'ready');
+
+  // Hold the write lock: the writer thread cannot move a single row into the table.
+  const blocker = openStore(dir);
+  blocker.prepare('BEGIN IMMEDIATE').run();
+  child.stdin!.write('go\n');
+  assert.equal((await lines.next()).value, 'answered 500');
+  assert.equal(await exited, 'SIGKILL');
+  assert.equal(blocker.prepare('SELECT count(*) FROM predictions').pluck().get(), 0);
+  blocker.prepare('ROLLBACK').run();
+  blocker.close();
+  assert.equal(journals(dir).length, 1);
+
+  const logged = ids(dir);
+  assert.equal(logged.length, 500);
+  assert.equal(new Set(logged).size, 500);
+  assert.deepEqual(journals(dir), []);
+});
