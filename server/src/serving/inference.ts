@@ -52,10 +52,18 @@ export interface Reply {
  * request_id index grows at its end instead of taking random inserts everywhere.
  */
 export function newRequestId(): string {
-  const ms = Date.now().toString(16).padStart(12, '0');
+  const now = Date.now();
+  // Many requests share a millisecond: its part of the id is formatted once.
+  if (now !== idMs) {
+    idMs = now;
+    const ms = now.toString(16).padStart(12, '0');
+    idPrefix = `${ms.slice(0, 8)}-${ms.slice(8)}-7`;
+  }
   const random = randomUUID(); // xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx
-  return `${ms.slice(0, 8)}-${ms.slice(8)}-7${random.slice(15, 18)}-${random.slice(19)}`;
+  return idPrefix + random.slice(15, 18) + '-' + random.slice(19);
 }
+let idMs = -1;
+let idPrefix = '';
 
 /** Request ids are echoed in a header: printable ASCII only. */
 const REQUEST_ID = /^[\x20-\x7e]{1,256}$/;
@@ -69,7 +77,7 @@ interface Decoded {
 
 /**
  * Route, decode, check, run, encode, log; the reply is returned only after its log row is
- * committed. A mirror version, if one is due, runs after the reply on the same deployment.
+ * journaled. A mirror version, if one is due, runs after the reply on the same deployment.
  */
 export async function infer(app: ServingApp, request: InferenceRequest): Promise<Reply> {
   const deployment = app.deployments.acquire();
