@@ -207,6 +207,8 @@ class JournalSink implements RowSink {
   private file: string;
   private sequence = 0;
   private written = 0;
+  /** The mark the writer has not reported applied yet. */
+  private lastMark: { file: string; end: number } | undefined;
   private readonly unappliedBatches: Unapplied[] = [];
   private readonly held = new Map<string, number>();
   private heldRows = 0;
@@ -255,7 +257,7 @@ class JournalSink implements RowSink {
       throw new Error(`prediction log: the journal could not be written (${(error as Error).message})`);
     }
     this.written += bytes.length;
-    this.port.postMessage({ file: this.file, end: this.written });
+    if (this.lastMark === undefined) this.mark();
     const requestIds = rows.map((r) => r[0] as string);
     for (const id of requestIds) this.held.set(id, (this.held.get(id) ?? 0) + 1);
     this.heldRows += rows.length;
@@ -269,6 +271,7 @@ class JournalSink implements RowSink {
 
   async close(): Promise<void> {
     closeSync(this.fd);
+    this.mark();
     this.port.postMessage({ retire: this.file });
     this.port.postMessage({ close: true });
     if (this.worker.threadId !== -1) await new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
@@ -277,10 +280,23 @@ class JournalSink implements RowSink {
   /** A new file; the writer deletes the old one once everything in it is applied. */
   private rotate(): void {
     closeSync(this.fd);
+    this.mark();
     this.port.postMessage({ retire: this.file });
     this.file = this.nextFile();
     this.fd = openSync(join(this.folder, this.file), 'a');
     this.written = 0;
+  }
+
+  /**
+   * Tell the writer how far the journal goes. One mark at a time: waking the writer thread costs
+   * more than a journal write, so lines written meanwhile go with the next mark, sent when the
+   * writer reports this one applied.
+   */
+  private mark(): void {
+    const mark = { file: this.file, end: this.written };
+    if (this.lastMark && this.lastMark.file === mark.file && this.lastMark.end === mark.end) return;
+    this.port.postMessage(mark);
+    this.lastMark = mark;
   }
 
   /** A name no file has: a journal left by an earlier process with this pid is not ours to append to. */
@@ -294,6 +310,14 @@ class JournalSink implements RowSink {
 
   /** Batches are applied in order: everything up to `end` of `file`, and all of earlier files. */
   private applied(file: string, end: number): void {
+    this.release(file, end);
+    if (this.lastMark?.file === file && this.lastMark.end === end) {
+      this.lastMark = undefined;
+      if (this.written > 0 && !(file === this.file && end === this.written)) this.mark();
+    }
+  }
+
+  private release(file: string, end: number): void {
     while (this.unappliedBatches.length > 0) {
       const batch = this.unappliedBatches[0];
       if (batch.file === file && batch.end > end) break;
