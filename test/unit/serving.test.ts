@@ -48,10 +48,14 @@ test('encoding: exact integers, shortest floats per dtype, non-finite as strings
   assert.equal(encodeNested('INT32', Int32Array.from([1, 2, 3, 4, 5, 6]), [2, 3]), '[[1,2,3],[4,5,6]]');
   assert.equal(encodeNested('INT32', Int32Array.from([1, 2, 3, 4, 5, 6]), [3], 3), '[4,5,6]');
   assert.equal(encodeNested('INT32', Int32Array.from([7]), []), '7');
-  // Float32 outputs read back to the very same float32.
-  for (let i = 0; i < 2000; i++) {
+  // Float32 outputs read back to the very same float32, and no shorter decimal would.
+  for (let i = 0; i < 5000; i++) {
     const v = Math.fround((Math.random() - 0.5) * 10 ** Math.floor(Math.random() * 20 - 10));
-    assert.equal(Math.fround(JSON.parse(encodeFlat('FP32', Float32Array.from([v])))[0]), v);
+    const read = JSON.parse(encodeFlat('FP32', Float32Array.from([v])))[0] as number;
+    assert.equal(Math.fround(read), v);
+    const digits = read.toExponential().split('e')[0].replace(/[-.]/g, '').length;
+    const fewer = digits > 1 ? Number(v.toPrecision(digits - 1)) : undefined;
+    if (fewer !== undefined && String(fewer).length < String(read).length) assert.notEqual(Math.fround(fewer), v, `${v} printed as ${read}: ${fewer} reads back too`);
   }
 });
 

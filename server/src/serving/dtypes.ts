@@ -213,11 +213,20 @@ function float32Text(v: number): string {
   // Short double text (0.5, 3, 1e-3 as a float32...) already reads back exactly; skip the search.
   const plain = String(v);
   if (plain.length <= 8) return plain;
-  for (let p = 6; p < 9; p++) {
-    const s = Number(v.toPrecision(p));
-    if (Math.fround(s) === v) return String(s);
-  }
-  return String(Number(v.toPrecision(9)));
+  // 9 significant digits always read back; most values need 8 or 9, so start at 8 and go down
+  // while it still reads back (if p digits do, p + 1 do too: the nearest p + 1 digit decimal is
+  // at least as close as the p digit one).
+  const eight = float32Digits(v, 8);
+  if (eight === undefined) return String(Number(v.toExponential(8)));
+  const seven = float32Digits(v, 7);
+  if (seven === undefined) return eight;
+  return float32Digits(v, 6) ?? seven;
+}
+
+/** v to p significant digits, if that reads back as the same float32 (toExponential: faster than toPrecision in V8). */
+function float32Digits(v: number, p: number): string | undefined {
+  const s = Number(v.toExponential(p - 1));
+  return Math.fround(s) === v ? String(s) : undefined;
 }
 
 function halfText(bits: number): string {

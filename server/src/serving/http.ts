@@ -227,6 +227,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 function decodeSegment(segment: string): string {
+  if (!segment.includes('%')) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {
