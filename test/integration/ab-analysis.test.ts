@@ -98,6 +98,7 @@ async function labelsOf(version: string): Promise<number[]> {
 
 test('serving the churn example: the analysis measures each variant and its CI holds the true difference', async () => {
   const servedBy = await replay();
+  await server.logSettled();
 
   const manifest = readManifestModel(parseManifest(readFileSync(join(dir, 'mlops.yaml'), 'utf8')));
   const db = openStore(dir);
@@ -111,6 +112,7 @@ test('serving the churn example: the analysis measures each variant and its CI h
 
   // Independently: both versions' answers on all rows, after the analysis (these requests are logged too).
   const [v1, v2] = [await labelsOf('1'), await labelsOf('2')];
+  await server.logSettled();
   const acc = (labels: number[], pick: (i: number) => boolean) => {
     let n = 0;
     let hit = 0;

@@ -386,6 +386,8 @@ describe('model server over HTTP', () => {
     assert.deepEqual(fb.json(), { id: 'fb-1', matched: true });
     assert.deepEqual((await call(url, '/v2/models/iris/feedback', { body: { id: 'never-seen', value: 2.5 } })).json(), { id: 'never-seen', matched: false });
     assert.equal((await call(url, '/v2/models/iris/feedback', { body: { id: 'fb-1' } })).status, 400);
+    // Feedback found the prediction in the journal already; the table has it within milliseconds.
+    await server.logSettled();
     const db = openDatabase(join(dir, '.mlops', 'index.db'));
     try {
       assert.deepEqual(db.prepare("SELECT label, value, endpoint FROM feedback WHERE request_id = 'fb-1'").get(), { label: 0, value: null, endpoint: 'iris' });

@@ -40,6 +40,8 @@ const MAX_ROWS_PER_WRITE = 1000;
 /** A journal file larger than this is closed and a new one started (the writer deletes the old one once applied). */
 const JOURNAL_ROTATE_BYTES = 16 * 1024 * 1024;
 const CHECKPOINT_MS = 500;
+/** Journaled rows reach the table this much later at most, plus the writer's transaction. */
+const MARK_DELAY_MS = 4;
 
 function rowValues(r: PredictionRecord): RowValues {
   return [r.requestId, r.time, r.endpoint, r.model, r.version, r.protocol, r.inputs, r.inputsBytes, r.outputs, r.latencyMs, r.status, r.error, r.mirrored ? 1 : 0];
@@ -61,6 +63,8 @@ interface RowSink {
   holds(requestId: string): boolean;
   /** Rows kept but not in the table yet. */
   readonly unapplied: number;
+  /** Resolves once `unapplied` is 0. */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -136,6 +140,12 @@ export class PredictionLog {
     return { matched: this.sink.holds(record.requestId) || this.findRequest.get(record.requestId) !== undefined };
   }
 
+  /** Resolves once every row recorded so far is in the predictions table (readers of the table see it). */
+  settled(): Promise<void> {
+    this.flush();
+    return this.sink.settled();
+  }
+
   /** Rows not yet in the predictions table. */
   get pending(): number {
     return this.queue.length + this.sink.unapplied;
@@ -184,6 +194,8 @@ class TableSink implements RowSink {
     return false;
   }
 
+  async settled(): Promise<void> {}
+
   async close(): Promise<void> {}
 }
 
@@ -209,6 +221,8 @@ class JournalSink implements RowSink {
   private written = 0;
   /** The mark the writer has not reported applied yet. */
   private lastMark: { file: string; end: number } | undefined;
+  private markTimer: NodeJS.Timeout | undefined;
+  private settledWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   private readonly unappliedBatches: Unapplied[] = [];
   private readonly held = new Map<string, number>();
   private heldRows = 0;
@@ -257,7 +271,7 @@ class JournalSink implements RowSink {
       throw new Error(`prediction log: the journal could not be written (${(error as Error).message})`);
     }
     this.written += bytes.length;
-    if (this.lastMark === undefined) this.mark();
+    this.markSoon();
     const requestIds = rows.map((r) => r[0] as string);
     for (const id of requestIds) this.held.set(id, (this.held.get(id) ?? 0) + 1);
     this.heldRows += rows.length;
@@ -267,6 +281,13 @@ class JournalSink implements RowSink {
 
   holds(requestId: string): boolean {
     return this.held.has(requestId);
+  }
+
+  settled(): Promise<void> {
+    if (this.heldRows === 0) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    this.mark();
+    return new Promise((resolve, reject) => this.settledWaiters.push({ resolve, reject }));
   }
 
   async close(): Promise<void> {
@@ -288,11 +309,19 @@ class JournalSink implements RowSink {
   }
 
   /**
-   * Tell the writer how far the journal goes. One mark at a time: waking the writer thread costs
-   * more than a journal write, so lines written meanwhile go with the next mark, sent when the
-   * writer reports this one applied.
+   * Waking the writer thread costs more than a journal write: marks go at most every MARK_DELAY_MS
+   * and one at a time, and lines written meanwhile go with the next mark, sent once the writer
+   * reports this one applied.
    */
+  private markSoon(): void {
+    if (this.lastMark !== undefined || this.markTimer !== undefined) return;
+    this.markTimer = setTimeout(() => this.mark(), MARK_DELAY_MS);
+  }
+
+  /** Tell the writer how far the journal goes. */
   private mark(): void {
+    clearTimeout(this.markTimer);
+    this.markTimer = undefined;
     const mark = { file: this.file, end: this.written };
     if (this.lastMark && this.lastMark.file === mark.file && this.lastMark.end === mark.end) return;
     this.port.postMessage(mark);
@@ -313,7 +342,7 @@ class JournalSink implements RowSink {
     this.release(file, end);
     if (this.lastMark?.file === file && this.lastMark.end === end) {
       this.lastMark = undefined;
-      if (this.written > 0 && !(file === this.file && end === this.written)) this.mark();
+      if (this.written > 0 && !(file === this.file && end === this.written)) this.markSoon();
     }
   }
 
@@ -330,10 +359,12 @@ class JournalSink implements RowSink {
       }
       if (batch.file === file && batch.end === end) break;
     }
+    if (this.heldRows === 0) for (const waiter of this.settledWaiters.splice(0)) waiter.resolve();
   }
 
   private fail(error: Error): void {
     this.failure ??= error;
+    for (const waiter of this.settledWaiters.splice(0)) waiter.reject(this.failure);
   }
 }
 

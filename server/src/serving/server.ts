@@ -48,6 +48,8 @@ export interface ModelServer {
   endpoints(): EndpointSummary[];
   /** Re-read mlops.yaml and the model files; new sessions warm up before they take traffic. */
   reload(): Promise<ReloadResult>;
+  /** Resolves once every request answered so far is in the prediction log's table (it is journaled at once, in the table within milliseconds). */
+  logSettled(): Promise<void>;
   /** Stop taking requests, let those in flight (and their mirrors) finish, commit the log, release sessions. */
   close(): Promise<void>;
 }
@@ -93,6 +95,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   return {
     url,
     endpoints: () => describeEndpoints(app),
+    logSettled: () => app.log.settled(),
     reload,
     close: async () => {
       await watcher?.close();
