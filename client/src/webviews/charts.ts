@@ -1,11 +1,9 @@
 import * as vscode from 'vscode';
 import { Notifications, parseChartOptions, parseChartsMessage, Requests, type ChartData, type ChartOptions } from '../../../server/src/contract';
 import type { Ctx } from '../ctx';
-import { WebviewPanelHost } from './shell';
+import { SinglePanel } from './single-panel';
 
 export const CHARTS_VIEW_TYPE = 'mlops.charts';
-/** Re-requests while runs log are spaced by at least this much. */
-const LIVE_REFRESH_MS = 1_000;
 
 /**
  * The metric charts panel: histories of the chosen runs, downsampled by the server and drawn with
@@ -13,52 +11,31 @@ const LIVE_REFRESH_MS = 1_000;
  * when hidden and reopened or when VS Code restarts (webview serializer). It follows live runs: a
  * change of the Experiments tree re-requests the data.
  */
-export class MetricCharts implements vscode.Disposable {
-  private host: WebviewPanelHost<ChartData> | undefined;
+export class MetricCharts {
+  private readonly panel: SinglePanel<ChartData>;
   private options: ChartOptions = { runIds: [], keys: [], x: 'step', smoothing: 0, logScale: false };
-  private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly ctx: Ctx) {
-    ctx.pushDisposable(
-      vscode.window.registerWebviewPanelSerializer(CHARTS_VIEW_TYPE, {
-        deserializeWebviewPanel: async (panel, state) => this.open(panel, parseChartOptions(state)),
-      }),
-    );
-    ctx.onNotification(Notifications.treeChanged, ({ view }) => {
-      if (view === 'experiments') this.scheduleRefresh();
+    this.panel = new SinglePanel<ChartData>(ctx, {
+      viewType: CHARTS_VIEW_TYPE,
+      title: 'Metric Charts',
+      script: 'charts',
+      loadData: () => this.load(),
+      receive: (raw) => this.receive(raw),
+      restore: (state) => {
+        this.options = parseChartOptions(state) ?? this.options;
+        return true;
+      },
     });
-    ctx.pushDisposable(this);
+    ctx.onNotification(Notifications.treeChanged, ({ view }) => {
+      if (view === 'experiments') this.panel.refreshSoon();
+    });
   }
 
   /** Plot these runs (keeping the chosen x axis, smoothing and scale). */
   show(runIds: string[]): void {
     this.options = { ...this.options, runIds, keys: sameRuns(this.options.runIds, runIds) ? this.options.keys : [] };
-    if (this.host) {
-      this.host.reveal();
-      void this.host.refresh();
-      return;
-    }
-    this.open();
-  }
-
-  private open(restored?: vscode.WebviewPanel, options?: ChartOptions): void {
-    if (options) this.options = options;
-    this.host?.dispose();
-    this.host = new WebviewPanelHost<ChartData>(
-      this.ctx,
-      {
-        viewType: CHARTS_VIEW_TYPE,
-        title: 'Metric Charts',
-        script: 'charts',
-        loadData: () => this.load(),
-        receive: (raw) => this.receive(raw),
-      },
-      restored,
-    );
-    const host = this.host;
-    host.onDidDispose(() => {
-      if (this.host === host) this.host = undefined;
-    });
+    this.panel.show();
   }
 
   private async load(): Promise<ChartData> {
@@ -76,7 +53,7 @@ export class MetricCharts implements vscode.Disposable {
       this.options = message.payload;
       // Log scale is drawn by the webview alone; everything else changes the data.
       if (before.x !== this.options.x || before.smoothing !== this.options.smoothing || !sameRuns(before.keys, this.options.keys) || !sameRuns(before.runIds, this.options.runIds)) {
-        await this.host?.refresh();
+        await this.panel.refresh();
       }
       return true;
     }
@@ -85,19 +62,6 @@ export class MetricCharts implements vscode.Disposable {
       return true;
     }
     return false;
-  }
-
-  private scheduleRefresh(): void {
-    if (!this.host || this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.host?.refresh();
-    }, LIVE_REFRESH_MS);
-  }
-
-  dispose(): void {
-    clearTimeout(this.timer);
-    this.host?.dispose();
   }
 }
 
