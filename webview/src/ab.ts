@@ -4,6 +4,7 @@ import { connect, getState, post, setState } from './host';
 import { badge, button, divider, dropdown, registerToolkit } from './toolkit';
 import { renderChart, type ChartView } from './vega';
 import { editorTheme } from './theme';
+import { focusedElement } from './focus';
 
 registerToolkit();
 const root = document.getElementById('root') as HTMLElement;
@@ -76,7 +77,7 @@ function render(): void {
     for (const n of r.notes) notes.append(el('li', n, 'muted'));
     page.append(notes);
   }
-  const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.testid : undefined;
+  const focused = focusedElement()?.dataset.testid;
   root.replaceChildren(page);
   root.setAttribute('aria-busy', 'false');
   if (focused) root.querySelector<HTMLElement>(`[data-testid="${CSS.escape(focused)}"]`)?.focus();

@@ -4,6 +4,7 @@ import { connect, getState, post, setState } from './host';
 import { editorTheme } from './theme';
 import { button, checkbox, dropdown, registerToolkit, slider } from './toolkit';
 import { exportChart, renderChart, type ChartView } from './vega';
+import { focusedElement } from './focus';
 
 registerToolkit();
 const root = document.getElementById('root') as HTMLElement;
@@ -71,7 +72,7 @@ function render(): void {
     chartEl.setAttribute('aria-label', `Line charts of ${data.history.keys.join(', ')} for ${data.history.runs.map((r) => r.label).join(', ')}`);
     page.append(chartEl);
   }
-  const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.testid : undefined;
+  const focused = focusedElement()?.dataset.testid;
   root.replaceChildren(page);
   root.removeAttribute('aria-busy');
   if (focused) root.querySelector<HTMLElement>(`[data-testid="${CSS.escape(focused)}"]`)?.focus();

@@ -6,6 +6,7 @@ import { connect, getState, post, setState } from './host';
 import { editorTheme } from './theme';
 import { button, checkbox, dropdown, registerToolkit } from './toolkit';
 import { renderChart, type ChartView } from './vega';
+import { focusedElement } from './focus';
 
 registerToolkit();
 const root = document.getElementById('root') as HTMLElement;
@@ -67,7 +68,7 @@ function render(): void {
   page.append(tableEl);
   page.append(chartSection('parallel', 'Parallel coordinates', parallelControls(data), data.parallel ? `Params against ${data.parallel.metric}, a line per run` : 'The runs have no params or no metric to draw.'));
   page.append(chartSection('scatter', 'Scatter', scatterControls(data), data.scatter ? `${data.scatter.shown} of ${data.runs.length} runs have both values.` : 'Nothing to plot.'));
-  const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.testid : undefined;
+  const focused = focusedElement()?.dataset.testid;
   root.replaceChildren(page);
   root.removeAttribute('aria-busy');
   if (focused) root.querySelector<HTMLElement>(`[data-testid="${CSS.escape(focused)}"]`)?.focus();
@@ -132,7 +133,8 @@ function columnPicker(d: ComparisonData): HTMLElement {
 
 function refreshTable(): void {
   if (!data || !tableEl) return;
-  const focused = document.activeElement instanceof HTMLElement && tableEl.contains(document.activeElement) ? document.activeElement.dataset.column : undefined;
+  const active = focusedElement();
+  const focused = active && tableEl.contains(active) ? active.dataset.column : undefined;
   tableEl.replaceChildren(table(data));
   if (focused) tableEl.querySelector<HTMLElement>(`th[data-column="${CSS.escape(focused)}"]`)?.focus();
 }

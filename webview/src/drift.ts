@@ -4,6 +4,7 @@ import { connect, getState, post, setState } from './host';
 import { badge, button, checkbox, dropdown, registerToolkit, tag } from './toolkit';
 import { renderChart, type ChartView } from './vega';
 import { editorTheme } from './theme';
+import { focusedElement } from './focus';
 
 registerToolkit();
 const root = document.getElementById('root') as HTMLElement;
@@ -115,7 +116,7 @@ function render(): void {
   }
   if (shown.length === 0) list.append(paragraph('No feature drifted.', 'muted'));
   page.append(list);
-  const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.testid : undefined;
+  const focused = focusedElement()?.dataset.testid;
   root.replaceChildren(page);
   root.removeAttribute('aria-busy');
   if (focused) root.querySelector<HTMLElement>(`[data-testid="${CSS.escape(focused)}"]`)?.focus();
