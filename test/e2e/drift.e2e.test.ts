@@ -67,6 +67,8 @@ test('drift: Models view health, the retrain offer, and the drift report panel',
     await item.waitFor();
     await wb.shot('models-context-menu');
     await item.click();
+    // The open panel comes forward with the focus (its report was already drawn).
+    await wb.page.waitForFunction("document.activeElement?.tagName === 'IFRAME'");
     await wb.waitForText(wb.webviewFrame().locator('[data-testid="verdict"]'), /^Data set drift/, DRAW_MS);
 
     // Retrain asks before it runs anything; cancelled here.

@@ -14,6 +14,8 @@ const CHROMIUM = '/usr/bin/chromium';
 
 const START_TIMEOUT_MS = 30_000;
 const UI_TIMEOUT_MS = 20_000;
+/** How long a key that opens the quick input gets before it is pressed again. */
+const QUICK_INPUT_MS = 3_000;
 const STOP_TIMEOUT_MS = 10_000;
 
 // Settings that keep welcome pages, update checks and telemetry out of the screenshots.
@@ -173,11 +175,39 @@ function createWorkbench(page: Page, server: Server, close: () => Promise<void>)
   const quickInput = page.locator('.quick-input-widget');
   const quickInputBox = quickInput.locator('input.input');
 
-  async function pickQuickInput(query: string, rowName: RegExp): Promise<void> {
-    await quickInputBox.waitFor();
-    await quickInputBox.fill(query);
+  /**
+   * A key typed while a webview has the focus reaches the workbench through the webview's message
+   * channel, and can be lost while the webview redraws: press it again until the quick input shows.
+   */
+  async function openQuickInput(key: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await page.keyboard.press(key);
+      try {
+        await quickInputBox.waitFor({ timeout: QUICK_INPUT_MS });
+        return;
+      } catch (err) {
+        if (attempt === 3) throw err;
+      }
+    }
+  }
+
+  /**
+   * Opens the quick input with `key`, types `query` and picks the row named `rowName`. A panel
+   * that comes forward meanwhile takes the focus and closes the quick input: it is opened again.
+   */
+  async function pickQuickInput(key: string, query: string, rowName: RegExp): Promise<void> {
     // Enter acts on the focused row, so wait until the wanted entry is the focused one.
-    await quickInput.getByRole('option', { name: rowName }).and(page.locator('.focused')).first().waitFor();
+    const row = quickInput.getByRole('option', { name: rowName }).and(page.locator('.focused')).first();
+    for (let attempt = 1; ; attempt++) {
+      await openQuickInput(key);
+      await quickInputBox.fill(query);
+      const outcome = await Promise.race([
+        row.waitFor().then(() => 'picked' as const),
+        quickInput.waitFor({ state: 'hidden' }).then(() => 'closed' as const),
+      ]).catch((err: unknown) => err);
+      if (outcome === 'picked') break;
+      if (outcome !== 'closed' || attempt === 3) throw outcome === 'closed' ? new Error(`the quick input kept closing before ${String(rowName)} could be picked`) : outcome;
+    }
     await quickInputBox.press('Enter');
     await quickInput.waitFor({ state: 'hidden' });
   }
@@ -193,14 +223,12 @@ function createWorkbench(page: Page, server: Server, close: () => Promise<void>)
       return file;
     },
     async runCommand(title) {
-      await page.keyboard.press('F1');
       // A row's accessible name is the title, sometimes followed by ", recently used" and the like.
-      await pickQuickInput(`>${title}`, new RegExp(`^${escapeRegExp(title)}(,|$)`));
+      await pickQuickInput('F1', `>${title}`, new RegExp(`^${escapeRegExp(title)}(,|$)`));
     },
     async openFile(relativePath) {
-      await page.keyboard.press('Control+P');
       const fileName = path.basename(relativePath);
-      await pickQuickInput(relativePath, new RegExp(`^${escapeRegExp(fileName)}\\b`));
+      await pickQuickInput('Control+P', relativePath, new RegExp(`^${escapeRegExp(fileName)}\\b`));
       await page.locator(`.tabs-container .tab.active[aria-label^="${cssString(fileName)}"]`).waitFor();
     },
     waitForText(target, text, timeoutMs = UI_TIMEOUT_MS) {
