@@ -144,7 +144,7 @@ async function plotMetrics(ctx: Ctx, views: Views, node?: TreeNode, selected?: T
 }
 
 async function selectedOrPickedRuns(ctx: Ctx, views: Views, title: string, placeHolder: string, node?: TreeNode, selected?: TreeNode[]): Promise<string[]> {
-  const nodes = selected && selected.length > 0 ? selected : node ? [node] : [...views.trees.experiments.selection];
+  const nodes = selected && selected.length > 0 ? selected : node ? [node] : [...views.trees.selectedExperiments()];
   const runIds = nodes.filter((n) => n.runId).map((n) => n.runId!);
   if (runIds.length > 0) return runIds;
   const choices = await ctx.request(Requests.runChoices, {});

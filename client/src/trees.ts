@@ -68,6 +68,8 @@ export const TREE_VIEWS: Record<TreeViewId, string> = {
 
 export interface Trees {
   refreshAll(): void;
+  /** What is selected in the Experiments view, as of the last selection change. */
+  selectedExperiments(): readonly TreeNode[];
   experiments: vscode.TreeView<TreeNode>;
   experimentsProvider: ServerTreeProvider;
 }
@@ -85,9 +87,22 @@ export function registerTrees(ctx: Ctx): Trees {
   }
   ctx.onNotification(Notifications.treeChanged, ({ view }) => providers.get(view)?.refresh());
   ctx.pushDisposable(ctx.onServerStatus(() => providers.forEach((p) => p.refresh())));
+  const experiments = views.get('experiments')!;
+  // Kept from the selection events: while the view refreshes (live runs refresh it every second),
+  // TreeView.selection is empty until the rows are fetched again, though nothing was deselected.
+  let selection: readonly TreeNode[] = [];
+  ctx.pushDisposable(
+    experiments.onDidChangeSelection((e) => {
+      selection = e.selection;
+      // Compare Runs and Plot Metrics act on the selected runs: the view's title says how many there are.
+      const runs = selection.filter((n) => n.runId).length;
+      experiments.description = runs > 1 ? `${runs} runs selected` : undefined;
+    }),
+  );
   return {
+    selectedExperiments: () => selection,
     refreshAll: () => providers.forEach((p) => p.refresh()),
-    experiments: views.get('experiments')!,
+    experiments,
     experimentsProvider: providers.get('experiments')!,
   };
 }
