@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { ROOT, withWorkbench } from './harness';
-import { expand, row, selectedRows, trackingWorkspace } from './views';
+import { expand, row, selectRuns, trackingWorkspace } from './views';
 
 const VSIX = process.env.MLOPS_VSIX ?? path.join(ROOT, 'dist', 'mlops-workbench.vsix');
 const INDEX_MS = 30_000;
@@ -21,9 +21,7 @@ test('charts: Plot Metrics draws the metric history of the selected runs', (t) =
     const experiment = row(wb, 'Experiments', 'churn');
     await experiment.waitFor({ timeout: INDEX_MS });
     await expand(experiment);
-    await row(wb, 'Experiments', 'churn-v1').click();
-    await row(wb, 'Experiments', 'churn-v2').click({ modifiers: ['Control'] });
-    await selectedRows(wb, 'Experiments').nth(1).waitFor();
+    await selectRuns(wb, ['churn-v1', 'churn-v2']);
     await wb.runCommand('MLOps: Plot Metrics');
 
     const frame = wb.webviewFrame();
@@ -81,9 +79,7 @@ test('comparison: a sweep compared in a sortable table, parallel coordinates and
     const experiment = row(wb, 'Experiments', /^sweep/);
     await experiment.waitFor({ timeout: INDEX_MS });
     await expand(experiment);
-    await row(wb, 'Experiments', 'sweep-1').click();
-    await row(wb, 'Experiments', 'sweep-8').click({ modifiers: ['Shift'] });
-    await selectedRows(wb, 'Experiments').nth(7).waitFor();
+    await selectRuns(wb, ['sweep-1', 'sweep-8'], 8, 'Shift');
 
     await wb.runCommand('MLOps: Plot Metrics');
     let frame = wb.webviewFrame();

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { ROOT, withWorkbench } from './harness';
-import { expand, pane, row, selectedRows, trackingWorkspace } from './views';
+import { expand, pane, row, selectRuns, trackingWorkspace } from './views';
 
 const VSIX = process.env.MLOPS_VSIX ?? path.join(ROOT, 'dist', 'mlops-workbench.vsix');
 const INDEX_MS = 30_000;
@@ -25,9 +25,7 @@ test('experiments: the tree shows MLflow experiments, runs with their key metric
     await wb.shot('experiments-tree');
 
     // Compare: select both runs (Ctrl+click) and compare them side by side.
-    await run.click();
-    await row(wb, 'Experiments', 'thundering-gnu-196').click({ modifiers: ['Control'] });
-    await selectedRows(wb, 'Experiments').nth(1).waitFor();
+    await selectRuns(wb, ['funny-wren-299', 'thundering-gnu-196']);
     await wb.runCommand('MLOps: Compare Runs');
     const frame = wb.webviewFrame();
     await wb.waitForText(frame.locator('[data-testid="compare"] h1'), 'Compare 2 runs');

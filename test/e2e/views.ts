@@ -32,6 +32,26 @@ export function selectedRows(wb: Workbench, view: string) {
   return pane(wb, view).locator('.monaco-list-row[aria-selected="true"]');
 }
 
+/**
+ * Selects runs in the Experiments view: clicks the first, then the others with `modifier` (Shift for
+ * a range), until the extension knows that `count` runs are selected (the view's title says so). A
+ * command run from the palette acts on what the extension knows, and a selection made while the
+ * view refreshes (the index is still filling at startup) can reach the workbench but not the
+ * extension: then it is made again.
+ */
+export async function selectRuns(wb: Workbench, names: string[], count = names.length, modifier: 'Control' | 'Shift' = 'Control'): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await row(wb, 'Experiments', names[0]).click();
+    for (const name of names.slice(1)) await row(wb, 'Experiments', name).click({ modifiers: [modifier] });
+    try {
+      await wb.waitForText(pane(wb, 'Experiments').locator('.pane-header'), `${count} runs selected`, 5_000);
+      return;
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
+}
+
 export async function expand(rowLocator: ReturnType<typeof row>): Promise<void> {
   if ((await rowLocator.getAttribute('aria-expanded')) !== 'true') await rowLocator.click();
 }
