@@ -8,8 +8,9 @@ import { renderSvg } from '../charts/render';
 import type { DriftReport, FeatureDrift } from '../contract';
 import { formatP } from './report';
 import { distributionSpec } from './spec';
+import { escapeHtml, reportPage } from '../util/html-page';
 
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const esc = escapeHtml;
 const num = (v: number | null, digits = 4): string => (v === null ? '—' : Number.isFinite(v) ? String(Number(v.toPrecision(digits))) : String(v));
 
 const CSS = `
@@ -65,25 +66,16 @@ ${missing}${notes.length > 0 ? `<ul>${notes.map((n) => `<li>${esc(n)}</li>`).joi
 </section>`;
     })
     .join('\n');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-<h1>${esc(title)}</h1>
+  return reportPage(
+    title,
+    CSS,
+    `<h1>${esc(title)}</h1>
 <p class="muted">Reference: ${esc(report.reference.source)} (${report.reference.rows} rows) · Current: ${esc(report.current.source)} (${report.current.rows} rows) · α = ${report.alpha}, correction: ${report.correction}</p>
 <div class="verdict${report.dataset_drift ? ' drift' : ''}" data-dataset-drift="${report.dataset_drift}"><strong>${esc(verdict)}</strong></div>
 <table>
 <tr><th>feature</th><th>type</th><th>test</th><th>statistic</th><th>p-value</th><th>distance</th><th>threshold</th><th></th></tr>
 ${rows}
 </table>
-${sections}
-</body>
-</html>
-`;
+${sections}`,
+  );
 }

@@ -7,8 +7,9 @@
 import { abIntervalSpec, abTimelineSpec } from '../charts/ab-spec';
 import { renderSvg } from '../charts/render';
 import type { ExperimentReport, VariantReport } from '../contract';
+import { escapeHtml, reportPage } from '../util/html-page';
 
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const esc = escapeHtml;
 const num = (v: number | null | undefined, digits = 4): string =>
   v === null || v === undefined || Number.isNaN(v) ? '—' : Number.isFinite(v) ? String(Number(v.toPrecision(digits))) : String(v);
 const pct = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '—' : `${(100 * v).toFixed(2)}%`);
@@ -59,17 +60,10 @@ export async function experimentReportHtml(report: ExperimentReport): Promise<st
   const srmText = srm
     ? `${srm.flagged ? '<div class="banner" role="alert"><strong>Sample ratio mismatch.</strong> ' : '<p>'}Requests ${srm.observed[0]} / ${srm.observed[1]} against an expected ${num(srm.expected[0], 5)} / ${num(srm.expected[1], 5)}: χ² = ${num(srm.statistic)}, p = ${p(srm.pvalue)}.${srm.flagged ? ' The split is not what the manifest says, so the comparison is not to be trusted until that is explained.</div>' : '</p>'}`
     : '';
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>A/B experiment ${esc(report.experiment)}</title>
-<style>${CSS}</style>
-</head>
-<body>
-<h1>A/B experiment ${esc(report.experiment)}</h1>
+  return reportPage(
+    `A/B experiment ${report.experiment}`,
+    CSS,
+    `<h1>A/B experiment ${esc(report.experiment)}</h1>
 <p class="muted">Endpoint ${esc(report.endpoint)} · model ${esc(report.model)} · metric ${esc(report.metric)} (${report.higherIsBetter ? 'higher' : 'lower'} is better) · ${esc(report.test)}${report.sequential ? ', sequential (always valid)' : ''} · α = ${report.alpha}</p>
 <div class="verdict ${report.verdict.kind}" data-verdict="${report.verdict.kind}"><strong>${esc(report.verdict.message)}</strong></div>
 ${srmText}
@@ -79,8 +73,6 @@ ${difference}
 <div role="img" aria-label="the difference with its interval">${interval}</div>
 <h2>${esc(report.metric)} over time</h2>
 <div role="img" aria-label="the metric per variant over time">${timeline || '<p class="muted">No time series yet.</p>'}</div>
-${report.notes.length > 0 ? `<h2>Notes</h2><ul>${report.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
-</body>
-</html>
-`;
+${report.notes.length > 0 ? `<h2>Notes</h2><ul>${report.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}`,
+  );
 }
