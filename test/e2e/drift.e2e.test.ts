@@ -69,6 +69,9 @@ test('drift: Models view health, the retrain offer, and the drift report panel',
     await item.click();
     // The open panel comes forward with the focus (its report was already drawn).
     await wb.page.waitForFunction("document.activeElement?.tagName === 'IFRAME'");
+    // VS Code passes the focus on to the report's own document a moment later; a key pressed before
+    // that would open a quick input that the arriving focus closes again.
+    await wb.waitForWebviewFocus();
     await wb.waitForText(wb.webviewFrame().locator('[data-testid="verdict"]'), /^Data set drift/, DRAW_MS);
 
     // Retrain asks before it runs anything; cancelled here.

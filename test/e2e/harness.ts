@@ -69,6 +69,8 @@ export interface Workbench {
   statusBarItem(ariaLabel: string | RegExp): Locator;
   /** The content frame of the most recently created webview. */
   webviewFrame(): FrameLocator;
+  /** Waits until the most recent webview's own document has the keyboard focus. */
+  waitForWebviewFocus(timeoutMs?: number): Promise<void>;
   /** Stops Chromium and code-server and copies VS Code's logs into the run folder. */
   close(): Promise<void>;
 }
@@ -200,11 +202,20 @@ function createWorkbench(page: Page, server: Server, close: () => Promise<void>)
     const row = quickInput.getByRole('option', { name: rowName }).and(page.locator('.focused')).first();
     for (let attempt = 1; ; attempt++) {
       await openQuickInput(key);
-      await quickInputBox.fill(query);
-      const outcome = await Promise.race([
-        row.waitFor().then(() => 'picked' as const),
-        quickInput.waitFor({ state: 'hidden' }).then(() => 'closed' as const),
-      ]).catch((err: unknown) => err);
+      // Typing is not raced against the close: a fill left waiting could type into a later quick input.
+      const typed = await quickInputBox.fill(query, { timeout: QUICK_INPUT_MS }).then(
+        () => true,
+        async (err: unknown) => {
+          if (await quickInput.isVisible()) throw err;
+          return false;
+        },
+      );
+      const outcome = typed
+        ? await Promise.race([
+            row.waitFor().then(() => 'picked' as const),
+            quickInput.waitFor({ state: 'hidden' }).then(() => 'closed' as const),
+          ]).catch((err: unknown) => err)
+        : 'closed';
       if (outcome === 'picked') break;
       if (outcome !== 'closed' || attempt === 3) throw outcome === 'closed' ? new Error(`the quick input kept closing before ${String(rowName)} could be picked`) : outcome;
     }
@@ -258,6 +269,10 @@ function createWorkbench(page: Page, server: Server, close: () => Promise<void>)
     },
     webviewFrame() {
       return page.locator('iframe.webview').last().contentFrame().locator('iframe#active-frame').contentFrame();
+    },
+    async waitForWebviewFocus(timeoutMs = UI_TIMEOUT_MS) {
+      const body = wb.webviewFrame().locator('body');
+      await pollUntil('the webview to have the focus', timeoutMs, () => body.evaluate((element) => element.ownerDocument.hasFocus()).catch(() => false));
     },
     close,
   };
