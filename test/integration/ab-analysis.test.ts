@@ -10,6 +10,7 @@ import { readManifestModel } from '../../server/src/manifest/model';
 import { parseManifest } from '../../server/src/manifest/parse';
 import { startModelServer, type ModelServer } from '../../server/src/serving/server';
 import { openStore } from '../../server/src/store/store';
+import { seededRandom } from '../../server/src/util/random';
 import { abCommand } from '../../server/src/cli/commands/ab';
 import { tempDir } from '../helpers/paths';
 
@@ -192,18 +193,6 @@ const PER_EXPERIMENT = 800;
 const ALPHA = 0.05;
 /** The expected count plus three binomial standard deviations. */
 const TOLERATED = Math.floor(EXPERIMENTS * ALPHA + 3 * Math.sqrt(EXPERIMENTS * ALPHA * (1 - ALPHA)));
-
-/** mulberry32: a small seeded generator, so the simulation is the same on every run. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function aaSpec(i: number, sequential: boolean): ExperimentSpec {
   return {

@@ -5,6 +5,7 @@ import { badge, button, divider, dropdown, registerToolkit } from './toolkit';
 import { renderChart, type ChartView } from './vega';
 import { editorTheme } from './theme';
 import { focusedElement } from './focus';
+import { chartFailure } from './dom';
 
 registerToolkit();
 const root = document.getElementById('root') as HTMLElement;
@@ -181,7 +182,7 @@ async function draw(): Promise<void> {
       if (ticket !== drawn) return view.finalize();
       charts.push(view);
     } catch (e) {
-      box.replaceChildren(el('p', `Could not draw the chart: ${e instanceof Error ? e.message : String(e)}`, 'error'));
+      box.replaceChildren(chartFailure(e));
     }
   }
 }

@@ -5,6 +5,7 @@ import { editorTheme } from './theme';
 import { button, checkbox, dropdown, registerToolkit, slider } from './toolkit';
 import { exportChart, renderChart, type ChartView } from './vega';
 import { focusedElement } from './focus';
+import { paragraph } from './dom';
 
 registerToolkit();
 const root = document.getElementById('root') as HTMLElement;
@@ -139,13 +140,6 @@ async function exportAs(format: 'svg' | 'png'): Promise<void> {
     error = `Could not export the chart: ${e instanceof Error ? e.message : String(e)}`;
     render();
   }
-}
-
-function paragraph(text: string, className = 'muted'): HTMLElement {
-  const p = document.createElement('p');
-  p.className = className;
-  p.textContent = text;
-  return p;
 }
 
 function debounce<A extends unknown[]>(f: (...args: A) => void, ms: number): (...args: A) => void {

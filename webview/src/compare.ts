@@ -7,6 +7,7 @@ import { editorTheme } from './theme';
 import { button, checkbox, dropdown, registerToolkit } from './toolkit';
 import { renderChart, type ChartView } from './vega';
 import { focusedElement } from './focus';
+import { chartFailure, paragraph } from './dom';
 
 registerToolkit();
 const root = document.getElementById('root') as HTMLElement;
@@ -265,16 +266,9 @@ async function drawCharts(): Promise<void> {
       views.set(name, view);
       if (ticket !== drawn) return;
     } catch (e) {
-      el.replaceChildren(paragraph(`Could not draw the chart: ${e instanceof Error ? e.message : String(e)}`, 'error'));
+      el.replaceChildren(chartFailure(e));
     }
   }
-}
-
-function paragraph(text: string, className = 'muted'): HTMLElement {
-  const p = document.createElement('p');
-  p.className = className;
-  p.textContent = text;
-  return p;
 }
 
 // Theme switches change the body's class: the charts take the new colours.

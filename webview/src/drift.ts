@@ -5,6 +5,7 @@ import { badge, button, checkbox, dropdown, registerToolkit, tag } from './toolk
 import { renderChart, type ChartView } from './vega';
 import { editorTheme } from './theme';
 import { focusedElement } from './focus';
+import { chartFailure, paragraph } from './dom';
 
 registerToolkit();
 const root = document.getElementById('root') as HTMLElement;
@@ -140,16 +141,9 @@ async function draw(els: { el: HTMLElement; f: FeatureDrift }[]): Promise<void> 
       }
       charts.push(view);
     } catch (e) {
-      el.replaceChildren(paragraph(`Could not draw the chart: ${e instanceof Error ? e.message : String(e)}`, 'error'));
+      el.replaceChildren(chartFailure(e));
     }
   }
-}
-
-function paragraph(text: string, className = 'muted'): HTMLElement {
-  const p = document.createElement('p');
-  p.className = className;
-  p.textContent = text;
-  return p;
 }
 
 // Theme switches change the body's class: redraw in the new colours.

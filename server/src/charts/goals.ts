@@ -1,20 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { readManifestModel } from '../manifest/model';
-import { decodeManifest, parseManifest } from '../manifest/parse';
+import { manifestText, parseManifest } from '../manifest/parse';
 import { goalsFromGates, type MetricGoal } from './comparison';
 
 /** The metric goals a manifest's gates set (`min:` → higher is better), in document order; none when unreadable. */
 export function manifestGoals(manifestPath: string, openText?: string): MetricGoal[] {
-  let text = openText;
-  if (text === undefined) {
-    try {
-      const decoded = decodeManifest(readFileSync(manifestPath));
-      if ('finding' in decoded) return [];
-      text = decoded.text;
-    } catch {
-      return [];
-    }
-  }
+  const text = manifestText(manifestPath, openText);
+  if (text === undefined) return [];
   const model = readManifestModel(parseManifest(text));
   const gates = [...(model.models?.entries.values() ?? [])].flatMap((m) =>
     [...(m.gates?.entries.values() ?? [])].map((g) => ({ metric: g.name, min: g.min?.value, max: g.max?.value })),

@@ -14,7 +14,7 @@ import { parseManifest } from '../manifest/parse';
 import type { RunLookup } from '../manifest/validate';
 import { modelHealth, recordRetrain } from '../monitoring/index';
 import { StatsError } from '../stats/index';
-import { openStore, type Database } from '../store/store';
+import { withStore } from '../store/store';
 import { scanWorkspace } from '../workspace/scan';
 
 export interface MonitoringDeps {
@@ -118,7 +118,7 @@ export class MonitoringHost {
     const parsed = this.manifestModel(manifest);
     if (!parsed) return { manifest, model: p.model, window: p.window ?? null, report: null, message: `${manifest} cannot be read.` };
     try {
-      const r = this.withStore(manifest, (db) => monitoredDrift({ manifestPath: manifest, manifest: parsed, model: p.model, db, window: p.window }));
+      const r = withStore(dirname(manifest), (db) => monitoredDrift({ manifestPath: manifest, manifest: parsed, model: p.model, db, window: p.window }));
       return { manifest, model: p.model, window: r.window, report: r.report };
     } catch (error) {
       if (!(error instanceof DriftInputError || error instanceof StatsError)) throw error;
@@ -130,7 +130,7 @@ export class MonitoringHost {
     const manifest = p.manifest ?? this.monitored().find((m) => m.model === p.model)?.manifest;
     const parsed = manifest ? this.manifestModel(manifest) : undefined;
     if (!manifest || !parsed) throw new Error(`No mlops.yaml in the workspace monitors a model "${p.model}".`);
-    return this.withStore(manifest, (db) => modelHealth({ manifestPath: manifest, manifest: parsed, model: p.model, db, runs: this.deps.runs() }));
+    return withStore(dirname(manifest), (db) => modelHealth({ manifestPath: manifest, manifest: parsed, model: p.model, db, runs: this.deps.runs() }));
   }
 
   retrainStarted(p: { manifest: string; model: string }): { ok: true } {
@@ -138,7 +138,7 @@ export class MonitoringHost {
     const parsed = this.manifestModel(p.manifest);
     const command = parsed?.monitoring?.entries.get(p.model)?.retrain?.command?.value;
     if (!command) throw new Error(`monitoring.${p.model}.retrain.command is not set in ${p.manifest}`);
-    this.withStore(p.manifest, (db) => recordRetrain(db, { manifest: p.manifest, model: p.model, reasons: h?.retrain.reasons ?? [], command }));
+    withStore(dirname(p.manifest), (db) => recordRetrain(db, { manifest: p.manifest, model: p.model, reasons: h?.retrain.reasons ?? [], command }));
     this.check();
     return { ok: true };
   }
@@ -148,16 +148,6 @@ export class MonitoringHost {
       return readManifestModel(parseManifest(this.deps.openText(path) ?? readFileSync(path, 'utf8')));
     } catch {
       return undefined;
-    }
-  }
-
-  /** The store next to the manifest: `mlops serve <folder>` logs there. */
-  private withStore<T>(manifest: string, use: (db: Database) => T): T {
-    const db = openStore(dirname(manifest));
-    try {
-      return use(db);
-    } finally {
-      db.close();
     }
   }
 }

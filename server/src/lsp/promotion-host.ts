@@ -11,7 +11,7 @@ import { parseManifest } from '../manifest/parse';
 import type { RunLookup } from '../manifest/validate';
 import { findMlflowRegistry, syncMlflowAliases } from '../promotion/mlflow-alias';
 import { planPromotion, planRollback, recordEvent } from '../promotion/promotion';
-import { openStore, type Database } from '../store/store';
+import { withStore } from '../store/store';
 import { scanWorkspace } from '../workspace/scan';
 
 export interface PromotionDeps {
@@ -45,7 +45,7 @@ export class PromotionHost {
   }
 
   planPromotion(p: { manifest: string; text?: string; model: string; version: string; alias?: string; canary?: boolean }): PromotionPlan {
-    return this.withStore(p.manifest, (db) =>
+    return withStore(dirname(p.manifest), (db) =>
       planPromotion({
         manifestPath: p.manifest,
         text: p.text ?? this.text(p.manifest),
@@ -60,7 +60,7 @@ export class PromotionHost {
   }
 
   planRollback(p: { manifest: string; text?: string; model: string }): PromotionPlan {
-    return this.withStore(p.manifest, (db) =>
+    return withStore(dirname(p.manifest), (db) =>
       planRollback({
         manifestPath: p.manifest,
         text: p.text ?? this.text(p.manifest),
@@ -76,18 +76,18 @@ export class PromotionHost {
   }
 
   record(plan: PromotionPlan): AuditEvent {
-    return this.withStore(plan.manifest, (db) => recordEvent(db, plan));
+    return withStore(dirname(plan.manifest), (db) => recordEvent(db, plan));
   }
 
   analyze(p: { manifest: string; experiment: string }): ExperimentReport {
     const manifest = readManifestModel(parseManifest(this.text(p.manifest)));
-    return this.withStore(p.manifest, (db) => analyzeExperiment(db, manifest, p.experiment));
+    return withStore(dirname(p.manifest), (db) => analyzeExperiment(db, manifest, p.experiment));
   }
 
   /** The A/B dashboard's data: the analysis with the metric over time, and the manifest's other experiments. */
   dashboard(p: { manifest: string; experiment: string; buckets?: number }): AbDashboardData {
     const manifest = readManifestModel(parseManifest(this.text(p.manifest)));
-    const report = this.withStore(p.manifest, (db) => analyzeExperiment(db, manifest, p.experiment, { buckets: p.buckets }));
+    const report = withStore(dirname(p.manifest), (db) => analyzeExperiment(db, manifest, p.experiment, { buckets: p.buckets }));
     return {
       manifest: p.manifest,
       experiment: p.experiment,
@@ -101,13 +101,4 @@ export class PromotionHost {
     return this.deps.openText(path) ?? readFileSync(path, 'utf8');
   }
 
-  /** The store next to the manifest: `mlops serve <folder>` logs there, and the CLI reads it there. */
-  private withStore<T>(manifest: string, use: (db: Database) => T): T {
-    const db = openStore(dirname(manifest));
-    try {
-      return use(db);
-    } finally {
-      db.close();
-    }
-  }
 }

@@ -1,25 +1,14 @@
-import { readFileSync } from 'node:fs';
 import type { RegisteredModelRecord } from '../tracking/model';
 import { readManifestModel } from './model';
-import { decodeManifest, parseManifest } from './parse';
+import { manifestText, parseManifest } from './parse';
 
 /**
  * The models a manifest declares, in the registry's shape, so the Models view shows them beside an
  * MLflow registry's: versions with their aliases as badges, the run that trained each, the ONNX file.
  */
 export function declaredModels(manifestPath: string, openText?: string): (RegisteredModelRecord & { sourcePath: string })[] {
-  let text: string;
-  if (openText !== undefined) {
-    text = openText; // an editor's unsaved text is newer than the file
-  } else {
-    try {
-      const decoded = decodeManifest(readFileSync(manifestPath));
-      if ('finding' in decoded) return [];
-      text = decoded.text;
-    } catch {
-      return [];
-    }
-  }
+  const text = manifestText(manifestPath, openText);
+  if (text === undefined) return [];
   const model = readManifestModel(parseManifest(text));
   return [...(model.models?.entries.values() ?? [])].map((m) => {
     const aliases = Object.fromEntries([...(m.aliases?.entries ?? [])].map(([alias, target]) => [alias, target.value]));

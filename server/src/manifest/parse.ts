@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { LineCounter, isMap, isScalar, parseDocument, type Document, type YAMLError } from 'yaml';
 import type { Finding, Range } from '../contract';
 
@@ -31,6 +32,20 @@ export function decodeManifest(bytes: Uint8Array): { text: string } | { finding:
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
   } catch {
     return { finding: binary('it is not valid UTF-8') };
+  }
+}
+
+/**
+ * A manifest's text: the editor's unsaved text when there is one (it is newer than the file), else
+ * the file's; undefined when the file cannot be read or is not text.
+ */
+export function manifestText(path: string, openText?: string): string | undefined {
+  if (openText !== undefined) return openText;
+  try {
+    const decoded = decodeManifest(readFileSync(path));
+    return 'text' in decoded ? decoded.text : undefined;
+  } catch {
+    return undefined;
   }
 }
 

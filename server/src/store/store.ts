@@ -28,6 +28,16 @@ export function openStore(workspaceRoot: string): Database {
   return db;
 }
 
+/** Opens the workspace store for one use, and closes it whatever happens. */
+export function withStore<T>(workspaceRoot: string, use: (db: Database) => T): T {
+  const db = openStore(workspaceRoot);
+  try {
+    return use(db);
+  } finally {
+    db.close();
+  }
+}
+
 export function openDatabase(file: string): Database {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const Sqlite = require('better-sqlite3') as typeof BetterSqlite3;

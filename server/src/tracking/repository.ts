@@ -12,23 +12,12 @@ import {
 } from './model';
 
 /** A run as the index serves it: attributes, params, tags and the latest value of each metric. */
-export interface RunSummary {
+/** A run as indexed: what its source says of it, with the latest value of each metric instead of its history. */
+export interface RunSummary extends Omit<RunRecord, 'metrics'> {
   sourceId: number;
   sourceKind: TrackingSourceKind;
   sourcePath: string;
-  runId: string;
-  experimentId: string;
   experimentName: string;
-  name: string;
-  status: RunStatus;
-  startTime: number | null;
-  endTime: number | null;
-  lifecycleStage: LifecycleStage;
-  artifactUri: string | null;
-  parentRunId: string | null;
-  userId: string | null;
-  params: Record<string, string>;
-  tags: Record<string, string>;
   metrics: Record<string, number>;
   /** Read problems recorded against this run. */
   issues: number;

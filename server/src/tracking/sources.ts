@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { TrackingSource, TrackingSourceKind } from '../contract';
-import { decodeManifest, parseManifest } from '../manifest/parse';
+import { manifestText, parseManifest } from '../manifest/parse';
 import { scanWorkspace } from '../workspace/scan';
 
 export interface ResolvedSources {
@@ -30,13 +30,13 @@ export function resolveTrackingSources(workspaceRoot: string): ResolvedSources {
 }
 
 function trackingEntries(manifest: string): string[] {
+  const text = manifestText(manifest);
+  if (text === undefined) return [];
   try {
-    const decoded = decodeManifest(readFileSync(manifest));
-    if ('finding' in decoded) return [];
-    const tracking = parseManifest(decoded.text).document?.toJS()?.tracking as unknown;
+    const tracking = parseManifest(text).document?.toJS()?.tracking as unknown;
     return Array.isArray(tracking) ? tracking.filter((t): t is string => typeof t === 'string' && t.trim() !== '') : [];
   } catch {
-    return [];
+    return []; // toJS() refuses some documents (too many aliases): no entries, as for an unreadable file
   }
 }
 

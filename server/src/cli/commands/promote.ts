@@ -58,18 +58,32 @@ export async function indexedRuns(root: string, out: Out): Promise<RunLookup | u
   }
 }
 
+/** The flags promote and rollback share: they both change mlops.yaml the same way. */
+const CHANGE_OPTIONS = {
+  'mlflow-alias': { type: 'boolean' },
+  force: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+interface ChangeFlags {
+  'mlflow-alias'?: boolean;
+  force?: boolean;
+  'dry-run'?: boolean;
+}
+
+interface PlanInput {
+  root: string;
+  manifestPath: string;
+  text: string;
+  db: Database;
+}
+
 export async function promoteCommand(args: string[], out: Out): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: {
-      alias: { type: 'string' },
-      canary: { type: 'boolean' },
-      'mlflow-alias': { type: 'boolean' },
-      force: { type: 'boolean' },
-      'dry-run': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: { ...CHANGE_OPTIONS, alias: { type: 'string' }, canary: { type: 'boolean' } },
   });
   if (values.help) {
     out.stdout(PROMOTE_HELP);
@@ -78,62 +92,28 @@ export async function promoteCommand(args: string[], out: Out): Promise<number> 
   if (positionals.length < 2 || positionals.length > 3) throw new UsageError('promote takes a model, a version and at most one folder');
   if (values.alias !== undefined && values.canary)
     throw new UsageError('--alias and --canary do not go together (a completed canary moves the production alias)');
-  const { root, manifestPath } = folderManifest(positionals[2] ?? '.');
-  const runs = await indexedRuns(root, out);
-  const db = openStore(root);
-  try {
-    const plan = planPromotion({
-      manifestPath,
-      text: readFileSync(manifestPath, 'utf8'),
-      model: positionals[0],
-      version: positionals[1],
-      alias: values.alias,
-      canary: values.canary,
-      runs,
-      db,
-    });
-    return await finish(plan, db, out, {
-      force: values.force,
-      dryRun: values['dry-run'],
-      mlflowAlias: values['mlflow-alias'] ? root : undefined,
-    });
-  } catch (error) {
-    return refused(error, out);
-  } finally {
-    db.close();
-  }
+  return planAndApply(positionals[2], values, out, async ({ root, manifestPath, text, db }) =>
+    planPromotion({ manifestPath, text, model: positionals[0], version: positionals[1], alias: values.alias, canary: values.canary, runs: await indexedRuns(root, out), db }),
+  );
 }
 
 export async function rollbackCommand(args: string[], out: Out): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      'mlflow-alias': { type: 'boolean' },
-      force: { type: 'boolean' },
-      'dry-run': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: CHANGE_OPTIONS });
   if (values.help) {
     out.stdout(ROLLBACK_HELP);
     return EXIT_OK;
   }
   if (positionals.length < 1 || positionals.length > 2) throw new UsageError('rollback takes a model and at most one folder');
-  const { root, manifestPath } = folderManifest(positionals[1] ?? '.');
+  return planAndApply(positionals[1], values, out, ({ manifestPath, text, db }) => planRollback({ manifestPath, text, model: positionals[0], db }));
+}
+
+/** Plans against folder/mlops.yaml and the store, then shows, refuses or applies the plan. */
+async function planAndApply(folder: string | undefined, flags: ChangeFlags, out: Out, plan: (input: PlanInput) => PromotionPlan | Promise<PromotionPlan>): Promise<number> {
+  const { root, manifestPath } = folderManifest(folder ?? '.');
   const db = openStore(root);
   try {
-    const plan = planRollback({
-      manifestPath,
-      text: readFileSync(manifestPath, 'utf8'),
-      model: positionals[0],
-      db,
-    });
-    return await finish(plan, db, out, {
-      force: values.force,
-      dryRun: values['dry-run'],
-      mlflowAlias: values['mlflow-alias'] ? root : undefined,
-    });
+    const planned = await plan({ root, manifestPath, text: readFileSync(manifestPath, 'utf8'), db });
+    return await finish(planned, db, out, { force: flags.force, dryRun: flags['dry-run'], mlflowAlias: flags['mlflow-alias'] ? root : undefined });
   } catch (error) {
     return refused(error, out);
   } finally {
