@@ -13,7 +13,7 @@ import { TrackingService } from '../server/src/tracking/service';
 import { writeSyntheticMlruns } from '../test/helpers/synthetic-mlruns';
 import { median, percentile, report } from './report';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const APPENDS = Number(process.env.BENCH_APPENDS ?? 30);
 
 function readAllFiles(dir: string): number {
@@ -88,6 +88,7 @@ async function main(): Promise<void> {
     floor.push(Number(process.hrtime.bigint() - t) / 1e6);
     ours.push(await coldIndex(workspace));
   }
+  const ratios = ours.map((ms, i) => ms / floor[i]);
   const latencies = await appendLatencies(workspace, runIds);
   rmSync(join(workspace, '.mlops'), { recursive: true, force: true });
   const child = spawnSync(process.execPath, [__filename, '--index-only', workspace], { encoding: 'utf8' });
@@ -98,7 +99,9 @@ async function main(): Promise<void> {
     { name: 'store', value: `2000 runs × 10 metrics × 100 steps, ${sizeMb.toFixed(0)} MB on disk` },
     { name: 'floor: read every file, no parsing (median ms)', value: median(floor) },
     { name: 'cold index (median ms)', value: median(ours) },
-    { name: 'cold index / floor', value: median(ours) / median(floor), target: '≤ 3', pass: median(ours) / median(floor) <= 3 },
+    // Each round's index is set against the floor read just before it, so both see the same load.
+    { name: 'cold index / floor, median of the rounds', value: median(ratios), target: '≤ 3', pass: median(ratios) <= 3 },
+    { name: 'cold index / floor, each round', value: ratios.map((r) => r.toFixed(2)).join(' ') },
     { name: `appended line → store, median ms (n=${latencies.length})`, value: median(latencies) },
     { name: 'appended line → store, p95 ms', value: percentile(latencies, 95), target: '≤ 300', pass: percentile(latencies, 95) <= 300 },
     { name: 'index + watch process peak RSS (MB)', value: maxRssMb, target: '≤ 300', pass: maxRssMb <= 300 },
