@@ -220,7 +220,12 @@ function createWorkbench(page: Page, server: Server, close: () => Promise<void>)
       if (outcome !== 'closed' || attempt === 3) throw outcome === 'closed' ? new Error(`the quick input kept closing before ${String(rowName)} could be picked`) : outcome;
     }
     await quickInputBox.press('Enter');
-    await quickInput.waitFor({ state: 'hidden' });
+    // Taken once the quick input closes, or once it shows something else: a command that asks for
+    // input (showInputBox) reuses the widget, and can do so before a closed state is ever seen.
+    await pollUntil(`the quick input to take ${String(rowName)}`, UI_TIMEOUT_MS, async () => {
+      if (!(await quickInput.isVisible())) return true;
+      return (await quickInputBox.inputValue().catch(() => query)) !== query;
+    });
   }
 
   const wb: Workbench = {
