@@ -107,7 +107,9 @@ test('degradation against the baseline run, with severities, in rolling windows'
   const accuracy = report.degraded.find((d) => d.metric === 'accuracy');
   assert.ok(accuracy && accuracy.drop > 0.3);
   assert.ok(report.degraded.some((d) => d.metric === 'f1'), 'f1 is compared with the run\'s f1_score');
-  assert.ok(report.alerts.some((a) => a.metric === 'accuracy' && a.severity === 'critical'));
+  const accuracyAlert = report.alerts.find((a) => a.metric === 'accuracy' && a.severity === 'critical');
+  // The message says the live value, the drop and the baseline's value, each once.
+  assert.match(accuracyAlert?.message ?? '', /^accuracy is 0\.\d+: 0\.\d+ below its 0\.9 in the baseline run r1 \(tolerance 0\.05\)\.$/);
   assert.ok(report.alerts.some((a) => a.metric === 'p95_latency_ms' && a.severity === 'warning'));
   // Within tolerance: nothing degraded.
   const fine = performanceReport({ model: 'm', task: 'classification', endpoints: [], observations: obs.slice(0, 300), windowMs: HOUR, now: now - 1.5 * HOUR, baseline: { run: 'r1', metrics: { accuracy: 0.9 }, tolerance: 0.05 } });

@@ -235,7 +235,7 @@ export function performanceReport(input: PerformanceInput): PerformanceReport {
         alerts.push({
           severity: drop > 2 * input.baseline.tolerance ? 'critical' : 'warning',
           metric,
-          message: `${metric} ${fmt(live)} is ${fmt(drop)} ${LOWER_IS_BETTER.has(metric) ? 'above' : 'below'} the baseline run ${input.baseline.run} (${fmt(base)}; tolerance ${input.baseline.tolerance}).`,
+          message: `${metric} is ${fmt(live)}: ${fmt(drop)} ${LOWER_IS_BETTER.has(metric) ? 'above' : 'below'} its ${fmt(base)} in the baseline run ${input.baseline.run} (tolerance ${input.baseline.tolerance}).`,
         });
       }
     }
