@@ -12,6 +12,7 @@ import {
   ShutdownRequest,
   StreamMessageReader,
   StreamMessageWriter,
+  type ClientCapabilities,
   type Diagnostic,
   type ProtocolConnection,
   type PublishDiagnosticsParams,
@@ -51,12 +52,12 @@ export class LspSession {
     return this.child.exitCode;
   }
 
-  async initialize(rootPath: string): Promise<void> {
+  async initialize(rootPath: string, capabilities: ClientCapabilities = {}): Promise<void> {
     const rootUri = pathToFileURL(rootPath).toString();
     await this.connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
       rootUri,
-      capabilities: {},
+      capabilities,
       workspaceFolders: [{ uri: rootUri, name: 'ws' }],
     });
     await this.connection.sendNotification(InitializedNotification.type, {});
@@ -98,8 +99,14 @@ export class LspSession {
     return this.diagnostics.length;
   }
 
-  async notification<T>(method: string, timeoutMs = 10_000): Promise<T> {
-    const found = await this.waitFor(() => this.notifications.find((n) => n.method === method), timeoutMs, `notification ${method}`);
+  /** How many notifications (other than diagnostics) came so far: a `since` for notification(). */
+  notificationMark(): number {
+    return this.notifications.length;
+  }
+
+  /** The first notification of `method`, among those from index `since` on. */
+  async notification<T>(method: string, timeoutMs = 10_000, since = 0): Promise<T> {
+    const found = await this.waitFor(() => this.notifications.slice(since).find((n) => n.method === method), timeoutMs, `notification ${method}`);
     return found.params as T;
   }
 

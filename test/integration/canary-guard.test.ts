@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
+import { ApplyWorkspaceEditRequest } from 'vscode-languageserver-protocol/node';
 import { Notifications, Requests, type AuditEvent, type AutoRollbackEvent, type PromotionPlan, type ServingStatus } from '../../server/src/contract';
 import { applyEdits, history } from '../../server/src/promotion/promotion';
 import { openStore } from '../../server/src/store/store';
@@ -42,7 +44,8 @@ before(async () => {
   manifest = join(workspace, 'mlops.yaml');
   writeFileSync(manifest, MANIFEST);
   lsp = new LspSession();
-  await lsp.initialize(workspace);
+  // As VS Code does: the guard may edit an open mlops.yaml through workspace/applyEdit.
+  await lsp.initialize(workspace, { workspace: { applyEdit: true, workspaceEdit: { documentChanges: true } } });
 });
 
 after(async () => {
@@ -62,23 +65,7 @@ test('a failing canary is rolled back automatically: mlops.yaml restored, audite
   writeFileSync(manifest, applyEdits(MANIFEST, plan.edits));
   const promotion = await lsp.connection.sendRequest<AuditEvent>(Requests.recordPromotion.method, { plan });
 
-  // Traffic until the guard acts; every answer is counted by version and status.
-  const answers: { status: number; version?: string; error?: string }[] = [];
-  let rolledBack: AutoRollbackEvent | undefined;
-  const notified = lsp.notification<AutoRollbackEvent>(Notifications.autoRollback.method, 60_000).then((e) => (rolledBack = e));
-  const worker = async (w: number) => {
-    for (let i = w; !rolledBack; i += 4) {
-      const res = await fetch(`${status.url}/v2/models/churn/infer`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ inputs: [{ name: 'features', shape: [1, 26], datatype: 'FP32', data: features(i) }] }),
-      });
-      const body = (await res.json()) as { model_version?: string; error?: string };
-      answers.push({ status: res.status, version: body.model_version, error: body.error });
-    }
-  };
-  await Promise.all([notified, ...[0, 1, 2, 3].map(worker)]);
-  const event = rolledBack!;
+  const { event, answers } = await trafficUntilRollback(status.url!);
   assert.deepEqual([event.model, event.endpoint, event.canary, event.control, event.manifest], ['churn', 'churn', '2', '1', manifest]);
   assert.match(event.summary, /^Auto-rollback: canary "2" on endpoint churn is worse than control "1" \(canary error rate 100 %/);
   const failed = answers.filter((a) => a.status !== 200);
@@ -101,11 +88,75 @@ test('a failing canary is rolled back automatically: mlops.yaml restored, audite
   assert.match(lsp.log(), /Auto-rollback: canary "2"/);
 
   // The model server reloads the restored manifest: version 1 alone answers, and every answer succeeds.
+  await servedByVersion1Alone(status.url!);
+});
+
+test('unsaved edits of the open mlops.yaml get the rollback too, keeping the rest; the same split is guarded again', async () => {
+  const status = await lsp.connection.sendRequest<ServingStatus>(Requests.startServing.method, {});
+  const uri = pathToFileURL(manifest).toString();
+  await lsp.open(uri, MANIFEST, 1);
+  // The editor's buffer: the promotion goes into it and is saved, then the user types on without saving.
+  let buffer = MANIFEST;
+  let version = 1;
+  const type = async (text: string) => {
+    buffer = text;
+    await lsp.change(uri, ++version, text);
+  };
+  const plan = await lsp.connection.sendRequest<PromotionPlan>(Requests.planPromotion.method, { manifest, model: 'churn', version: '2', canary: true });
+  await type(applyEdits(buffer, plan.edits));
+  writeFileSync(manifest, buffer);
+  await lsp.connection.sendRequest<AuditEvent>(Requests.recordPromotion.method, { plan });
+  const note = '# v2 is the retrained model; see the runs of 2026-11\n';
+  await type(note + buffer);
+
+  // The editor's side of workspace/applyEdit: versioned edits of the open document.
+  const applied: string[] = [];
+  lsp.connection.onRequest(ApplyWorkspaceEditRequest.type, async ({ edit }) => {
+    const change = edit.documentChanges?.[0];
+    if (!change || !('edits' in change) || change.textDocument.uri !== uri || change.textDocument.version !== version) return { applied: false };
+    const edits = change.edits.flatMap((e) => ('newText' in e ? [{ range: e.range, newText: e.newText }] : []));
+    applied.push(applyEdits(buffer, edits));
+    await type(applied[applied.length - 1]);
+    return { applied: true };
+  });
+
+  // The split 90/10 was rolled back once already in this session: it is judged again all the same.
+  const { event } = await trafficUntilRollback(status.url!);
+  assert.equal(event.canary, '2');
+  assert.match(event.summary, /The rollback was also made in your unsaved edits of mlops\.yaml: save them to keep both\.$/);
+  assert.equal(readFileSync(manifest, 'utf8'), MANIFEST, 'the file on disk is rolled back');
+  assert.deepEqual(applied, [note + MANIFEST], 'the buffer keeps the typed note and loses the canary traffic');
+  await servedByVersion1Alone(status.url!);
+  await lsp.close(uri);
+});
+
+/** Requests from 4 clients until the guard's notification; every answer counted by version and status. */
+async function trafficUntilRollback(url: string): Promise<{ event: AutoRollbackEvent; answers: { status: number; version?: string; error?: string }[] }> {
+  const answers: { status: number; version?: string; error?: string }[] = [];
+  let rolledBack: AutoRollbackEvent | undefined;
+  const notified = lsp.notification<AutoRollbackEvent>(Notifications.autoRollback.method, 60_000, lsp.notificationMark()).then((e) => (rolledBack = e));
+  const worker = async (w: number) => {
+    for (let i = w; !rolledBack; i += 4) {
+      const res = await fetch(`${url}/v2/models/churn/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: [{ name: 'features', shape: [1, 26], datatype: 'FP32', data: features(i) }] }),
+      });
+      const body = (await res.json()) as { model_version?: string; error?: string };
+      answers.push({ status: res.status, version: body.model_version, error: body.error });
+    }
+  };
+  await Promise.all([notified, ...[0, 1, 2, 3].map(worker)]);
+  return { event: rolledBack!, answers };
+}
+
+/** Waits until 50 answers in a row come from version 1, all successful. */
+async function servedByVersion1Alone(url: string): Promise<void> {
   const deadline = Date.now() + 20_000;
   let clean = 0;
   while (clean < 50) {
     assert.ok(Date.now() < deadline, 'the model server never went back to version 1 alone');
-    const res = await fetch(`${status.url}/v2/models/churn/infer`, {
+    const res = await fetch(`${url}/v2/models/churn/infer`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ inputs: [{ name: 'features', shape: [1, 26], datatype: 'FP32', data: features(clean) }] }),
@@ -113,4 +164,4 @@ test('a failing canary is rolled back automatically: mlops.yaml restored, audite
     const body = (await res.json()) as { model_version?: string };
     clean = res.status === 200 && body.model_version === '1' ? clean + 1 : 0;
   }
-});
+}

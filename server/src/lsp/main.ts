@@ -49,7 +49,10 @@ const documents = new TextDocuments(TextDocument);
 let workspaceFolders: string[] = [];
 let status: ServerStatus = { state: 'starting', nodeVersion: process.version, nodePath: process.execPath, natives: [] };
 
+/** Whether the editor takes workspace/applyEdit with versioned document changes (VS Code does). */
+let clientCanApplyEdits = false;
 connection.onInitialize((params): InitializeResult => {
+  clientCanApplyEdits = params.capabilities.workspace?.applyEdit === true && params.capabilities.workspace.workspaceEdit?.documentChanges === true;
   workspaceFolders = (params.workspaceFolders ?? []).flatMap((f) => uriToPath(f.uri) ?? []);
   if (workspaceFolders.length === 0 && params.rootUri) workspaceFolders = [uriToPath(params.rootUri) ?? ''].filter(Boolean);
   return {
@@ -78,10 +81,19 @@ const openText = (path: string) => documents.all().find((d) => uriToPath(d.uri) 
 const trackingToken = process.env.MLFLOW_TRACKING_TOKEN || undefined;
 delete process.env.MLFLOW_TRACKING_TOKEN;
 const serving = new ServingHost(connection);
-const canaryGuard = new CanaryGuardHost(
-  (event) => void connection.sendNotification(Notifications.autoRollback.method, event),
-  (message) => connection.console.warn(message),
-);
+const canaryGuard = new CanaryGuardHost({
+  notify: (event) => void connection.sendNotification(Notifications.autoRollback.method, event),
+  log: (message) => connection.console.warn(message),
+  openManifest: (path) => {
+    const document = documents.all().find((d) => uriToPath(d.uri) === path);
+    return document && { uri: document.uri, version: document.version, text: document.getText() };
+  },
+  editOpen: async (document, edits) => {
+    if (!clientCanApplyEdits) return false;
+    const result = await connection.workspace.applyEdit({ label: 'MLOps: auto-rollback', edit: { documentChanges: [{ textDocument: { uri: document.uri, version: document.version }, edits }] } });
+    return result.applied;
+  },
+});
 serving.onStats = (folder, endpoints, stats) => canaryGuard.observe(folder, endpoints, stats);
 
 connection.onInitialized(() => {
