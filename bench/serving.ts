@@ -17,7 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -27,9 +27,10 @@ import { startModelServer } from '../server/src/serving/server';
 import { ModelSession } from '../server/src/serving/sessions';
 import { median, percentile, report, type Row } from './report';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
 const WARMUP_S = 1;
+const CORES = availableParallelism();
 const MEMORY_SESSIONS = 10;
 /** When set, every server child writes a V8 CPU profile into this folder when it stops. */
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
@@ -207,6 +208,8 @@ interface Load {
   p99: number;
   /** The server process's CPU time per answered request, µs. */
   cpuUs?: number;
+  /** This process's (autocannon's) CPU time per answered request, µs. */
+  clientCpuUs?: number;
 }
 
 async function load(server: Child, connections: number, body: string): Promise<Load> {
@@ -215,11 +218,13 @@ async function load(server: Child, connections: number, body: string): Promise<L
   const options = { url: server.url + INFER_PATH, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body, connections };
   await autocannon({ ...options, duration: WARMUP_S });
   const before = await statsOf(server);
+  const client = process.cpuUsage();
   const result = await autocannon({ ...options, duration: DURATION_S });
+  const { user, system } = process.cpuUsage(client);
   const after = await statsOf(server);
   const failed = result.errors + result.timeouts + result.non2xx;
   if (failed > 0) throw new Error(`${server.url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers of ${result.requests.total}`);
-  return { rps: result.requests.total / DURATION_S, p50: result.latency.p50, p99: result.latency.p99, cpuUs: (after.cpu - before.cpu) / result.requests.total };
+  return { rps: result.requests.total / DURATION_S, p50: result.latency.p50, p99: result.latency.p99, cpuUs: (after.cpu - before.cpu) / result.requests.total, clientCpuUs: (user + system) / result.requests.total };
 }
 
 function copyExample(batching: boolean): string {
@@ -268,7 +273,7 @@ async function main(): Promise<void> {
     const c200 = await load(batched, 200, body);
     const u200 = await load(unbatched, 200, body);
     rounds.push({ floor: f, raw, c50, u50, c200, u200, floor1, c1 });
-    console.error(`round ${r + 1}/${ROUNDS}: floor ${f.rps.toFixed(0)}/s, session.run ${raw.rps.toFixed(0)}/s, ours@50 ${c50.rps.toFixed(0)}/s (unbatched ${u50.rps.toFixed(0)}), ours@200 ${c200.rps.toFixed(0)}/s (unbatched ${u200.rps.toFixed(0)})`);
+    console.error(`round ${r + 1}/${ROUNDS}: floor ${f.rps.toFixed(0)}/s p99 ${f.p99} ms, session.run ${raw.rps.toFixed(0)}/s, ours@50 ${c50.rps.toFixed(0)}/s p99 ${c50.p99} ms (unbatched ${u50.rps.toFixed(0)}), ours@200 ${c200.rps.toFixed(0)}/s (unbatched ${u200.rps.toFixed(0)})`);
   }
 
   const serverRss = (await statsOf(batched)).rss;
@@ -285,6 +290,7 @@ async function main(): Promise<void> {
   for (const dir of [batchedDir, unbatchedDir, dirname(script)]) rmSync(dir, { recursive: true, force: true });
 
   const med = (pick: (r: (typeof rounds)[number]) => number) => median(rounds.map(pick));
+  const leastMeanMs = (l: Load) => (50 * ((l.cpuUs as number) + (l.clientCpuUs as number))) / CORES / 1000;
   const ratio = med((r) => r.c50.rps / r.floor.rps);
   const p99 = med((r) => r.c50.p99);
   const batchGain = med((r) => r.c200.rps / r.u200.rps);
@@ -306,6 +312,12 @@ async function main(): Promise<void> {
     { name: '(c) / (a) throughput', value: ratio, target: '≥ 0.5', pass: ratio >= 0.5 },
     { name: '(a) / (c) server CPU per request (the ratio when CPU-bound)', value: med((r) => (r.floor.cpuUs as number) / (r.c50.cpuUs as number)) },
     { name: '(c) p99 ms', value: p99, target: '≤ 5', pass: p99 <= 5 },
+    { name: '    the floor\'s own p99 ms at 50 conns (no model, no log)', value: med((r) => r.floor.p99) },
+    // A closed loop of n connections has a mean latency of n / throughput (Little's law), and
+    // throughput is at most the cores over the CPU per request of client and server together.
+    { name: '    mean latency at 50 conns = 50 / throughput: floor | ours (ms)', value: `${ms(med((r) => 50_000 / r.floor.rps))} | ${ms(med((r) => 50_000 / r.c50.rps))}` },
+    { name: `    its least value with all ${CORES} cores busy, 50 × CPU per request / ${CORES}: floor | ours (ms)`, value: `${ms(med((r) => leastMeanMs(r.floor)))} | ${ms(med((r) => leastMeanMs(r.c50)))}` },
+    { name: '    client (autocannon) CPU per request: floor | ours (µs)', value: `${med((r) => r.floor.clientCpuUs as number).toFixed(0)} | ${med((r) => r.c50.clientCpuUs as number).toFixed(0)}` },
     line('    unloaded: floor, 1 conn', (r) => r.floor1),
     line('    unloaded: ours V2 infer, batching on, 1 conn', (r) => r.c1),
     line('ours batched, 200 conns', (r) => r.c200),
