@@ -123,7 +123,7 @@ test('unsaved edits of the open mlops.yaml get the rollback too, keeping the res
   // The split 90/10 was rolled back once already in this session: it is judged again all the same.
   const { event } = await trafficUntilRollback(status.url!);
   assert.equal(event.canary, '2');
-  assert.match(event.summary, /The rollback was also made in your unsaved edits of mlops\.yaml: save them to keep both\.$/);
+  assert.match(event.summary, /The rollback was also made in your unsaved edits of mlops\.yaml: save them over the file \(overwrite it when asked\) to keep both\.$/);
   assert.equal(readFileSync(manifest, 'utf8'), MANIFEST, 'the file on disk is rolled back');
   assert.deepEqual(applied, [note + MANIFEST], 'the buffer keeps the typed note and loses the canary traffic');
   await servedByVersion1Alone(status.url!);

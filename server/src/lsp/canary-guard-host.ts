@@ -120,7 +120,7 @@ export class CanaryGuardHost {
     if (unsaved) {
       const applied = unsavedPlan !== undefined && (unsavedPlan.edits.length === 0 || (await this.deps.editOpen(unsaved, unsavedPlan.edits).catch(() => false)));
       summary += applied
-        ? ' The rollback was also made in your unsaved edits of mlops.yaml: save them to keep both.'
+        ? ' The rollback was also made in your unsaved edits of mlops.yaml: save them over the file (overwrite it when asked) to keep both.'
         : ' mlops.yaml has unsaved edits that could not take the rollback: saving them would give the canary its traffic back.';
     }
     this.deps.log(`${summary} (audit event #${eventId})`);
