@@ -5,29 +5,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { failingModel } from '../helpers/onnx-builder';
+import { GUARDED_MANIFEST, brokenCanary } from '../helpers/canary';
 import { ROOT, copyWorkspace, withWorkbench, type Workbench } from './harness';
 import { row } from './views';
 
 const VSIX = process.env.MLOPS_VSIX ?? path.join(ROOT, 'dist', 'mlops-workbench.vsix');
 const EXAMPLE = process.env.MLOPS_EXAMPLE ?? path.join(ROOT, 'examples', 'churn');
 
-const MANIFEST = `version: 1
-models:
-  churn:
-    task: classification
-    versions:
-      "1": { path: models/churn-v1.onnx }
-      "2": { path: models/canary.onnx }   # loads, but every request fails
-    aliases: { production: "1" }
-serving:
-  port: 0
-  endpoints:
-    churn:
-      model: churn
-      traffic: { "1": 100 }
-      guard: { max_error_rate_increase: 0.05, max_p95_latency_ratio: 20, min_requests: 20 }
-`;
+const MANIFEST = GUARDED_MANIFEST;
 const NOTE = '# v2 is the retrained model: watch it';
 
 async function pick(wb: Workbench, label: RegExp): Promise<void> {
@@ -40,7 +25,7 @@ test('canary guard: a failing canary is rolled back by itself, in mlops.yaml and
   const workspace = copyWorkspace(EXAMPLE, 'guard');
   const manifest = path.join(workspace, 'mlops.yaml');
   fs.writeFileSync(manifest, MANIFEST);
-  fs.writeFileSync(path.join(workspace, 'models', 'canary.onnx'), failingModel('features', 26, 5));
+  fs.writeFileSync(path.join(workspace, 'models', 'canary.onnx'), brokenCanary());
   // Edits stay unsaved until the user saves (code-server's default would save them after a delay).
   return withWorkbench(t, { name: 'guard', workspace, vsix: VSIX, settings: { 'files.autoSave': 'off' } }, async (wb) => {
     await wb.statusBarItem('MLOps server: running').waitFor({ timeout: 30_000 });

@@ -11,23 +11,11 @@ import { history } from '../../server/src/promotion/promotion';
 import type { EndpointSummary } from '../../server/src/serving/http';
 import type { SeriesStats } from '../../server/src/serving/metrics';
 import { openStore } from '../../server/src/store/store';
+import { GUARDED_MANIFEST } from '../helpers/canary';
 import { tempDir } from '../helpers/paths';
 
-const SPLIT = `version: 1
-models:
-  churn:
-    task: classification
-    versions:
-      "1": { path: models/churn-v1.onnx }
-      "2": { path: models/churn-v2.onnx }
-serving:
-  endpoints:
-    churn:
-      model: churn
-      traffic: { "1": 90, "2": 10 }
-      guard: { max_error_rate_increase: 0.05, min_requests: 20 }
-`;
-const ROLLED_BACK = SPLIT.replace('traffic: { "1": 90, "2": 10 }', 'traffic: { "1": 100 }');
+const ROLLED_BACK = GUARDED_MANIFEST;
+const SPLIT = ROLLED_BACK.replace('traffic: { "1": 100 }', 'traffic: { "1": 90, "2": 10 }');
 
 const served = (traffic: Record<string, number>): EndpointSummary[] => [
   { name: 'churn', model: 'churn', traffic, versions: Object.keys(traffic).map((id) => ({ id, loaded: true, batching: false })) },

@@ -12,25 +12,10 @@ import { Notifications, Requests, type AuditEvent, type AutoRollbackEvent, type 
 import { applyEdits, history } from '../../server/src/promotion/promotion';
 import { openStore } from '../../server/src/store/store';
 import { LspSession } from '../helpers/lsp';
-import { failingModel } from '../helpers/onnx-builder';
+import { GUARDED_MANIFEST, brokenCanary } from '../helpers/canary';
 import { REPO, tempDir } from '../helpers/paths';
 
-const MANIFEST = `version: 1
-models:
-  churn:
-    task: classification
-    versions:
-      "1": { path: models/churn-v1.onnx }
-      "2": { path: models/canary.onnx }   # loads, but every request fails
-    aliases: { production: "1" }
-serving:
-  port: 0
-  endpoints:
-    churn:
-      model: churn
-      traffic: { "1": 100 }
-      guard: { max_error_rate_increase: 0.05, max_p95_latency_ratio: 20, min_requests: 20 }
-`;
+const MANIFEST = GUARDED_MANIFEST;
 
 let lsp: LspSession;
 let workspace: string;
@@ -40,7 +25,7 @@ before(async () => {
   workspace = tempDir('canary-guard');
   mkdirSync(join(workspace, 'models'));
   copyFileSync(join(REPO, 'examples', 'churn', 'models', 'churn-v1.onnx'), join(workspace, 'models', 'churn-v1.onnx'));
-  writeFileSync(join(workspace, 'models', 'canary.onnx'), failingModel('features', 26, 5));
+  writeFileSync(join(workspace, 'models', 'canary.onnx'), brokenCanary());
   manifest = join(workspace, 'mlops.yaml');
   writeFileSync(manifest, MANIFEST);
   lsp = new LspSession();
