@@ -74,7 +74,9 @@ declare const MLOPS_VERSION: string;
 
 let tracking: TrackingHost | undefined;
 let monitoring: MonitoringHost | undefined;
-const openText = (path: string) => documents.all().find((d) => uriToPath(d.uri) === path)?.getText();
+/** The editor's document of a file path, when it is open. */
+const openDocument = (path: string) => documents.all().find((d) => uriToPath(d.uri) === path);
+const openText = (path: string) => openDocument(path)?.getText();
 // The client starts this process with the tracking-server token (from the editor's secret storage)
 // in MLFLOW_TRACKING_TOKEN, as MLflow's own client reads it; taken out of the environment here so the
 // model servers this process starts never inherit it.
@@ -85,7 +87,7 @@ const canaryGuard = new CanaryGuardHost({
   notify: (event) => void connection.sendNotification(Notifications.autoRollback.method, event),
   log: (message) => connection.console.warn(message),
   openManifest: (path) => {
-    const document = documents.all().find((d) => uriToPath(d.uri) === path);
+    const document = openDocument(path);
     return document && { uri: document.uri, version: document.version, text: document.getText() };
   },
   editOpen: async (document, edits) => {
@@ -107,7 +109,7 @@ connection.onInitialized(() => {
       revalidateAll();
       monitoring?.scheduleCheck();
     };
-    tracking = new TrackingHost(connection, workspaceFolders, indexChanged, (path) => documents.all().find((d) => uriToPath(d.uri) === path)?.getText());
+    tracking = new TrackingHost(connection, workspaceFolders, indexChanged, openText);
     tracking.configureRemote({ token: trackingToken });
     tracking.start().catch((error: unknown) => connection.console.error(`Indexing failed: ${error instanceof Error ? error.stack : String(error)}`));
     const host = tracking;
@@ -236,7 +238,7 @@ onRequest(Requests.workspaceSummary, (): WorkspaceSummary => {
     summary.unreadable.push(...scan.unreadable);
     for (const file of scan.manifests) {
       // An open editor's text is newer than the file on disk.
-      const open = documents.all().find((d) => uriToPath(d.uri) === file);
+      const open = openDocument(file);
       const findings = open ? checkManifestText(open.getText()) : checkManifestFile(file).findings;
       summary.manifests.push({ file, ...countBySeverity([{ file, findings }]) });
     }
@@ -265,7 +267,7 @@ onRequest(Requests.runs, ({ runIds }: { runIds: string[] }) => tracking?.runs(ru
 
 const promotion = new PromotionHost({
   folders: () => workspaceFolders,
-  openText: (path) => documents.all().find((d) => uriToPath(d.uri) === path)?.getText(),
+  openText,
   runs: () => tracking?.runLookup(),
 });
 onRequest(Requests.promotionChoices, () => promotion.choices());
