@@ -21,7 +21,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import Database from 'better-sqlite3';
+import { openSqlite } from '../server/src/sqlite';
 import type * as Ort from 'onnxruntime-node';
 import { startModelServer } from '../server/src/serving/server';
 import { ModelSession } from '../server/src/serving/sessions';
@@ -283,7 +283,7 @@ async function main(): Promise<void> {
 
   // The prediction log was on: every answered request has its row.
   const served = rounds.reduce((n, r) => n + (r.c50.rps + r.c200.rps) * DURATION_S, 0);
-  const db = new Database(join(batchedDir, '.mlops', 'index.db'), { readonly: true });
+  const db = openSqlite(join(batchedDir, '.mlops', 'index.db'), { readonly: true });
   const logged = db.prepare('SELECT count(*) FROM predictions').pluck().get() as number;
   db.close();
   if (logged < served) throw new Error(`the prediction log has ${logged} rows for at least ${served} answered requests`);

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { buildWorkers } from './workers.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const available = readdirSync(join(root, 'bench'))
@@ -30,8 +31,7 @@ for (const name of wanted) {
     define: { MLOPS_VERSION: '"bench"' },
   });
   if (!existsSync(outfile)) throw new Error(`build of ${name} failed`);
-  // The run-reading worker is loaded from next to the bundle that starts it.
-  await build({ entryPoints: [join(root, 'server/src/tracking/read-worker.ts')], outfile: join(root, 'out', 'bench', 'read-worker.js'), bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', logLevel: 'warning' });
+  await buildWorkers(root, join(root, 'out', 'bench'));
   const result = spawnSync(process.execPath, [outfile], { stdio: 'inherit', cwd: root });
   failed ||= result.status !== 0;
 }

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
+import { WORKERS } from './workers.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -47,7 +48,7 @@ await Promise.all([
     entryPoints: {
       'server/server': 'server/src/lsp/main.ts',
       'server/cli': 'server/src/cli/main.ts',
-      'server/read-worker': 'server/src/tracking/read-worker.ts',
+      ...Object.fromEntries(Object.entries(WORKERS).map(([name, entry]) => [`server/${name}`, entry])),
     },
     outdir: join(root, 'dist'),
     platform: 'node',
@@ -77,10 +78,10 @@ await Promise.all([
   }),
 ]);
 
-// The run-reading worker is loaded from next to the bundle that starts it: the tests' too.
-for (const dir of ['out/test/unit', 'out/test/integration']) {
+// Worker scripts are loaded from next to the bundle that starts them: the tests' too.
+for (const dir of ['out/test/unit', 'out/test/integration', 'out/test/helpers']) {
   mkdirSync(join(root, dir), { recursive: true });
-  cpSync(join(root, 'dist', 'server', 'read-worker.js'), join(root, dir, 'read-worker.js'));
+  for (const name of Object.keys(WORKERS)) cpSync(join(root, 'dist', 'server', `${name}.js`), join(root, dir, `${name}.js`));
 }
 mkdirSync(join(root, 'dist', 'webview'), { recursive: true });
 cpSync(join(root, 'webview', 'src', 'shell.css'), join(root, 'dist', 'webview', 'shell.css'));

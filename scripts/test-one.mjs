@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { build } from 'esbuild';
+import { buildWorkers } from './workers.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const files = process.argv.slice(2);
@@ -28,10 +29,7 @@ await build({
   define: { MLOPS_VERSION: '"dev"' },
 });
 const built = files.map((f) => join(outdir, 'out', relative(root, f).replace(/\.ts$/, '.js')));
-// The run-reading worker is loaded from next to the bundle that starts it.
-for (const dir of new Set(built.map((b) => dirname(b)))) {
-  await build({ entryPoints: [join(root, 'server/src/tracking/read-worker.ts')], outfile: join(dir, 'read-worker.js'), bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', logLevel: 'warning' });
-}
+for (const dir of new Set([...built.map((b) => dirname(b)), join(outdir, 'out', 'test', 'helpers')])) await buildWorkers(root, dir);
 const env = { ...process.env, MLOPS_REPO: root, NODE_PATH: join(root, 'node_modules') };
 const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...built], { stdio: 'inherit', env });
 process.exit(result.status ?? 1);

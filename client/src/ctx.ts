@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { LanguageClient, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { Notifications, type NotificationSpec, type RequestSpec, type ServerStatus } from '../../server/src/contract';
 import { Config } from './config';
-import { resolveServerRuntime } from './runtime';
+import { chooseRuntime, describeCandidate, launchOf, probeRuntime, runtimeCandidates } from './runtime';
 import { ServerStatusItem } from './status';
 import { trackingTokenEnv } from './tracking-token';
 
@@ -42,19 +42,30 @@ export class Ctx implements vscode.Disposable {
   }
 
   async start(): Promise<void> {
-    const runtime = resolveServerRuntime(this.config.serverRuntime);
-    if ('error' in runtime) {
-      this.status.show('failed', undefined, runtime.error);
-      void this.showServerProblem(runtime.error, 'Fix the setting, or clear it to use node from PATH.');
+    this.status.show('starting', undefined, 'Looking for a runtime that runs the server…');
+    const { candidates, problems } = runtimeCandidates(this.config.serverRuntime);
+    for (const problem of problems) this.output.warn(`${problem} Skipped.`);
+    const cli = this.extension.asAbsolutePath('dist/server/cli.js');
+    const chosen = await chooseRuntime(
+      candidates,
+      (candidate) => probeRuntime(candidate, cli),
+      (candidate, reason) => this.output.warn(`Not running the server on ${describeCandidate(candidate)}: ${reason}`),
+    );
+    if (!chosen) {
+      const message = problems[0] ?? 'No runtime to run the MLOps server was found.';
+      this.status.show('failed', undefined, message);
+      void this.showServerProblem(message, 'Put Node.js 22.13 or newer on PATH, or set "mlops.server.runtime".');
       return;
     }
-    this.output.info(`Starting the MLOps server on ${runtime.path} (${runtime.origin}).`);
+    const runtime = chosen.candidate;
+    this.output.info(`Starting the MLOps server on ${describeCandidate(runtime)}${chosen.status ? `: ${chosen.status.runtimeSummary}` : ''}.`);
     const module = this.extension.asAbsolutePath('dist/server/server.js');
+    const launch = launchOf(runtime);
     // The tracking-server token goes in the server's environment: never in a message a trace could log.
-    const env = { ...process.env, ...runtime.env, ...(await trackingTokenEnv(this.extension.secrets)) };
+    const env = { ...process.env, ...launch.env, ...(await trackingTokenEnv(this.extension.secrets)) };
     const serverOptions: ServerOptions = {
-      run: { module, runtime: runtime.path, transport: TransportKind.ipc, options: { env } },
-      debug: { module, runtime: runtime.path, transport: TransportKind.ipc, options: { env, execArgv: ['--inspect=6009'] } },
+      run: { module, runtime: runtime.path, transport: TransportKind.ipc, options: { env, execArgv: launch.execArgv } },
+      debug: { module, runtime: runtime.path, transport: TransportKind.ipc, options: { env, execArgv: [...launch.execArgv, '--inspect=6009'] } },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [
@@ -129,7 +140,7 @@ export class Ctx implements vscode.Disposable {
   private receiveStatus(status: ServerStatus): void {
     this.lastStatus = status;
     this.status.show(status.state, status);
-    this.output.info(`MLOps server ${status.state} on Node ${status.nodeVersion}`);
+    this.output.info(`MLOps server ${status.state}: ${status.runtimeSummary}`);
     if (status.state === 'degraded' && status.problem) void this.showServerProblem(status.problem, status.remedy ?? '');
     this.serverStatusEmitter.fire(status);
   }

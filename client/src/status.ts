@@ -29,7 +29,8 @@ export class ServerStatusItem implements vscode.Disposable {
     this.item.accessibilityInformation = { label: `MLOps server: ${look.label}` };
     const tooltip = new vscode.MarkdownString(`**MLOps server: ${look.label}**\n\n`);
     if (status) {
-      tooltip.appendMarkdown(`Node ${status.nodeVersion} — \`${status.nodePath}\`\n\n`);
+      tooltip.appendText(`${status.runtimeSummary}\n`);
+      tooltip.appendMarkdown(`\n\`${status.nodePath}\`\n\n`);
       for (const n of status.natives) tooltip.appendMarkdown(`- ${n.ok ? '$(check)' : '$(error)'} ${n.name} ${n.version ?? n.error ?? ''}\n`);
       if (status.remedy) tooltip.appendMarkdown(`\n${status.remedy}\n`);
     }

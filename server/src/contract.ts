@@ -66,6 +66,22 @@ export interface NativeModuleStatus {
   error?: string;
 }
 
+export type SqliteDriverName = 'better-sqlite3' | 'node:sqlite';
+
+/** Which SQLite driver the server uses, and every driver it tried. */
+export interface SqliteDriverStatus {
+  /** The driver in use; absent when none loads. */
+  driver?: SqliteDriverName;
+  /** SQLite's own version, as that driver has it. */
+  sqliteVersion?: string;
+  /** Whether MLOPS_SQLITE_DRIVER insisted on one. */
+  forced: boolean;
+  tried: { driver: SqliteDriverName; ok: boolean; version?: string; error?: string }[];
+}
+
+/** Where the editor found the runtime that runs the server. */
+export type RuntimeOrigin = 'setting' | 'PATH' | 'editor' | 'command line';
+
 export type ServerState = 'starting' | 'running' | 'degraded';
 
 export interface ServerStatus {
@@ -74,7 +90,13 @@ export interface ServerStatus {
   nodeVersion: string;
   /** Path of that runtime's executable. */
   nodePath: string;
+  /** Where this runtime was found (the editor says; a CLI run is "command line"). */
+  runtimeOrigin: RuntimeOrigin;
   natives: NativeModuleStatus[];
+  /** The SQLite driver in use (one of `natives`), with the reasons of any that did not load. */
+  sqlite: SqliteDriverStatus;
+  /** One line for people: the runtime, where it was found, and the SQLite driver. */
+  runtimeSummary: string;
   /** When degraded: what is wrong, and what the user should do about it. */
   problem?: string;
   remedy?: string;

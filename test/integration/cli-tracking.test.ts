@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { AS_UNPRIVILEGED, cliForAnyUser, readOnlyCopyForAnyUser } from '../helpers/other-user';
 import { CLI, REPO, SHARED_FIXTURES, tempDir } from '../helpers/paths';
 
 interface Truth {
@@ -104,11 +105,9 @@ test('mlops runs --filter and --order-by; a bad filter is exit 2 with its column
 });
 
 test('a read-only folder is indexed in memory, with a note, and still answers', () => {
-  const r = spawnSync(process.execPath, [CLI, 'runs', join(SHARED_FIXTURES, 'mlruns', 'mlflow-2.4-registry'), '--json'], {
-    encoding: 'utf8',
-    // The shared fixtures have no write bits; as root they would still be writable, so run as nobody.
-    ...(process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}),
-  });
+  // Without write bits the folder is still writable for root, so the CLI runs as nobody.
+  const folder = readOnlyCopyForAnyUser(join(SHARED_FIXTURES, 'mlruns', 'mlflow-2.4-registry'));
+  const r = spawnSync(process.execPath, [cliForAnyUser(), 'runs', folder, '--json'], { encoding: 'utf8', cwd: '/', ...AS_UNPRIVILEGED });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /indexing in memory/);
   assert.equal((JSON.parse(r.stdout) as RunJson[]).length, 2);

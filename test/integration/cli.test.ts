@@ -3,6 +3,9 @@ import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { AS_UNPRIVILEGED, cliForAnyUser } from '../helpers/other-user';
+import { SQLITE_DRIVERS } from '../../server/src/sqlite';
+import type { ServerStatus } from '../../server/src/contract';
 import { CLI, REPO, tempDir } from '../helpers/paths';
 
 function mlops(args: string[], options: SpawnSyncOptions = {}) {
@@ -92,8 +95,8 @@ test('a folder without read permission is reported, and the rest is still checke
   chmodSync(join(dir, 'locked'), 0o000);
   chmodSync(dir, 0o755);
   // root reads everything, so as root the CLI runs as an unprivileged user to meet a real EACCES.
-  const asUser: SpawnSyncOptions = process.getuid?.() === 0 ? { uid: 65534, gid: 65534, cwd: '/' } : { cwd: '/' };
-  const r = mlops(['check', dir, '--format', 'json'], asUser);
+  const run = spawnSync(process.execPath, [cliForAnyUser(), 'check', dir, '--format', 'json'], { encoding: 'utf8', timeout: 30_000, cwd: '/', ...AS_UNPRIVILEGED });
+  const r = { code: run.status, stdout: run.stdout, stderr: run.stderr };
   chmodSync(join(dir, 'locked'), 0o755);
   assert.equal(r.code, 1, r.stderr);
   const rows = JSON.parse(r.stdout) as { file: string; code: string; message: string }[];
@@ -112,10 +115,38 @@ test('symlink loops do not hang the scan', () => {
   assert.match(r.stdout, /1 manifest checked/);
 });
 
-test('doctor reports the native modules on this Node', () => {
+test('doctor reports the runtime, the SQLite driver in use and onnxruntime-node on this Node', () => {
   const r = mlops(['doctor', '--json']);
   assert.equal(r.code, 0, r.stdout);
-  const status = JSON.parse(r.stdout) as { state: string; natives: { name: string; ok: boolean }[] };
+  const status = JSON.parse(r.stdout) as ServerStatus;
   assert.equal(status.state, 'running');
-  assert.deepEqual(status.natives.map((n) => [n.name, n.ok]), [['better-sqlite3', true], ['onnxruntime-node', true]]);
+  assert.equal(status.nodeVersion, process.version);
+  assert.equal(status.runtimeOrigin, 'command line');
+  const driver = status.sqlite.driver!;
+  assert.ok(SQLITE_DRIVERS.includes(driver), `driver ${driver}`);
+  // better-sqlite3 first, wherever its binary loads; node:sqlite only after it failed.
+  assert.equal(status.sqlite.tried[0].driver, 'better-sqlite3');
+  if (driver === 'node:sqlite') assert.equal(status.sqlite.tried[0].ok, false);
+  assert.deepEqual(status.natives.map((n) => [n.name, n.ok]), [[driver, true], ['onnxruntime-node', true]]);
+  const text = mlops(['doctor']);
+  assert.match(text.stdout, new RegExp(`SQLite driver: ${driver}`));
+});
+
+test('without a working SQLite driver: doctor and the commands that need SQLite say so in one line (exit 2); check, stats and export keep working', () => {
+  const env = { ...process.env, MLOPS_SQLITE_DRIVER: 'none' };
+  const doctor = mlops(['doctor', '--json'], { env });
+  assert.equal(doctor.code, 1);
+  const status = JSON.parse(doctor.stdout) as ServerStatus;
+  assert.equal(status.state, 'degraded');
+  assert.equal(status.sqlite.driver, undefined);
+  assert.match(status.remedy!, /Node\.js 22\.13 or newer/);
+  const runs = mlops(['runs', 'examples/churn'], { env });
+  assert.equal(runs.code, 2);
+  assert.doesNotMatch(runs.stderr, /internal error|\n\s+at /);
+  assert.match(runs.stderr, /^mlops: runs needs SQLite: no SQLite driver loads on Node v[\d.]+ .*Node\.js 22\.13 or newer/);
+  assert.equal(runs.stderr.trim().split('\n').length, 1, runs.stderr);
+  const check = mlops(['check', 'examples/churn'], { env });
+  assert.equal(check.code, 0, check.stdout + check.stderr);
+  const exported = mlops(['export', 'kserve', 'examples/churn'], { env });
+  assert.equal(exported.code, 0, exported.stderr);
 });

@@ -4,9 +4,9 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
-import { build } from 'esbuild';
 import { journalLines, journalName, replayJournals, type RowValues } from '../../server/src/store/prediction-journal';
 import { openStore } from '../../server/src/store/store';
+import { bundleProgram } from '../helpers/bundle';
 import { REPO, tempDir } from '../helpers/paths';
 
 const row = (id: string): RowValues => [id, 1_700_000_000_000, 'ep', 'm', '1', 'v2', null, null, '{"y":{"datatype":"FP32","shape":[1],"data":[0.25]}}', 1.5, 200, null, 0];
@@ -65,8 +65,7 @@ test('a live journal is left to its server, and a line the table refuses is skip
 
 test('killed while its writer is locked out of the database: every answered row is in the log after the next open', async () => {
   const dir = tempDir('journal-kill');
-  const entry = join(tempDir('journal-child'), 'child.js');
-  await build({ entryPoints: [join(REPO, 'test', 'helpers', 'journal-child.ts')], outfile: entry, bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', logLevel: 'warning' });
+  const entry = await bundleProgram('test/helpers/journal-child.ts', 'journal-child');
   const child = spawn(process.execPath, [entry, dir, '500'], { env: { ...process.env, NODE_PATH: join(REPO, 'node_modules') }, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const exited = new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)));

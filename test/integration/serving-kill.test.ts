@@ -4,9 +4,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
-import { build } from 'esbuild';
 import { openDatabase, openStore } from '../../server/src/store/store';
-import { REPO, SHARED_FIXTURES, tempDir } from '../helpers/paths';
+import { bundleProgram } from '../helpers/bundle';
+import { REPO, SHARED_FIXTURES } from '../helpers/paths';
 import { call, pool, workspace } from '../helpers/serving';
 
 const MANIFEST = `version: 1
@@ -18,20 +18,8 @@ serving:
 `;
 
 /** Bundle the serve entry point once, as the CLI would run it: its own Node process. */
-async function bundleEntry(): Promise<string> {
-  const outfile = join(tempDir('serve-entry'), 'serve.js');
-  await build({
-    entryPoints: [join(REPO, 'test', 'helpers', 'serve-entry.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-    define: { MLOPS_VERSION: '"test"' },
-  });
-  return outfile;
+function bundleEntry(): Promise<string> {
+  return bundleProgram('test/helpers/serve-entry.ts', 'serve-entry');
 }
 
 async function spawnServer(entry: string, dir: string): Promise<{ child: ChildProcess; url: string }> {

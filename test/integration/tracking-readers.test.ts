@@ -9,6 +9,7 @@ import { readJsonlRun } from '../../server/src/tracking/jsonl';
 import { listFileStore, readFileStore, readFileStoreRegistry, readLoggedModels, readMetricFile, readRunDir } from '../../server/src/tracking/mlflow-files';
 import { databaseFingerprint, readMlflowDatabase } from '../../server/src/tracking/mlflow-sqlite';
 import { latestMetrics, type RunRecord, type TrackingSnapshot } from '../../server/src/tracking/model';
+import { bundleProgram } from '../helpers/bundle';
 import { REPO, SHARED_FIXTURES, tempDir } from '../helpers/paths';
 
 // ---------------------------------------------------------------------------------------------
@@ -110,13 +111,9 @@ function copyDatabase(fixture: string, prefix: string): string {
 }
 
 /** Another process with its own connection to a database, running the SQL it is sent: MLflow, as far as locks go. */
-function otherConnection(path: string): { exec(sql: string): Promise<string>; close(): Promise<void> } {
-  const driver = JSON.stringify(require.resolve('better-sqlite3'));
-  const script = `const db = new (require(${driver}))(process.argv[1]);
-    require('node:readline').createInterface({ input: process.stdin }).on('line', (sql) => {
-      try { db.exec(sql); console.log('ok'); } catch (error) { console.log('error ' + error.message); }
-    });`;
-  const child = spawn(process.execPath, ['-e', script, path], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function otherConnection(path: string): Promise<{ exec(sql: string): Promise<string>; close(): Promise<void> }> {
+  const program = await bundleProgram('test/helpers/sql-connection.ts', 'sql-connection');
+  const child = spawn(process.execPath, [program, path], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, NODE_PATH: join(REPO, 'node_modules') } });
   const replies = createInterface({ input: child.stdout });
   const pending: ((line: string) => void)[] = [];
   replies.on('line', (line) => pending.shift()?.(line));
@@ -548,7 +545,7 @@ describe('file store bad input', () => {
 describe('database bad input', () => {
   test('a database locked by another process is an issue, then reads once released', async () => {
     const path = copyDatabase('mlflow-1.x-2022.db', 'locked');
-    const writer = otherConnection(path);
+    const writer = await otherConnection(path);
     try {
       assert.equal(await writer.exec('BEGIN EXCLUSIVE'), 'ok');
       const started = Date.now();
@@ -624,7 +621,7 @@ describe('database bad input', () => {
     assert.notEqual(databaseFingerprint(path), before);
 
     // In WAL mode a commit lands in mlflow.db-wal; mlflow.db itself is untouched until a checkpoint.
-    const writer = otherConnection(path);
+    const writer = await otherConnection(path);
     try {
       assert.equal(await writer.exec('PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0'), 'ok');
       const walOpen = databaseFingerprint(path);

@@ -35,7 +35,7 @@ function serverSection({ server }: WorkspaceSummary): HTMLElement {
   const section = el('section');
   const title = el('h2', 'Server ');
   title.append(badge(server.state));
-  section.append(title, el('p', `Node ${server.nodeVersion} — ${server.nodePath}`, 'muted'));
+  section.append(title, el('p', server.runtimeSummary, 'muted'), el('p', server.nodePath, 'muted'));
   const list = el('ul');
   for (const n of server.natives) list.append(el('li', `${n.ok ? '✓' : '✗'} ${n.name} ${n.ok ? n.version ?? '' : n.error ?? ''}`, n.ok ? '' : 'error'));
   section.append(list);

@@ -3,6 +3,7 @@ import { CheckUsageError, countBySeverity } from '../check/check';
 import { checkPathWithContext } from '../check/context';
 import { CHECK_FORMATS, formatReport, type CheckFormat } from '../check/format';
 import { probeNativeModules, statusFromProbe } from '../runtime/natives';
+import { SqliteUnavailableError } from '../sqlite';
 import { modelsCommand, runsCommand } from './commands/tracking';
 import { replayCommand } from './commands/replay';
 import { serveCommand } from './commands/serve';
@@ -55,6 +56,11 @@ export async function runCli(argv: string[], out: Out): Promise<number> {
       out.stderr(`mlops: ${(error as Error).message}\nRun "mlops --help" for usage.\n`);
       return EXIT_USAGE;
     }
+    // No SQLite driver on this Node: one line that says what to install, not a stack.
+    if (error instanceof SqliteUnavailableError) {
+      out.stderr(`mlops: ${command} needs SQLite: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
     throw error;
   }
 }
@@ -94,8 +100,13 @@ function doctor(args: string[], out: Out): number {
   if (values.json) {
     out.stdout(JSON.stringify(status, null, 2) + '\n');
   } else {
-    const lines = [`Node ${status.nodeVersion} (${status.nodePath})`];
+    const lines = [`Node ${status.nodeVersion} (${status.nodePath}), found by: ${status.runtimeOrigin}`];
     for (const n of status.natives) lines.push(n.ok ? `  ok    ${n.name} ${n.version}` : `  FAIL  ${n.name}: ${n.error}`);
+    const sqlite = status.sqlite;
+    if (sqlite.driver) {
+      const skipped = sqlite.tried.filter((t) => !t.ok).map((t) => `${t.driver} (${t.error})`);
+      lines.push(`SQLite driver: ${sqlite.driver}${sqlite.forced ? ' (MLOPS_SQLITE_DRIVER)' : ''}${skipped.length > 0 ? `; not used: ${skipped.join('; ')}` : ''}`);
+    }
     if (status.remedy) lines.push('', status.remedy);
     out.stdout(lines.join('\n') + '\n');
   }

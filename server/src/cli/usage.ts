@@ -56,6 +56,9 @@ Exit codes: 0 no errors (warnings allowed), 1 errors found (including failed gat
 
 export const DOCTOR_HELP = `Usage: mlops doctor [--json]
 
-Prints the Node runtime in use and whether better-sqlite3 and onnxruntime-node load on it.
-Exit code 1 when a native module does not load.
+Prints the Node runtime in use, the SQLite driver it uses (better-sqlite3 where its binary loads,
+else node:sqlite, built into Node 22.13 and newer) and whether onnxruntime-node loads on it.
+--json prints the same as the editor's status: {state, nodeVersion, nodePath, runtimeOrigin,
+natives, sqlite: {driver, sqliteVersion, forced, tried}, problem?, remedy?}.
+Exit code 1 when no SQLite driver or onnxruntime-node does not load.
 `;

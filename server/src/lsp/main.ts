@@ -28,7 +28,7 @@ import { hover } from './manifest/hover';
 import { codeLenses } from './manifest/lenses';
 import { documentSymbols } from './manifest/symbols';
 import { SEMANTIC_LEGEND, semanticTokens } from './manifest/semantic-tokens';
-import { probeNativeModules, statusFromProbe } from '../runtime/natives';
+import { probeNativeModules, runtimeOrigin, statusFromProbe } from '../runtime/natives';
 import { scanWorkspace } from '../workspace/scan';
 import { CanaryGuardHost } from './canary-guard-host';
 import { ServingHost } from './serving-host';
@@ -47,7 +47,7 @@ const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 
 let workspaceFolders: string[] = [];
-let status: ServerStatus = { state: 'starting', nodeVersion: process.version, nodePath: process.execPath, natives: [] };
+let status: ServerStatus = { state: 'starting', nodeVersion: process.version, nodePath: process.execPath, runtimeOrigin: runtimeOrigin(), natives: [], sqlite: { forced: false, tried: [] }, runtimeSummary: `Node ${process.version}` };
 
 /** Whether the editor takes workspace/applyEdit with versioned document changes (VS Code does). */
 let clientCanApplyEdits = false;
@@ -103,7 +103,7 @@ connection.onInitialized(() => {
   if (status.state !== 'running') connection.console.error(`${status.problem}\n${status.remedy}`);
   void connection.sendNotification(Notifications.serverStatus.method, status);
   // Tracking needs SQLite; without it the server still checks manifests.
-  if (status.natives.find((n) => n.name === 'better-sqlite3')?.ok) {
+  if (status.sqlite.driver) {
     // A re-indexed run can change a model's health (its baseline run), as it can flip a gate.
     const indexChanged = () => {
       revalidateAll();

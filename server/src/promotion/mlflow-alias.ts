@@ -7,7 +7,7 @@
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type BetterSqlite3 from 'better-sqlite3';
+import { openSqlite, type SqliteDatabase } from '../sqlite';
 import type { DeploymentState, MlflowAliasChange } from '../contract';
 import { resolveTrackingSources } from '../tracking/sources';
 import { PromotionError } from './promotion';
@@ -152,19 +152,15 @@ function unused(path: string): string {
   return candidate;
 }
 
-function openMlflowDb(path: string, readonly: boolean): BetterSqlite3.Database {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const Sqlite = require('better-sqlite3') as typeof BetterSqlite3;
-  const db = new Sqlite(path, { fileMustExist: true, readonly });
-  db.pragma('busy_timeout = 5000');
-  return db;
+function openMlflowDb(path: string, readonly: boolean): SqliteDatabase {
+  return openSqlite(path, { fileMustExist: true, readonly, timeoutMs: 5000 });
 }
 
-function hasTable(db: BetterSqlite3.Database, name: string): boolean {
+function hasTable(db: SqliteDatabase, name: string): boolean {
   return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
 }
 
-function columnsOf(db: BetterSqlite3.Database, table: string): Set<string> {
+function columnsOf(db: SqliteDatabase, table: string): Set<string> {
   return new Set((db.prepare(`PRAGMA table_info("${table.replace(/"/g, '""')}")`).all() as { name: string }[]).map((c) => c.name));
 }
 

@@ -4,6 +4,10 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { INSERT_PREDICTION, MARK_APPLIED, journalLines, journalName, type RowValues } from '../store/prediction-journal';
 import { STORE_FOLDER, openDatabase, openStore, type Database } from '../store/store';
 import { encodeAll, type HostTensor } from './dtypes';
+import type { LogWriterData } from './log-writer';
+
+/** The writer thread's script, built next to the bundle that uses it (dist/server/, out/test/…, out/bench/). */
+export const LOG_WRITER_FILE = 'log-writer.js';
 
 export interface PredictionRecord {
   requestId: string;
@@ -238,11 +242,10 @@ class JournalSink implements RowSink {
     this.fd = openSync(join(folder, this.file), 'a');
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.worker = new Worker(WRITER_SOURCE, {
-      eval: true,
-      workerData: { sqlite: require.resolve('better-sqlite3'), file: db.name, folder, insert: INSERT_PREDICTION, mark: MARK_APPLIED, checkpointMs: CHECKPOINT_MS, port: port2 },
-      transferList: [port2],
-    });
+    const script = join(__dirname, LOG_WRITER_FILE);
+    if (!existsSync(script)) throw new Error(`prediction log: the writer ${script} is missing; build with "npm run build"`);
+    const workerData: LogWriterData = { driver: db.driver, file: db.name, folder, insert: INSERT_PREDICTION, mark: MARK_APPLIED, checkpointMs: CHECKPOINT_MS, port: port2 };
+    this.worker = new Worker(script, { workerData, transferList: [port2] });
     this.worker.on('message', (m: FromWriter) => {
       if ('applied' in m) this.applied(m.applied.file, m.applied.end);
       else if ('note' in m) note(m.note);
@@ -367,88 +370,6 @@ class JournalSink implements RowSink {
     for (const waiter of this.settledWaiters.splice(0)) waiter.reject(this.failure);
   }
 }
-
-// Plain JavaScript so the thread needs no bundle of its own; better-sqlite3 is passed by path.
-// Everything queued on the port when a message arrives is applied in one transaction. Once a
-// transaction has failed, journals are no longer deleted: the next start replays them.
-const WRITER_SOURCE = `
-const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');
-const { closeSync, openSync, readSync, unlinkSync } = require('node:fs');
-const { join } = require('node:path');
-const Database = require(workerData.sqlite);
-const db = new Database(workerData.file, { fileMustExist: true });
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = NORMAL');
-db.pragma('busy_timeout = 5000');
-db.pragma('wal_autocheckpoint = 0');
-const insert = db.prepare(workerData.insert);
-const mark = db.prepare(workerData.mark);
-const port = workerData.port;
-/** Per journal file: its descriptor and how far it has been read. */
-const journals = new Map();
-let failed = false;
-let skipped = 0;
-function readTo(file, end) {
-  let journal = journals.get(file);
-  if (!journal) journals.set(file, (journal = { fd: openSync(join(workerData.folder, file), 'r'), read: 0 }));
-  const bytes = Buffer.allocUnsafe(end - journal.read);
-  for (let at = 0; at < bytes.length; ) at += readSync(journal.fd, bytes, at, bytes.length - at, journal.read + at);
-  journal.read = end;
-  return bytes.toString('utf8');
-}
-const apply = db.transaction((marks) => {
-  for (const { file, end } of marks) {
-    for (const line of readTo(file, end).split('\\n')) {
-      if (line === '') continue;
-      try { insert.run(...JSON.parse(line)); } catch (error) {
-        if (skipped++ === 0) parentPort.postMessage({ note: 'prediction log: a row was not stored: ' + (error && error.message || error) });
-      }
-    }
-    mark.run(file, end);
-  }
-});
-function flush(marks) {
-  if (marks.length === 0) return;
-  try {
-    apply(marks);
-    parentPort.postMessage({ applied: marks[marks.length - 1] });
-  } catch (error) {
-    failed = true;
-    parentPort.postMessage({ error: String(error && error.message || error) });
-  }
-}
-function retire(file) {
-  const journal = journals.get(file);
-  if (journal) closeSync(journal.fd);
-  journals.delete(file);
-  if (failed) return;
-  try { unlinkSync(join(workerData.folder, file)); } catch (error) {
-    parentPort.postMessage({ note: 'prediction log: ' + file + ' was not deleted: ' + (error && error.message || error) });
-  }
-}
-const checkpoint = setInterval(() => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (error) { parentPort.postMessage({ note: 'WAL checkpoint: ' + (error && error.message || error) }); }
-}, workerData.checkpointMs);
-port.on('message', (first) => {
-  const messages = [first];
-  for (let next; (next = receiveMessageOnPort(port)); ) messages.push(next.message);
-  let marks = [];
-  for (const message of messages) {
-    if (message.end !== undefined) { marks.push(message); continue; }
-    flush(marks);
-    marks = [];
-    if (message.retire) retire(message.retire);
-    if (message.close) {
-      clearInterval(checkpoint);
-      db.close();
-      port.close();
-      parentPort.close();
-      return;
-    }
-  }
-  flush(marks);
-});
-`;
 
 /**
  * Tensors as log JSON {name: {datatype, shape, data}}, or null when larger than maxBytes. Tensors

@@ -87,7 +87,12 @@ export class ModelSession {
     const { Tensor } = ort();
     const feeds: Record<string, Ort.Tensor> = {};
     for (const [name, t] of inputs) {
-      feeds[name] = new Tensor(ortTypeOf(t.datatype) as 'float32', t.data as Float32Array, t.shape);
+      const tensor = new Tensor(ortTypeOf(t.datatype) as 'float32', t.data as Float32Array, t.shape);
+      // Where the runtime has Float16Array (Node ≥ 24), onnxruntime-common turns FP16's Uint16Array
+      // into one, which the native binding (N-API knows no Float16Array) reads as zero bytes: give
+      // it the half bits as they came.
+      if (t.datatype === 'FP16' && tensor.data !== t.data) (tensor as unknown as { cpuData: unknown }).cpuData = t.data;
+      feeds[name] = tensor;
     }
     this.runs++;
     // Name the fetches: asking for every output would include ZipMap's seq(map), which throws.
@@ -97,7 +102,7 @@ export class ModelSession {
       const t = results[name];
       const datatype = datatypeOfOrt(t.type);
       if (!datatype) throw new Error(`output '${name}' has type ${t.type}, which the protocol cannot carry`);
-      out.set(name, { datatype, shape: [...t.dims], data: t.data as TensorData });
+      out.set(name, { datatype, shape: [...t.dims], data: datatype === 'FP16' ? halfBits(t.data) : (t.data as TensorData) });
     }
     return out;
   }
@@ -146,4 +151,10 @@ function specOf(m: Ort.InferenceSession.TensorValueMetadata, kind: string): Tens
   const datatype = datatypeOfOrt(m.type);
   if (!datatype) throw new Error(`${kind} '${m.name}' has ONNX type ${m.type}, which the Open Inference Protocol cannot carry`);
   return { name: m.name, datatype, shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
+}
+
+/** FP16 output as the half bits in a Uint16Array, whether the runtime gave it so or as a Float16Array. */
+function halfBits(data: unknown): Uint16Array {
+  const view = data as ArrayBufferView;
+  return data instanceof Uint16Array ? data : new Uint16Array(view.buffer, view.byteOffset, view.byteLength / 2);
 }

@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type BetterSqlite3 from 'better-sqlite3';
+import { openSqlite, type SqliteDatabase } from '../sqlite';
 import { MIGRATIONS } from './migrations';
 import { replayJournals } from './prediction-journal';
 
-export type Database = BetterSqlite3.Database;
+export type Database = SqliteDatabase;
 
 /** The workspace's own state lives here; it is safe to delete (everything in it is re-derivable or an audit log). */
 export const STORE_FOLDER = '.mlops';
@@ -39,14 +39,11 @@ export function withStore<T>(workspaceRoot: string, use: (db: Database) => T): T
 }
 
 export function openDatabase(file: string): Database {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const Sqlite = require('better-sqlite3') as typeof BetterSqlite3;
-  const db = new Sqlite(file);
+  const db = openSqlite(file, { timeoutMs: 5000 });
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
     migrate(db);
     return db;
   } catch (error) {

@@ -1,5 +1,5 @@
 import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
-import type BetterSqlite3 from 'better-sqlite3';
+import { openSqlite, type SqliteDatabase } from '../sqlite';
 import { describeFsError } from '../workspace/scan';
 import type {
   ExperimentRecord,
@@ -20,7 +20,7 @@ import type {
  * statement, grouped in memory, so the cost is one pass over the metrics table however many runs.
  */
 
-type Database = BetterSqlite3.Database;
+type Database = SqliteDatabase;
 type Row = Record<string, unknown>;
 /** Table name → its column names. */
 type Schema = Map<string, Set<string>>;
@@ -87,17 +87,11 @@ export function databaseFingerprint(path: string): string | null {
 // Opening
 
 function openReadOnly(path: string, busyTimeoutMs: number): { db: Database } | { problem: string } {
-  let Sqlite: typeof BetterSqlite3;
   try {
-    // Loaded here, not at import: a native module built for another Node fails per call, not the server.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    Sqlite = require('better-sqlite3') as typeof BetterSqlite3;
+    return { db: openSqlite(path, { readonly: true, timeoutMs: busyTimeoutMs }) };
   } catch (error) {
-    return { problem: `cannot load better-sqlite3 to read MLflow databases: ${(error as Error).message.split('\n')[0]}` };
-  }
-  try {
-    return { db: new Sqlite(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs }) };
-  } catch (error) {
+    // No SQLite driver on this Node fails per call, not the server.
+    if ((error as { code?: string }).code === 'MLOPS_NO_SQLITE') return { problem: `cannot read MLflow databases: ${(error as Error).message}` };
     return { problem: `cannot open the database: ${describeSqliteError(error)}` };
   }
 }
