@@ -38,6 +38,8 @@ function serverSection({ server }: WorkspaceSummary): HTMLElement {
   section.append(title, el('p', server.runtimeSummary, 'muted'), el('p', server.nodePath, 'muted'));
   const list = el('ul');
   for (const n of server.natives) list.append(el('li', `${n.ok ? '✓' : '✗'} ${n.name} ${n.ok ? n.version ?? '' : n.error ?? ''}`, n.ok ? '' : 'error'));
+  // A driver passed over for another is worth a line: it says why better-sqlite3 is not the one in use.
+  if (server.sqlite.driver) for (const t of server.sqlite.tried.filter((d) => !d.ok)) list.append(el('li', `– ${t.driver} not used: ${t.error ?? ''}`, 'muted'));
   section.append(list);
   if (server.remedy) section.append(el('p', server.remedy, 'error'));
   if (server.state !== 'running') section.append(button('Show server log', () => post({ type: 'runCommand', payload: { command: 'mlops.showOutput' } })));

@@ -92,11 +92,12 @@ function probeDriver(driver: SqliteDriverName): SqliteDriverStatus['tried'][numb
       db.close();
     }
   } catch (error) {
-    return { driver, ok: false, error: firstLine(error) };
+    return { driver, ok: false, error: oneLine(error) };
   }
 }
 
-function firstLine(error: unknown): string {
+/** The whole reason on one line: a module built for another Node says which ABI on its second line. */
+function oneLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0];
+  return message.replace(/\s*\n\s*/g, ' ').trim();
 }
