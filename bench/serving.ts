@@ -21,7 +21,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { openSqlite } from '../server/src/sqlite';
+import { loadableSqliteDrivers, openSqlite, SQLITE_DRIVER_ENV } from '../server/src/sqlite';
 import type * as Ort from 'onnxruntime-node';
 import { startModelServer } from '../server/src/serving/server';
 import { ModelSession } from '../server/src/serving/sessions';
@@ -176,8 +176,8 @@ function nodeArgs(name: string): string[] {
   return CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(CPU_PROF_DIR, name)}`] : [];
 }
 
-async function startChild(mode: string, arg: string, name: string): Promise<Child> {
-  const child = spawn(process.execPath, [...nodeArgs(name), script, mode, arg], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: childEnv });
+async function startChild(mode: string, arg: string, name: string, env: Record<string, string> = {}): Promise<Child> {
+  const child = spawn(process.execPath, [...nodeArgs(name), script, mode, arg], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...childEnv, ...env } });
   const { url } = JSON.parse(await firstLine(child, name)) as { url: string };
   return { process: child, url };
 }
@@ -251,8 +251,13 @@ async function main(): Promise<void> {
   const body = requestBody();
   const batchedDir = copyExample(true);
   const unbatchedDir = copyExample(false);
-  const batched = await startChild('--serve', batchedDir, 'batched');
-  const unbatched = await startChild('--serve', unbatchedDir, 'unbatched');
+  // The servers above use the first driver that loads; where both load, a second batched server
+  // runs on the other one, so the prediction log's cost is measured on both in the same rounds.
+  const drivers = loadableSqliteDrivers();
+  const batched = await startChild('--serve', batchedDir, 'batched', { [SQLITE_DRIVER_ENV]: drivers[0] });
+  const unbatched = await startChild('--serve', unbatchedDir, 'unbatched', { [SQLITE_DRIVER_ENV]: drivers[0] });
+  const otherDir = drivers.length > 1 ? copyExample(true) : undefined;
+  const other = otherDir ? await startChild('--serve', otherDir, 'batched-other-driver', { [SQLITE_DRIVER_ENV]: drivers[1] }) : undefined;
 
   // What our server answers is what the floor answers, byte for byte.
   const probe = await fetch(batched.url + INFER_PATH, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -262,7 +267,7 @@ async function main(): Promise<void> {
   writeFileSync(bodyFile, answer.replace(/"id":"[^"]*"/, `"id":"${'0'.repeat(36)}"`));
   const floor = await startChild('--floor', bodyFile, 'floor');
 
-  const rounds: { floor: Load; raw: Load; c50: Load; u50: Load; c200: Load; u200: Load; floor1: Load; c1: Load }[] = [];
+  const rounds: { floor: Load; raw: Load; c50: Load; u50: Load; c200: Load; u200: Load; floor1: Load; c1: Load; o50?: Load }[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const floor1 = await load(floor, 1, body);
     const c1 = await load(batched, 1, body);
@@ -272,13 +277,14 @@ async function main(): Promise<void> {
     const u50 = await load(unbatched, 50, body);
     const c200 = await load(batched, 200, body);
     const u200 = await load(unbatched, 200, body);
-    rounds.push({ floor: f, raw, c50, u50, c200, u200, floor1, c1 });
+    const o50 = other ? await load(other, 50, body) : undefined;
+    rounds.push({ floor: f, raw, c50, u50, c200, u200, floor1, c1, o50 });
     console.error(`round ${r + 1}/${ROUNDS}: floor ${f.rps.toFixed(0)}/s p99 ${f.p99} ms, session.run ${raw.rps.toFixed(0)}/s, ours@50 ${c50.rps.toFixed(0)}/s p99 ${c50.p99} ms (unbatched ${u50.rps.toFixed(0)}), ours@200 ${c200.rps.toFixed(0)}/s (unbatched ${u200.rps.toFixed(0)})`);
   }
 
   const serverRss = (await statsOf(batched)).rss;
   const floorRss = (await statsOf(floor)).rss;
-  await Promise.all([stop(batched), stop(unbatched), stop(floor)]);
+  await Promise.all([stop(batched), stop(unbatched), stop(floor), ...(other ? [stop(other)] : [])]);
   const memory = await runChild<{ empty: number; one: number; many: number; n: number }>(['--expose-gc', script, '--memory', String(MEMORY_SESSIONS)], 'memory');
 
   // The prediction log was on: every answered request has its row.
@@ -287,7 +293,14 @@ async function main(): Promise<void> {
   const logged = db.prepare('SELECT count(*) FROM predictions').pluck().get() as number;
   db.close();
   if (logged < served) throw new Error(`the prediction log has ${logged} rows for at least ${served} answered requests`);
-  for (const dir of [batchedDir, unbatchedDir, dirname(script)]) rmSync(dir, { recursive: true, force: true });
+  if (otherDir) {
+    const servedOther = rounds.reduce((n, r) => n + (r.o50?.rps ?? 0) * DURATION_S, 0);
+    const otherDb = openSqlite(join(otherDir, '.mlops', 'index.db'), { readonly: true });
+    const loggedOther = otherDb.prepare('SELECT count(*) FROM predictions').pluck().get() as number;
+    otherDb.close();
+    if (loggedOther < servedOther) throw new Error(`the ${drivers[1]} prediction log has ${loggedOther} rows for at least ${servedOther} answered requests`);
+  }
+  for (const dir of [batchedDir, unbatchedDir, dirname(script), ...(otherDir ? [otherDir] : [])]) rmSync(dir, { recursive: true, force: true });
 
   const med = (pick: (r: (typeof rounds)[number]) => number) => median(rounds.map(pick));
   const leastMeanMs = (l: Load) => (50 * ((l.cpuUs as number) + (l.clientCpuUs as number))) / CORES / 1000;
@@ -330,6 +343,18 @@ async function main(): Promise<void> {
     { name: 'RSS of the model server after the run, 2 versions loaded (MB)', value: mb(serverRss) },
     { name: 'RSS of the floor server after the run (MB)', value: mb(floorRss) },
     { name: 'prediction log rows written', value: `${logged} (≥ ${served.toFixed(0)} answered)` },
+    ...(other
+      ? [
+          line(`SQLite drivers, batched, 50 conns, Node ${process.version}: ${drivers[0]}`, (r) => r.c50),
+          line(`    the same on ${drivers[1]}`, (r) => r.o50!),
+          {
+            name: `${drivers[1]} / ${drivers[0]} throughput (prediction log on each)`,
+            value: med((r) => r.o50!.rps / r.c50.rps),
+            target: '≥ 0.8',
+            pass: med((r) => r.o50!.rps / r.c50.rps) >= 0.8,
+          },
+        ]
+      : [{ name: 'SQLite drivers side by side', value: `only ${drivers[0]} loads on Node ${process.version}; run "npm run bench -- --node 24 serving"` }]),
   ]);
 }
 

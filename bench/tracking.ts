@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrackingService } from '../server/src/tracking/service';
 import { writeSyntheticMlruns } from '../test/helpers/synthetic-mlruns';
-import { median, percentile, report } from './report';
+import { median, percentile, report, type Row } from './report';
+import { loadableSqliteDrivers, sqliteDriverStatus, SQLITE_DRIVER_ENV, type SqliteDriverName } from '../server/src/sqlite';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const APPENDS = Number(process.env.BENCH_APPENDS ?? 30);
@@ -65,7 +66,21 @@ async function appendLatencies(workspace: string, runIds: string[]): Promise<num
   return latencies;
 }
 
+/** Cold index in a child process on one SQLite driver; the child reports the index's own time. */
+function coldIndexWith(driver: SqliteDriverName, workspace: string): number {
+  const child = spawnSync(process.execPath, [__filename, '--cold-index', workspace], { encoding: 'utf8', env: { ...process.env, [SQLITE_DRIVER_ENV]: driver } });
+  if (child.status !== 0) throw new Error(`cold index on ${driver} failed: ${child.stderr}`);
+  const { ms, used } = JSON.parse(child.stdout) as { ms: number; used: string };
+  if (used !== driver) throw new Error(`asked for ${driver}, the child used ${used}`);
+  return ms;
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === '--cold-index') {
+    const ms = await coldIndex(process.argv[3]);
+    process.stdout.write(JSON.stringify({ ms, used: sqliteDriverStatus().driver }));
+    return;
+  }
   if (process.argv[2] === '--index-only') {
     // Child mode: index and watch as the language server does, and report this process's peak resident memory.
     const service = TrackingService.open(process.argv[3]);
@@ -89,6 +104,12 @@ async function main(): Promise<void> {
     ours.push(await coldIndex(workspace));
   }
   const ratios = ours.map((ms, i) => ms / floor[i]);
+  // Both SQLite drivers side by side, each in its own process, in alternating order per round.
+  const drivers = loadableSqliteDrivers();
+  const byDriver = new Map<SqliteDriverName, number[]>(drivers.map((d) => [d, []]));
+  if (drivers.length === 2) {
+    for (let i = 0; i < ROUNDS; i++) for (const d of i % 2 === 0 ? drivers : [...drivers].reverse()) byDriver.get(d)!.push(coldIndexWith(d, workspace));
+  }
   const latencies = await appendLatencies(workspace, runIds);
   rmSync(join(workspace, '.mlops'), { recursive: true, force: true });
   const child = spawnSync(process.execPath, [__filename, '--index-only', workspace], { encoding: 'utf8' });
@@ -102,10 +123,24 @@ async function main(): Promise<void> {
     // Each round's index is set against the floor read just before it, so both see the same load.
     { name: 'cold index / floor, median of the rounds', value: median(ratios), target: '≤ 3', pass: median(ratios) <= 3 },
     { name: 'cold index / floor, each round', value: ratios.map((r) => r.toFixed(2)).join(' ') },
+    ...driverRows(byDriver),
     { name: `appended line → store, median ms (n=${latencies.length})`, value: median(latencies) },
     { name: 'appended line → store, p95 ms', value: percentile(latencies, 95), target: '≤ 300', pass: percentile(latencies, 95) <= 300 },
     { name: 'index + watch process peak RSS (MB)', value: maxRssMb, target: '≤ 300', pass: maxRssMb <= 300 },
   ]);
+}
+
+function driverRows(byDriver: Map<SqliteDriverName, number[]>): Row[] {
+  if (byDriver.size < 2) {
+    return [{ name: 'SQLite drivers side by side', value: `only ${[...byDriver.keys()].join('')} loads on Node ${process.version}; run "npm run bench -- --node 24 tracking"` }];
+  }
+  const better = median(byDriver.get('better-sqlite3')!);
+  const node = median(byDriver.get('node:sqlite')!);
+  return [
+    { name: `cold index on better-sqlite3, own process (median ms, Node ${process.version})`, value: better },
+    { name: 'cold index on node:sqlite, own process (median ms)', value: node },
+    { name: 'node:sqlite / better-sqlite3, cold index', value: node / better, target: '≤ 1.2', pass: node / better <= 1.2 },
+  ];
 }
 
 function dirSize(dir: string): number {

@@ -9,7 +9,21 @@ const root = new URL('..', import.meta.url).pathname;
 const available = readdirSync(join(root, 'bench'))
   .filter((f) => f.endsWith('.ts') && f !== 'report.ts')
   .map((f) => f.replace(/\.ts$/, ''));
-const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : available;
+// --node N: run on Node N from .nodes/ (installed if missing), with a better-sqlite3 built for it,
+// so that both SQLite drivers load in one process and are measured side by side.
+const args = process.argv.slice(2);
+const at = args.indexOf('--node');
+let runtime = process.execPath;
+const env = { ...process.env };
+if (at !== -1) {
+  const major = args[at + 1];
+  args.splice(at, 2);
+  const { nodeOf } = await import('./node-versions.mjs');
+  const { betterSqlite3For } = await import('./better-sqlite3-for.mjs');
+  runtime = nodeOf(major);
+  env.MLOPS_BETTER_SQLITE3 = betterSqlite3For(major);
+}
+const wanted = args.length > 0 ? args : available;
 for (const name of wanted) {
   if (!available.includes(name)) {
     console.error(`unknown benchmark "${name}"; available: ${available.join(', ')}`);
@@ -32,7 +46,7 @@ for (const name of wanted) {
   });
   if (!existsSync(outfile)) throw new Error(`build of ${name} failed`);
   await buildWorkers(root, join(root, 'out', 'bench'));
-  const result = spawnSync(process.execPath, [outfile], { stdio: 'inherit', cwd: root });
+  const result = spawnSync(runtime, [outfile], { stdio: 'inherit', cwd: root, env });
   failed ||= result.status !== 0;
 }
 process.exit(failed ? 1 : 0);

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { NativeModuleStatus, RuntimeOrigin, ServerStatus, SqliteDriverStatus } from '../contract';
 import { describeMissingSqlite, sqliteDriverStatus } from '../sqlite';
 
@@ -39,6 +41,9 @@ function probe(name: string, load: () => string): NativeModuleStatus {
 }
 
 function probeOnnxRuntime(): string {
+  // A platform VSIX carries one platform's binary; onnxruntime-node 1.30 has none for Intel Macs.
+  const binaries = join(dirname(require.resolve('onnxruntime-node/package.json')), 'bin', 'napi-v6', process.platform, process.arch);
+  if (!existsSync(binaries)) throw new Error(`no onnxruntime-node binary for ${process.platform}-${process.arch} is installed (onnxruntime-node 1.30 ships none for darwin-x64); serving and ONNX checks are off`);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
   return ort.env.versions.node ?? 'unknown';

@@ -8,9 +8,12 @@ import type { OpenOptions, SqliteDatabase, SqliteStatement, Transaction } from '
 
 let loaded: typeof BetterSqlite3 | undefined;
 
+/** A better-sqlite3 folder built for this Node elsewhere (`scripts/better-sqlite3-for.mjs`), used instead of the bundled one. */
+export const BETTER_SQLITE3_ENV = 'MLOPS_BETTER_SQLITE3';
+
 export function loadBetterSqlite3(): typeof BetterSqlite3 {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  loaded ??= require('better-sqlite3') as typeof BetterSqlite3;
+  loaded ??= require(process.env[BETTER_SQLITE3_ENV] || 'better-sqlite3') as typeof BetterSqlite3;
   return loaded;
 }
 
