@@ -14,9 +14,11 @@ export function betterSqlite3For(major) {
   const node = nodeOf(major);
   const home = dirname(dirname(node));
   const target = join(NODES_DIR, String(major), 'better-sqlite3');
-  if (existsSync(join(target, 'build', 'Release', 'better_sqlite3.node'))) return target;
+  if (existsSync(join(target, 'build', 'Release', 'better_sqlite3.node')) && existsSync(join(target, 'node_modules', 'bindings'))) return target;
   rmSync(target, { recursive: true, force: true });
   cpSync(join(root, 'node_modules', 'better-sqlite3'), target, { recursive: true, filter: (src) => !src.includes(`${'/'}build${'/'}`) });
+  // What it requires at run time, beside it, wherever the folder is.
+  for (const dep of ['bindings', 'file-uri-to-path']) cpSync(join(root, 'node_modules', dep), join(target, 'node_modules', dep), { recursive: true });
   // npm's own node-gyp, run by the Node it builds for.
   const npmDir = dirname(dirname(createRequire(import.meta.url).resolve.paths('npm')?.[0] ?? ''));
   const candidates = [join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'), join(npmDir, 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')];

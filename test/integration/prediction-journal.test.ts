@@ -4,7 +4,8 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
-import { journalLines, journalName, replayJournals, type RowValues } from '../../server/src/store/prediction-journal';
+import { journalLines, journalName, replayJournals, type JournalEntry, type RowValues } from '../../server/src/store/prediction-journal';
+import { openSqlite } from '../../server/src/sqlite';
 import { openStore } from '../../server/src/store/store';
 import { bundleProgram } from '../helpers/bundle';
 import { REPO, tempDir } from '../helpers/paths';
@@ -61,6 +62,46 @@ test('a live journal is left to its server, and a line the table refuses is skip
   } finally {
     db.close();
   }
+});
+
+test("a journal under this process's own pid but another writer's token is a dead server's (a restarted container): replayed, feedback too", () => {
+  const dir = tempDir('journal-same-pid');
+  const db = openStore(dir);
+  try {
+    const other = journalName(process.pid, 0, 'aaaaaaaaaaaaaaaa');
+    const legacy = `predictions-${process.pid}-3.journal`;
+    const mine = journalName(process.pid, 7);
+    const feedback: JournalEntry = { feedback: ['p1', 1_700_000_000_500, 'ep', 1, null] };
+    writeFileSync(join(dir, '.mlops', other), journalLines([row('p1'), feedback]));
+    writeFileSync(join(dir, '.mlops', legacy), journalLines([row('p2')]));
+    writeFileSync(join(dir, '.mlops', mine), journalLines([row('live')]));
+    assert.equal(replayJournals(db, join(dir, '.mlops')), 2);
+    assert.deepEqual(db.prepare('SELECT request_id FROM predictions ORDER BY id').pluck().all(), ['p1', 'p2']);
+    assert.deepEqual(db.prepare('SELECT request_id, label FROM feedback').raw().all(), [['p1', 1]]);
+    assert.deepEqual(journals(dir), [mine]);
+  } finally {
+    db.close();
+  }
+});
+
+test('a journal whose replay finds the store locked is left for the next open, not lost', async () => {
+  const dir = tempDir('journal-locked-replay');
+  openStore(dir).close();
+  const name = journalName(deadPid(), 0);
+  writeFileSync(join(dir, '.mlops', name), journalLines([row('waits')]));
+  const holder = openSqlite(join(dir, '.mlops', 'index.db'));
+  holder.exec('BEGIN IMMEDIATE');
+  const blocked = openSqlite(join(dir, '.mlops', 'index.db'), { timeoutMs: 50 });
+  try {
+    assert.equal(replayJournals(blocked, join(dir, '.mlops')), 0);
+    assert.deepEqual(journals(dir), [name]);
+  } finally {
+    blocked.close();
+    holder.exec('ROLLBACK');
+    holder.close();
+  }
+  assert.deepEqual(ids(dir), ['waits']);
+  assert.deepEqual(journals(dir), []);
 });
 
 test('killed while its writer is locked out of the database: every answered row is in the log after the next open', async () => {

@@ -34,8 +34,8 @@ test('rows reach the table through the writer thread, are matched by feedback at
     // Concurrent records are journaled together; each resolves once its row is in the journal.
     await Promise.all(Array.from({ length: 600 }, (_, i) => log.record(row(i, big))));
     // Feedback right after the answer finds its request, in the table or still in the journal.
-    assert.deepEqual(log.feedback({ requestId: 'req-7', endpoint: 'ep', label: 1 }), { matched: true });
-    assert.deepEqual(log.feedback({ requestId: 'req-unknown', endpoint: 'ep', label: 1 }), { matched: false });
+    assert.deepEqual(await log.feedback({ requestId: 'req-7', endpoint: 'ep', label: 1 }), { matched: true });
+    assert.deepEqual(await log.feedback({ requestId: 'req-unknown', endpoint: 'ep', label: 1 }), { matched: false });
     const applied = Date.now() + 10_000;
     while (reader.prepare('SELECT count(*) FROM predictions').pluck().get() !== 600 || log.pending !== 0) {
       assert.ok(Date.now() < applied, `${log.pending} rows still not in the table`);
@@ -59,7 +59,7 @@ test('a row the table would refuse is refused before it is answered, and the log
     const bad = { ...row(1, '{}'), requestId: null as unknown as string }; // request_id is NOT NULL
     await assert.rejects(log.record(bad), /prediction log: a row needs a request id/);
     await log.record(row(2, '{}'));
-    assert.deepEqual(log.feedback({ requestId: 'req-2', endpoint: 'ep', value: 1 }), { matched: true });
+    assert.deepEqual(await log.feedback({ requestId: 'req-2', endpoint: 'ep', value: 1 }), { matched: true });
   } finally {
     await log.close();
   }

@@ -175,7 +175,7 @@ test('from the prediction log: drift of the logged inputs in the window, health,
       error: null,
       mirrored: false,
     });
-    log.feedback({ requestId: `r${i}`, endpoint: 'ep', label });
+    await log.feedback({ requestId: `r${i}`, endpoint: 'ep', label });
   };
   // Old traffic (outside the 2h window) looks like the reference; recent traffic is shifted.
   for (let i = 0; i < 200; i++) await send(i, now - 5 * HOUR + i, [20 + 5 * normal(u), u() < 0.4 ? 1 : 0, Math.floor(u() * 3)], 0, 0);

@@ -109,7 +109,8 @@ function match(method: string, s: string[]): Route | undefined {
 
 async function answerOther(app: ServingApp, call: Call, route: Exclude<Route, { kind: 'infer' | 'wrong-method' }>): Promise<void> {
   const deployment = app.deployments.current;
-  const problems = () => [...deployment.endpoints.values()].flatMap((e) => deployment.problems(e));
+  // A log that can no longer keep rows makes the server unready: it would refuse every inference.
+  const problems = () => [...(app.log.problem ? [app.log.problem] : []), ...[...deployment.endpoints.values()].flatMap((e) => deployment.problems(e))];
   const endpointOf = (name: string): LiveEndpoint => {
     const endpoint = deployment.endpoints.get(name);
     if (!endpoint) throw notFound(`unknown model ${JSON.stringify(name)}; served: ${[...deployment.endpoints.keys()].join(', ')}`);
@@ -135,7 +136,7 @@ async function answerOther(app: ServingApp, call: Call, route: Exclude<Route, { 
     case 'feedback': {
       const endpoint = endpointOf(route.endpoint);
       const feedback = parseFeedback(parseJson(await readBody(call.req, 64 * 1024)));
-      const { matched } = app.log.feedback({ requestId: feedback.id, endpoint: endpoint.config.name, label: feedback.label, value: feedback.value });
+      const { matched } = await app.log.feedback({ requestId: feedback.id, endpoint: endpoint.config.name, label: feedback.label, value: feedback.value });
       return sendJson(call, 200, JSON.stringify({ id: feedback.id, matched }));
     }
     case 'v1-model': {

@@ -116,7 +116,9 @@ export async function infer(app: ServingApp, request: InferenceRequest): Promise
     try {
       await commit(app, row(refusal.status, refusal.message));
     } catch (logFailure) {
-      refusal = asRefusal(logFailure);
+      // The refusal cannot be logged either: say why it was refused, then why it is not in the log.
+      const unlogged = asRefusal(logFailure);
+      refusal = unlogged.message === refusal.message ? unlogged : { ...unlogged, message: `${refusal.message} (not logged: ${unlogged.message})` };
     }
     app.metrics.observe(endpoint ? endpointName : 'unknown', version?.id ?? '', refusal.status, performance.now() - request.started);
     return { status: refusal.status, body: JSON.stringify({ error: refusal.message }), requestId, version: version?.id };

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { INSERT_PREDICTION, MARK_APPLIED, journalLines, journalName, type RowValues } from '../store/prediction-journal';
+import { INSERT_FEEDBACK, INSERT_PREDICTION, MARK_APPLIED, journalLines, journalName, type FeedbackValues, type JournalEntry, type RowValues } from '../store/prediction-journal';
 import { STORE_FOLDER, openDatabase, openStore, type Database } from '../store/store';
 import { encodeAll, type HostTensor } from './dtypes';
 import type { LogWriterData } from './log-writer';
@@ -34,7 +34,7 @@ export interface FeedbackRecord {
 }
 
 interface Queued {
-  row: PredictionRecord;
+  entry: JournalEntry;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -62,7 +62,9 @@ function invalidRow(r: PredictionRecord): string | undefined {
 /** Where rows go once queued: a journal plus a writer thread for the workspace store, the table itself for a memory log. */
 interface RowSink {
   /** Keeps the rows so that they survive the process being killed; throws when it cannot. */
-  append(rows: RowValues[]): void;
+  append(entries: JournalEntry[]): void;
+  /** Why rows cannot be kept any more, once that is so. */
+  readonly problem: string | undefined;
   /** Whether a request's row is kept but not in the table yet. */
   holds(requestId: string): boolean;
   /** Rows kept but not in the table yet. */
@@ -85,7 +87,6 @@ interface RowSink {
 export class PredictionLog {
   private queue: Queued[] = [];
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
-  private readonly insertFeedback;
   private readonly findRequest;
 
   private constructor(
@@ -95,7 +96,6 @@ export class PredictionLog {
     private readonly flushDelayMs: number,
     readonly inMemory: boolean,
   ) {
-    this.insertFeedback = db.prepare('INSERT INTO feedback (request_id, time, endpoint, label, value) VALUES (?, ?, ?, ?, ?)');
     this.findRequest = db.prepare('SELECT 1 FROM predictions WHERE request_id = ? AND mirrored = 0 LIMIT 1').pluck();
   }
 
@@ -127,21 +127,36 @@ export class PredictionLog {
   record(row: PredictionRecord): Promise<void> {
     const invalid = invalidRow(row);
     if (invalid) return Promise.reject(new Error(`prediction log: ${invalid}`));
+    return this.enqueue(rowValues(row));
+  }
+
+  /**
+   * Store ground truth for an earlier request; `matched` says whether that request is in the log.
+   * It goes through the journal and the writer thread like a prediction: this thread never writes
+   * to SQLite, and the writer's checkpoints keep the WAL bounded.
+   */
+  async feedback(record: FeedbackRecord): Promise<{ matched: boolean }> {
+    const label = typeof record.label === 'boolean' ? Number(record.label) : (record.label ?? null);
+    const values: FeedbackValues = [record.requestId, Date.now(), record.endpoint, label, record.value ?? null];
+    const matched = this.sink.holds(record.requestId) || this.findRequest.get(record.requestId) !== undefined;
+    await this.enqueue({ feedback: values });
+    return { matched };
+  }
+
+  /** Why rows cannot be kept any more, once that is so (readiness says it). */
+  get problem(): string | undefined {
+    return this.sink.problem;
+  }
+
+  private enqueue(entry: JournalEntry): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ row, resolve, reject });
+      this.queue.push({ entry, resolve, reject });
       if (this.queue.length >= MAX_ROWS_PER_WRITE) this.flush();
       else if (this.timer === undefined) {
         const flush = () => this.flush();
         this.timer = this.flushDelayMs > 0 ? setTimeout(flush, this.flushDelayMs) : setImmediate(flush);
       }
     });
-  }
-
-  /** Store ground truth for an earlier request; `matched` says whether that request is in the log. */
-  feedback(record: FeedbackRecord): { matched: boolean } {
-    const label = typeof record.label === 'boolean' ? Number(record.label) : (record.label ?? null);
-    this.insertFeedback.run(record.requestId, Date.now(), record.endpoint, label, record.value ?? null);
-    return { matched: this.sink.holds(record.requestId) || this.findRequest.get(record.requestId) !== undefined };
   }
 
   /** Resolves once every row recorded so far is in the predictions table (readers of the table see it). */
@@ -170,7 +185,7 @@ export class PredictionLog {
     this.queue = [];
     if (batch.length === 0) return;
     try {
-      this.sink.append(batch.map((q) => rowValues(q.row)));
+      this.sink.append(batch.map((q) => q.entry));
     } catch (error) {
       for (const q of batch) q.reject(error);
       return;
@@ -182,15 +197,21 @@ export class PredictionLog {
 /** Straight into the table: for the in-memory log, which no other connection can see. */
 class TableSink implements RowSink {
   private readonly insert;
+  private readonly insertFeedback;
   readonly unapplied = 0;
+  readonly problem = undefined;
 
   constructor(private readonly db: Database) {
     this.insert = db.prepare(INSERT_PREDICTION);
+    this.insertFeedback = db.prepare(INSERT_FEEDBACK);
   }
 
-  append(rows: RowValues[]): void {
+  append(entries: JournalEntry[]): void {
     this.db.transaction(() => {
-      for (const values of rows) this.insert.run(...values);
+      for (const entry of entries) {
+        if (Array.isArray(entry)) this.insert.run(...entry);
+        else this.insertFeedback.run(...entry.feedback);
+      }
     })();
   }
 
@@ -207,6 +228,8 @@ interface Unapplied {
   file: string;
   end: number;
   requestIds: string[];
+  /** Predictions and feedback: what `settled()` waits for. */
+  rows: number;
 }
 
 type FromWriter = { applied: { file: string; end: number } } | { note: string } | { error: string };
@@ -231,11 +254,12 @@ class JournalSink implements RowSink {
   private readonly held = new Map<string, number>();
   private heldRows = 0;
   private failure: Error | undefined;
+  private rotateFailed = false;
 
   constructor(
     private readonly folder: string,
-    private readonly db: Database,
-    note: (message: string) => void,
+    db: Database,
+    private readonly note: (message: string) => void,
     private readonly rotateBytes: number,
   ) {
     this.file = this.nextFile();
@@ -244,11 +268,11 @@ class JournalSink implements RowSink {
     this.port = port1;
     const script = join(__dirname, LOG_WRITER_FILE);
     if (!existsSync(script)) throw new Error(`prediction log: the writer ${script} is missing; build with "npm run build"`);
-    const workerData: LogWriterData = { driver: db.driver, file: db.name, folder, insert: INSERT_PREDICTION, mark: MARK_APPLIED, checkpointMs: CHECKPOINT_MS, port: port2 };
+    const workerData: LogWriterData = { driver: db.driver, file: db.name, folder, insert: INSERT_PREDICTION, insertFeedback: INSERT_FEEDBACK, mark: MARK_APPLIED, checkpointMs: CHECKPOINT_MS, port: port2 };
     this.worker = new Worker(script, { workerData, transferList: [port2] });
     this.worker.on('message', (m: FromWriter) => {
       if ('applied' in m) this.applied(m.applied.file, m.applied.end);
-      else if ('note' in m) note(m.note);
+      else if ('note' in m) this.note(m.note);
       else this.fail(new Error(`prediction log: ${m.error}`));
     });
     this.worker.on('error', (error) => this.fail(error));
@@ -259,9 +283,13 @@ class JournalSink implements RowSink {
     return this.heldRows;
   }
 
-  append(rows: RowValues[]): void {
+  get problem(): string | undefined {
+    return this.failure?.message;
+  }
+
+  append(entries: JournalEntry[]): void {
     if (this.failure) throw this.failure;
-    const bytes = Buffer.from(journalLines(rows), 'utf8');
+    const bytes = Buffer.from(journalLines(entries), 'utf8');
     try {
       for (let at = 0; at < bytes.length; ) at += writeSync(this.fd, bytes, at);
     } catch (error) {
@@ -275,10 +303,12 @@ class JournalSink implements RowSink {
     }
     this.written += bytes.length;
     this.markSoon();
-    const requestIds = rows.map((r) => r[0] as string);
+    // Only predictions are held: feedback on a request still in the journal matches it.
+    const requestIds = entries.flatMap((e) => (Array.isArray(e) ? [e[0] as string] : []));
+    const rows = entries.length;
     for (const id of requestIds) this.held.set(id, (this.held.get(id) ?? 0) + 1);
-    this.heldRows += rows.length;
-    this.unappliedBatches.push({ file: this.file, end: this.written, requestIds });
+    this.heldRows += rows;
+    this.unappliedBatches.push({ file: this.file, end: this.written, requestIds, rows });
     if (this.written >= this.rotateBytes) this.rotate();
   }
 
@@ -301,14 +331,30 @@ class JournalSink implements RowSink {
     if (this.worker.threadId !== -1) await new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
   }
 
-  /** A new file; the writer deletes the old one once everything in it is applied. */
+  /**
+   * A new file; the writer deletes the old one once everything in it is applied. The new file is
+   * open before the old one is closed: where it cannot be opened the old one stays in use (and is
+   * tried again at the next write), so no write ever meets a closed descriptor, or one that a new
+   * socket has taken since.
+   */
   private rotate(): void {
-    closeSync(this.fd);
+    const file = this.nextFile();
+    let fd: number;
+    try {
+      fd = openSync(join(this.folder, file), 'a');
+    } catch (error) {
+      if (!this.rotateFailed) this.note(`prediction log: a new journal could not be started (${(error as Error).message}); the current one stays in use`);
+      this.rotateFailed = true;
+      return;
+    }
+    this.rotateFailed = false;
     this.mark();
-    this.port.postMessage({ retire: this.file });
-    this.file = this.nextFile();
-    this.fd = openSync(join(this.folder, this.file), 'a');
+    const old = { fd: this.fd, file: this.file };
+    this.fd = fd;
+    this.file = file;
     this.written = 0;
+    closeSync(old.fd);
+    this.port.postMessage({ retire: old.file });
   }
 
   /**
@@ -331,13 +377,10 @@ class JournalSink implements RowSink {
     this.lastMark = mark;
   }
 
-  /** A name no file has: a journal left by an earlier process with this pid is not ours to append to. */
+  /** A name no file has had: this process's token is in it (no SQLite on this thread to clear old marks). */
   private nextFile(): string {
     while (existsSync(join(this.folder, journalName(process.pid, this.sequence)))) this.sequence++;
-    const file = journalName(process.pid, this.sequence++);
-    // How far a deleted journal of that name was applied says nothing about this one.
-    this.db.prepare('DELETE FROM prediction_journals WHERE file = ?').run(file);
-    return file;
+    return journalName(process.pid, this.sequence++);
   }
 
   /** Batches are applied in order: everything up to `end` of `file`, and all of earlier files. */
@@ -354,7 +397,7 @@ class JournalSink implements RowSink {
       const batch = this.unappliedBatches[0];
       if (batch.file === file && batch.end > end) break;
       this.unappliedBatches.shift();
-      this.heldRows -= batch.requestIds.length;
+      this.heldRows -= batch.rows;
       for (const id of batch.requestIds) {
         const n = (this.held.get(id) ?? 1) - 1;
         if (n === 0) this.held.delete(id);

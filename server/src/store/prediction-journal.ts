@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from './store';
@@ -13,31 +14,55 @@ import type { Database } from './store';
 /** A prediction row as the INSERT's parameters, in INSERT_PREDICTION's column order. */
 export type RowValues = (string | number | null)[];
 
+/** Ground truth for an earlier request, in INSERT_FEEDBACK's column order. */
+export type FeedbackValues = [requestId: string, time: number, endpoint: string, label: string | number | null, value: number | null];
+
+/** A journal line: a prediction row (a JSON array) or a feedback row ({"feedback": [...]}). */
+export type JournalEntry = RowValues | { feedback: FeedbackValues };
+
 export const INSERT_PREDICTION = `INSERT INTO predictions (request_id, time, endpoint, model, version, protocol, inputs, inputs_bytes, outputs, latency_ms, status, error, mirrored)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+export const INSERT_FEEDBACK = 'INSERT INTO feedback (request_id, time, endpoint, label, value) VALUES (?, ?, ?, ?, ?)';
 
 export const MARK_APPLIED = `INSERT INTO prediction_journals (file, applied) VALUES (?, ?)
   ON CONFLICT (file) DO UPDATE SET applied = max(applied, excluded.applied)`;
 
-/** predictions-<pid of the server>-<sequence>.journal */
-const JOURNAL_NAME = /^predictions-(\d+)-(\d+)\.journal$/;
+/**
+ * predictions-<pid>-<token>-<sequence>.journal. The token is new in every process: a journal is
+ * known by who wrote it, not by a pid alone (in a container the restarted server has the same pid,
+ * 1, as the one that was killed). Names without a token were written by earlier versions.
+ */
+const JOURNAL_NAME = /^predictions-(\d+)-(?:([0-9a-f]{16})-)?(\d+)\.journal$/;
 
-export function journalName(pid: number, sequence: number): string {
-  return `predictions-${pid}-${sequence}.journal`;
+/** This process's journal token. */
+export const PROCESS_TOKEN = randomBytes(8).toString('hex');
+
+export function journalName(pid: number, sequence: number, token = PROCESS_TOKEN): string {
+  return `predictions-${pid}-${token}-${sequence}.journal`;
 }
 
-/** One JSON array per line. */
-export function journalLines(rows: readonly RowValues[]): string {
+/** One JSON value per line. */
+export function journalLines(entries: readonly JournalEntry[]): string {
   let text = '';
-  for (const row of rows) text += `${JSON.stringify(row)}\n`;
+  for (const entry of entries) text += `${JSON.stringify(entry)}\n`;
   return text;
+}
+
+/** The statement and parameters of one journal line; throws on a line that is not JSON. */
+export function parseJournalLine(line: string): { feedback: boolean; values: unknown[] } {
+  const parsed = JSON.parse(line) as JournalEntry;
+  if (Array.isArray(parsed)) return { feedback: false, values: parsed };
+  if (parsed !== null && typeof parsed === 'object' && Array.isArray(parsed.feedback)) return { feedback: true, values: parsed.feedback };
+  throw new Error('not a journal row');
 }
 
 /**
  * Replay into `db` the journals in `folder` whose server process is gone, then delete them. Safe
  * against another process replaying at the same time: each file is applied in one IMMEDIATE
  * transaction that reads how far it was applied first; that mark stays after the file is deleted
- * (a server starting a journal of the same name clears it). Returns the rows added.
+ * (names are never reused). A file whose transaction finds the database locked is left for the next
+ * open. Returns the rows added.
  */
 export function replayJournals(db: Database, folder: string): number {
   let names: string[];
@@ -48,11 +73,13 @@ export function replayJournals(db: Database, folder: string): number {
   }
   if (names.length === 0) return 0;
   const insert = db.prepare(INSERT_PREDICTION);
+  const insertFeedback = db.prepare(INSERT_FEEDBACK);
   const appliedOf = db.prepare('SELECT applied FROM prediction_journals WHERE file = ?').pluck();
   const mark = db.prepare(MARK_APPLIED);
   let added = 0;
   for (const name of names.sort(bySequence)) {
-    if (isRunning(Number(JOURNAL_NAME.exec(name)![1]))) continue;
+    const [, pid, token] = JOURNAL_NAME.exec(name)!;
+    if (isRunning(Number(pid), token)) continue;
     const path = join(folder, name);
     let bytes: Buffer;
     try {
@@ -62,20 +89,33 @@ export function replayJournals(db: Database, folder: string): number {
     }
     // Whole lines only: a line cut short was being written when the server died, so it was never answered.
     const end = bytes.lastIndexOf(0x0a) + 1;
-    db.transaction(() => {
+    const replay = db.transaction(() => {
       const from = (appliedOf.get(name) as number | undefined) ?? 0;
       if (end <= from) return;
       for (const line of bytes.subarray(from, end).toString('utf8').split('\n')) {
         if (line === '') continue;
+        let entry: ReturnType<typeof parseJournalLine>;
         try {
-          insert.run(...(JSON.parse(line) as RowValues));
-          added++;
+          entry = parseJournalLine(line);
         } catch {
-          // Not a row the table takes (the writer thread skipped it too): nothing to keep.
+          continue; // not a row (the writer thread skipped it too)
+        }
+        try {
+          (entry.feedback ? insertFeedback : insert).run(...entry.values);
+          if (!entry.feedback) added++;
+        } catch (error) {
+          // Busy or failing storage: stop, and the next open replays the rest.
+          if (!isRefusedRow(error)) throw error;
         }
       }
       mark.run(name, end);
-    }).immediate();
+    });
+    try {
+      replay.immediate();
+    } catch (error) {
+      if (isBusy(error)) continue;
+      throw error;
+    }
     try {
       unlinkSync(path);
     } catch {
@@ -85,15 +125,31 @@ export function replayJournals(db: Database, folder: string): number {
   return added;
 }
 
+export function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+/** A row the table refuses (a constraint, a datatype): skipped for good. Anything else (busy, I/O) is retried. */
+export function isRefusedRow(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string') return true; // a bad parameter (TypeError, RangeError): the row itself
+  return code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG' || code === 'SQLITE_RANGE';
+}
+
 function bySequence(a: string, b: string): number {
-  const [, pa, sa] = JOURNAL_NAME.exec(a)!;
-  const [, pb, sb] = JOURNAL_NAME.exec(b)!;
+  const [, pa, , sa] = JOURNAL_NAME.exec(a)!;
+  const [, pb, , sb] = JOURNAL_NAME.exec(b)!;
   return Number(pa) - Number(pb) || Number(sa) - Number(sb);
 }
 
-/** Whether a process with this id exists (this one counts: its journal is live). */
-function isRunning(pid: number): boolean {
-  if (pid === process.pid) return true;
+/**
+ * Whether the writer of a journal may still be running. Under this process's own pid only this
+ * process's token is live: another writer with this pid is gone (a restarted container). Else the
+ * pid decides.
+ */
+function isRunning(pid: number, token: string | undefined): boolean {
+  if (pid === process.pid) return token === PROCESS_TOKEN;
   try {
     process.kill(pid, 0);
     return true;
