@@ -121,7 +121,7 @@ test('serving config: defaults, aliases in traffic, and every problem located', 
   }
   const expected = [
     /models\.m\.versions\.1\.path: \.\.\/escape\.onnx is outside the workspace/,
-    /models\.m\.versions\.2\.path: inside\/link\.onnx links to a file outside the workspace/,
+    /models\.m\.versions\.2\.path: inside\/link\.onnx links to \/etc\/hostname, outside the workspace/,
     /models\.m\.aliases\.prod: version "9" is not declared/,
     /serving\.port: must be an integer from 0 to 65535, not 70000/,
     /serving\.endpoints\.a\.traffic\.4: "4" is neither a version nor an alias of model m/,

@@ -4,6 +4,7 @@
  * match the model's inputs. Only a handful of stat/realpath calls per path, so they run on every edit.
  */
 import { closeSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { resolveLinks } from '../workspace/links';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { OnnxSignature } from '../onnx/inspect';
 import type { Field, ManifestModel, ModelDecl, MonitorDecl } from './model';
@@ -230,6 +231,12 @@ class WorkspaceFiles {
     const fact = this.facts?.lookup(absolute) ?? readPathFact(absolute);
     if ('code' in fact) {
       const { code } = fact;
+      // A link whose target does not exist yet still points somewhere: outside is refused now.
+      const target = code === 'ENOENT' ? resolveLinks(absolute) : absolute;
+      if (outside(this.realRoot, target) && target !== absolute) {
+        this.report(field.range, 'error', 'path-outside-workspace', `${field.value} is a link to ${target}, outside the workspace; copy the file into the workspace instead.`);
+        return undefined;
+      }
       const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : `cannot be read (${code})`;
       this.report(field.range, 'error', 'file-missing', `${what} ${field.value} ${why}${code === 'ENOENT' ? ` (looked for ${absolute})` : ''}.`);
       return undefined;

@@ -39,6 +39,8 @@ export class Batcher {
   constructor(
     private readonly session: ModelSession,
     private readonly options: BatchOptions,
+    /** Whose runs these are, for the session's per-version count. */
+    private readonly caller?: string,
   ) {}
 
   run(inputs: ReadonlyMap<string, HostTensor>): Promise<Outputs> {
@@ -86,7 +88,7 @@ export class Batcher {
   }
 
   private runAlone(inputs: ReadonlyMap<string, HostTensor>): Promise<Outputs> {
-    return this.session.run(inputs, this.fetch());
+    return this.session.run(inputs, this.fetch(), this.caller);
   }
 
   private fetch(): string[] {
@@ -102,7 +104,7 @@ export class Batcher {
     }
     let outputs: Outputs;
     try {
-      outputs = await this.session.run(stacked, this.fetch());
+      outputs = await this.session.run(stacked, this.fetch(), this.caller);
     } catch {
       // One bad request must not fail the others: each runs alone and gets its own answer or error.
       for (const item of items) settle(item, this.runAlone(item.inputs));

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { isInside, realRoot, resolveLinks } from '../workspace/links';
+import { dirname, resolve } from 'node:path';
 import { parseManifest } from '../manifest/parse';
 
 /**
@@ -148,17 +149,16 @@ function readModels(raw: unknown, manifestDir: string, workspaceRoot: string, pr
   return models;
 }
 
-/** A manifest path resolved against its folder, refused when it (or its symlink target) leaves the workspace. */
+/**
+ * A manifest path resolved against its folder, refused when it, or where its links lead, leaves the
+ * workspace. Links are followed without asking the target to exist: a dangling link that points
+ * outside is refused now, not only once something appears at its target.
+ */
 function confined(path: string, manifestDir: string, workspaceRoot: string): string | { problem: string } {
   const absolute = resolve(manifestDir, path);
-  const inside = (p: string, root: string) => {
-    const rel = relative(root, p);
-    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
-  };
-  if (!inside(absolute, resolve(workspaceRoot))) return { problem: `${path} is outside the workspace` };
-  if (existsSync(absolute) && !inside(realpathSync(absolute), realpathSync(workspaceRoot))) {
-    return { problem: `${path} links to a file outside the workspace` };
-  }
+  if (!isInside(absolute, resolve(workspaceRoot))) return { problem: `${path} is outside the workspace` };
+  const target = resolveLinks(absolute);
+  if (!isInside(target, realRoot(workspaceRoot))) return { problem: `${path} links to ${target}, outside the workspace` };
   return absolute;
 }
 

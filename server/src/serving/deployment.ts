@@ -10,6 +10,8 @@ export interface LiveVersion {
   /** Why there is no session. */
   error?: string;
   batcher?: Batcher;
+  /** Who runs the session for this version: `<endpoint>/<version>`, its key in the session's counts. */
+  caller: string;
 }
 
 export interface LiveEndpoint {
@@ -54,8 +56,8 @@ export class Deployment {
         // One file at a time: loads are CPU-bound and the server keeps answering meanwhile.
         if (!loaded.has(v.path)) loaded.set(v.path, await loadOne(v.path, reusable, previousByPath.get(v.path), notes));
         const { session, error } = loaded.get(v.path) as { session?: ModelSession; error?: string };
-        const live: LiveVersion = { id: v.id, path: v.path, session, error };
-        if (session && endpoint.batching && session.batchable) live.batcher = new Batcher(session, endpoint.batching);
+        const live: LiveVersion = { id: v.id, path: v.path, session, error, caller: `${endpoint.name}/${v.id}` };
+        if (session && endpoint.batching && session.batchable) live.batcher = new Batcher(session, endpoint.batching, live.caller);
         versions.set(v.id, live);
       }
       endpoints.set(endpoint.name, { config: endpoint, model, versions });
@@ -85,7 +87,7 @@ export class Deployment {
 
   infer(version: LiveVersion, inputs: ReadonlyMap<string, HostTensor>): Promise<Map<string, HostTensor>> {
     const session = version.session as ModelSession;
-    return version.batcher ? version.batcher.run(inputs) : session.run(inputs, session.signature.outputs.map((o) => o.name));
+    return version.batcher ? version.batcher.run(inputs) : session.run(inputs, session.signature.outputs.map((o) => o.name), version.caller);
   }
 }
 

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { LiveEndpoint } from './deployment';
 import { RequestError, badRequest, notFound } from './errors';
@@ -192,7 +193,7 @@ function externalSamples(app: ServingApp): ExternalSample[] {
     for (const v of e.versions.values()) {
       const labels = { endpoint: e.config.name, version: v.id };
       samples.push({ name: 'mlops_model_loaded', type: 'gauge', help: 'Whether the version has a live session (1) or failed to load (0).', labels, value: v.session ? 1 : 0 });
-      if (v.session) samples.push({ name: 'mlops_session_runs_total', type: 'counter', help: 'session.run calls made for the version (batching makes these fewer than requests).', labels, value: v.session.runs });
+      if (v.session) samples.push({ name: 'mlops_session_runs_total', type: 'counter', help: 'session.run calls made for the version (batching makes these fewer than requests).', labels, value: v.session.runsFor(v.caller) });
     }
   }
   samples.push({ name: 'mlops_prediction_log_pending', type: 'gauge', help: 'Prediction log rows not yet in the predictions table (journaled, or queued for the journal).', labels: {}, value: app.log.pending });
@@ -264,4 +265,30 @@ function send(call: Call, status: number, body: string, type: string, headers: R
   all['x-request-id'] = call.requestId;
   res.writeHead(status, all);
   res.end(call.req.method === 'HEAD' ? undefined : body);
+}
+
+/** Node's HTTP parser errors, as a client can be told them. */
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'the request line and headers are larger than 16 KiB; send long inputs in the body'],
+  HPE_UNEXPECTED_CONTENT_LENGTH: [400, 'malformed HTTP: a Content-Length the request cannot have (with Transfer-Encoding, or twice)'],
+  HPE_INVALID_CONTENT_LENGTH: [400, 'malformed HTTP: the Content-Length is not a valid length, or is given twice'],
+  HPE_INVALID_CHUNK_SIZE: [400, 'malformed HTTP: a chunk size of the chunked body is not valid'],
+  HPE_INVALID_TRANSFER_ENCODING: [400, 'malformed HTTP: the Transfer-Encoding is not valid'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'the request took too long to arrive'],
+};
+
+/**
+ * A request node's parser refuses (garbage bytes, a bad chunked body, a URL over the header limit)
+ * gets a JSON error like every other refusal, wherever the socket can still take one.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable || (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, `malformed HTTP: ${error.message.replace(/^Parse Error: /, '')}`];
+  const body = JSON.stringify({ error: message });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

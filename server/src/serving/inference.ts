@@ -157,11 +157,33 @@ function utf8(body: Buffer): string {
 export function parseJson(body: Buffer): unknown {
   const text = utf8(body);
   if (text.trim() === '') throw badRequest('the body is empty; send a JSON object');
+  // Checked before parsing: deeper values would only cost time here and stack further on.
+  if (nestingExceeds(text, MAX_JSON_DEPTH)) throw badRequest(`the body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep; no request needs that many`);
   try {
     return JSON.parse(text);
   } catch (error) {
     throw badRequest(`the body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/** How deeply a request body may nest arrays and objects (a rank-8 tensor in a V2 request needs 12). */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether JSON text nests `[` and `{` deeper than `limit` (strings and their escapes skipped); stops at the first level too many. */
+function nestingExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
 }
 
 async function run(deployment: Deployment, version: LiveVersion, inputs: Map<string, HostTensor>): Promise<Map<string, HostTensor>> {

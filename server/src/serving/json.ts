@@ -27,7 +27,8 @@ export function describeValue(value: unknown): string {
   try {
     text = typeof value === 'bigint' ? `${value}` : (JSON.stringify(value) ?? String(value));
   } catch {
-    text = String(value);
+    // Not String(value): on a deep array that recurses as JSON.stringify did.
+    text = Array.isArray(value) ? `an array of ${value.length}` : Object.prototype.toString.call(value);
   }
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }

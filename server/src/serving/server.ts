@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { watch, type FSWatcher } from 'chokidar';
 import { ServingConfigError, loadServingConfig, type ServingConfig } from './config';
 import { Deployment, DeploymentSet } from './deployment';
-import { createHandler, describeEndpoints, type EndpointSummary } from './http';
+import { answerClientError, createHandler, describeEndpoints, type EndpointSummary } from './http';
 import type { ServingApp } from './inference';
 import { Metrics } from './metrics';
 import { PredictionLog } from './prediction-log';
@@ -77,6 +77,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     logInputs: { sample: options.logInputs?.sample ?? 1, maxBytes: options.logInputs?.maxBytes ?? 16 * 1024 },
   };
   const server = createServer(createHandler(app, { token, maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY }));
+  server.on('clientError', answerClientError);
   try {
     await listen(server, options.port ?? config.port ?? DEFAULT_PORT, host);
   } catch (error) {

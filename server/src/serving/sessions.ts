@@ -55,6 +55,8 @@ const SESSION_OPTIONS: Ort.InferenceSession.SessionOptions = {
 export class ModelSession {
   /** session.run calls so far (the batcher's effect is visible in this number). */
   runs = 0;
+  /** The same, by who asked: versions with byte-identical files share one session, not one count. */
+  private readonly runsByCaller = new Map<string, number>();
 
   private constructor(
     readonly file: string,
@@ -83,7 +85,12 @@ export class ModelSession {
     return this.signature.inputs.every((i) => i.shape.length > 0 && i.shape[0] === -1);
   }
 
-  async run(inputs: ReadonlyMap<string, HostTensor>, fetch: readonly string[]): Promise<Map<string, HostTensor>> {
+  /** session.run calls made for `caller` (an endpoint's version) so far. */
+  runsFor(caller: string): number {
+    return this.runsByCaller.get(caller) ?? 0;
+  }
+
+  async run(inputs: ReadonlyMap<string, HostTensor>, fetch: readonly string[], caller?: string): Promise<Map<string, HostTensor>> {
     const { Tensor } = ort();
     const feeds: Record<string, Ort.Tensor> = {};
     for (const [name, t] of inputs) {
@@ -95,6 +102,7 @@ export class ModelSession {
       feeds[name] = tensor;
     }
     this.runs++;
+    if (caller !== undefined) this.runsByCaller.set(caller, (this.runsByCaller.get(caller) ?? 0) + 1);
     // Name the fetches: asking for every output would include ZipMap's seq(map), which throws.
     const results = await this.session.run(feeds, [...fetch]);
     const out = new Map<string, HostTensor>();
