@@ -44,6 +44,12 @@ const MAX_ROWS_PER_WRITE = 1000;
 /** A journal file larger than this is closed and a new one started (the writer deletes the old one once applied). */
 const JOURNAL_ROTATE_BYTES = 16 * 1024 * 1024;
 const CHECKPOINT_MS = 500;
+
+/** MLOPS_JOURNAL_ROTATE_BYTES overrides the rollover size (fault tests roll over often). */
+function journalRotateBytes(): number {
+  const asked = Number(process.env.MLOPS_JOURNAL_ROTATE_BYTES);
+  return Number.isInteger(asked) && asked > 0 ? asked : JOURNAL_ROTATE_BYTES;
+}
 /** Journaled rows reach the table this much later at most, plus the writer's transaction. */
 const MARK_DELAY_MS = 4;
 
@@ -110,7 +116,7 @@ export class PredictionLog {
     let journal: JournalSink;
     try {
       db = openStore(workspaceRoot);
-      journal = new JournalSink(join(workspaceRoot, STORE_FOLDER), db, note, options.journalRotateBytes ?? JOURNAL_ROTATE_BYTES);
+      journal = new JournalSink(join(workspaceRoot, STORE_FOLDER), db, note, options.journalRotateBytes ?? journalRotateBytes());
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM' && code !== 'SQLITE_CANTOPEN' && code !== 'SQLITE_READONLY') throw error;
