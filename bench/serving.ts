@@ -22,6 +22,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { loadableSqliteDrivers, openSqlite, SQLITE_DRIVER_ENV } from '../server/src/sqlite';
+import { MODEL_SERVER_NODE_FLAGS } from '../server/src/serving/server';
 import type * as Ort from 'onnxruntime-node';
 import { startModelServer } from '../server/src/serving/server';
 import { ModelSession } from '../server/src/serving/sessions';
@@ -177,7 +178,8 @@ function nodeArgs(name: string): string[] {
 }
 
 async function startChild(mode: string, arg: string, name: string, env: Record<string, string> = {}): Promise<Child> {
-  const child = spawn(process.execPath, [...nodeArgs(name), script, mode, arg], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...childEnv, ...env } });
+  // Servers run with the flags the editor gives them; the floor too, so both share the same young generation.
+  const child = spawn(process.execPath, [...MODEL_SERVER_NODE_FLAGS, ...nodeArgs(name), script, mode, arg], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...childEnv, ...env } });
   const { url } = JSON.parse(await firstLine(child, name)) as { url: string };
   return { process: child, url };
 }

@@ -79,7 +79,7 @@ await Promise.all([
 ]);
 
 // Worker scripts are loaded from next to the bundle that starts them: the tests' too.
-for (const dir of ['out/test/unit', 'out/test/integration', 'out/test/helpers']) {
+for (const dir of ['out/test/unit', 'out/test/integration', 'out/test/soak', 'out/test/helpers']) {
   mkdirSync(join(root, dir), { recursive: true });
   for (const name of Object.keys(WORKERS)) cpSync(join(root, 'dist', 'server', `${name}.js`), join(root, dir, `${name}.js`));
 }

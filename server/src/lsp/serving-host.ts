@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { MODEL_SERVER_NODE_FLAGS } from '../serving/server';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -72,7 +73,7 @@ export class ServingHost {
     if (!existsSync(this.cliPath)) return Promise.resolve(this.setStatus({ state: 'failed', message: `the model server is missing (${this.cliPath})` }));
     this.setStatus({ state: 'starting', message: `Loading the models of ${folder}` });
     this.stderrTail = [];
-    const child = spawn(process.execPath, [this.cliPath, 'serve', folder, '--json'], { cwd: folder, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...MODEL_SERVER_NODE_FLAGS, this.cliPath, 'serve', folder, '--json'], { cwd: folder, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const startedAt = Date.now();
     return new Promise((resolve) => {

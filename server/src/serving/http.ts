@@ -133,7 +133,7 @@ async function answerOther(app: ServingApp, call: Call, route: Exclude<Route, { 
     case 'metrics':
       return sendText(call, 200, app.metrics.render(externalSamples(app)), 'text/plain; version=0.0.4; charset=utf-8');
     case 'stats':
-      return sendJson(call, 200, JSON.stringify({ endpoints: describeEndpoints(app), series: app.metrics.snapshot() }));
+      return sendJson(call, 200, JSON.stringify({ endpoints: describeEndpoints(app), series: app.metrics.snapshot(), memory: process.memoryUsage(), pending: app.log.pending }));
     case 'feedback': {
       const endpoint = endpointOf(route.endpoint);
       const feedback = parseFeedback(parseJson(await readBody(call.req, 64 * 1024)));

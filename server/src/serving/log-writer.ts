@@ -13,6 +13,7 @@ import { openSqliteWith, type SqliteDriverName } from '../sqlite';
 import { isRefusedRow, parseJournalLine } from '../store/prediction-journal';
 
 export interface LogWriterData {
+  cacheKib: number;
   driver: SqliteDriverName;
   file: string;
   folder: string;
@@ -43,6 +44,7 @@ db.pragma('synchronous = NORMAL');
 db.pragma('wal_autocheckpoint = 0');
 // After a checkpoint, a WAL larger than this is cut back to it.
 db.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`);
+db.pragma(`cache_size = -${data.cacheKib}`);
 const insert = db.prepare(data.insert);
 const insertFeedback = db.prepare(data.insertFeedback);
 const mark = db.prepare(data.mark);

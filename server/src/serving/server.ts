@@ -11,6 +11,13 @@ import { PredictionLog } from './prediction-log';
 export { ServingConfigError } from './config';
 export type { EndpointSummary } from './http';
 
+/**
+ * Node flags for a model server process. V8 grows its young generation up to 16 MiB a semi-space
+ * under a steady request rate, which reads as RSS climbing for a minute; 2 MiB keeps it flat from the
+ * first seconds at no measurable cost in throughput (the serving benchmark runs with it).
+ */
+export const MODEL_SERVER_NODE_FLAGS = ['--max-semi-space-size=2'];
+
 declare const MLOPS_VERSION: string;
 
 export interface ModelServerOptions {
