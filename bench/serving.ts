@@ -23,6 +23,8 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { loadableSqliteDrivers, openSqlite, SQLITE_DRIVER_ENV } from '../server/src/sqlite';
 import { MODEL_SERVER_NODE_FLAGS } from '../server/src/serving/server';
+import { LOG_WRITER_FILE } from '../server/src/serving/prediction-log';
+import { READ_WORKER_FILE } from '../server/src/tracking/read-pool';
 import type * as Ort from 'onnxruntime-node';
 import { startModelServer } from '../server/src/serving/server';
 import { ModelSession } from '../server/src/serving/sessions';
@@ -158,6 +160,8 @@ const childEnv = { ...process.env, MLOPS_REPO: ROOT, NODE_PATH: join(ROOT, 'node
 function privateCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'mlops-bench-serving-bundle-'));
   copyFileSync(__filename, join(dir, 'serving.js'));
+  // The prediction log's writer thread is loaded from beside the bundle that starts it.
+  for (const worker of [LOG_WRITER_FILE, READ_WORKER_FILE]) copyFileSync(join(__dirname, worker), join(dir, worker));
   return join(dir, 'serving.js');
 }
 

@@ -14,7 +14,7 @@ export type { EndpointSummary } from './http';
 /**
  * Node flags for a model server process. V8 grows its young generation up to 16 MiB a semi-space
  * under a steady request rate, which reads as RSS climbing for a minute; 2 MiB keeps it flat from the
- * first seconds at no measurable cost in throughput (the serving benchmark runs with it).
+ * first seconds; the soak test's throughput stays within its run-to-run spread (the serving benchmark runs with it).
  */
 export const MODEL_SERVER_NODE_FLAGS = ['--max-semi-space-size=2'];
 
