@@ -23,8 +23,12 @@ const BETTER_SQLITE3 = [
   'node_modules/better-sqlite3/package.json',
   'node_modules/better-sqlite3/lib/**',
   'node_modules/better-sqlite3/build/Release/better_sqlite3.node',
-  'node_modules/bindings/**',
-  'node_modules/file-uri-to-path/**',
+  'node_modules/bindings/package.json',
+  'node_modules/bindings/bindings.js',
+  'node_modules/bindings/LICENSE.md',
+  'node_modules/file-uri-to-path/package.json',
+  'node_modules/file-uri-to-path/index.js',
+  'node_modules/file-uri-to-path/LICENSE',
 ];
 
 export function hostTarget() {

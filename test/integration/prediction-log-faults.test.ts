@@ -1,15 +1,13 @@
 // The prediction log under another process's write lock: the thread that answers never waits on
 // SQLite (journal rollovers included), busy means retry, never skip, and feedback goes the same way.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { PredictionLog, type PredictionRecord } from '../../server/src/serving/prediction-log';
 import { openStore } from '../../server/src/store/store';
-import { bundleProgram } from '../helpers/bundle';
-import { REPO, tempDir } from '../helpers/paths';
+import { holdWriteLock } from '../helpers/lock-holder';
+import { tempDir } from '../helpers/paths';
 
 const row = (id: string): PredictionRecord => ({
   requestId: id,
@@ -27,29 +25,11 @@ const row = (id: string): PredictionRecord => ({
   mirrored: false,
 });
 
-/** Another process holding the store's write lock (BEGIN IMMEDIATE) until released. */
-async function lockHolder(file: string): Promise<{ release(): Promise<void> }> {
-  const program = await bundleProgram('test/helpers/sql-connection.ts', 'lock-holder');
-  const child = spawn(process.execPath, [program, file], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, NODE_PATH: join(REPO, 'node_modules') } });
-  const replies = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.stdin.write('BEGIN IMMEDIATE\n');
-  assert.equal((await replies.next()).value, 'ok');
-  return {
-    release: async () => {
-      child.stdin.write('COMMIT\n');
-      assert.equal((await replies.next()).value, 'ok');
-      child.stdin.end();
-      await exited;
-    },
-  };
-}
-
 test('a write lock held through many journal rollovers: no request waits, nothing is skipped, every row lands once the lock goes', async () => {
   const dir = tempDir('log-fault-lock');
   const log = PredictionLog.open(dir, { journalRotateBytes: 8 * 1024 });
   const store = join(dir, '.mlops', 'index.db');
-  const holder = await lockHolder(store);
+  const holder = await holdWriteLock(store);
   let slowest = 0;
   try {
     // 3 s of traffic under the lock: longer than the writer's busy timeout, so its inserts fail busy and are retried.

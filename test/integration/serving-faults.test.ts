@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { openStore } from '../../server/src/store/store';
 import { bundleProgram } from '../helpers/bundle';
+import { holdWriteLock } from '../helpers/lock-holder';
 import { REPO, SHARED_FIXTURES } from '../helpers/paths';
 import { call, pool, workspace } from '../helpers/serving';
 
@@ -34,20 +35,6 @@ async function spawnServer(command: string[], dir: string): Promise<{ child: Chi
     void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
   });
   return { child, url: (JSON.parse(line) as { url: string }).url, exited };
-}
-
-/** Another process holding the store's write lock until released. */
-async function lockHolder(file: string): Promise<() => Promise<void>> {
-  const program = await bundleProgram('test/helpers/sql-connection.ts', 'fault-lock');
-  const child = spawn(process.execPath, [program, file], { stdio: ['pipe', 'pipe', 'inherit'], env });
-  const replies = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  child.stdin.write('BEGIN IMMEDIATE\n');
-  assert.equal((await replies.next()).value, 'ok');
-  return async () => {
-    child.stdin.write('COMMIT\n');
-    assert.equal((await replies.next()).value, 'ok');
-    child.stdin.end();
-  };
 }
 
 interface Ledger {
@@ -114,7 +101,7 @@ test('three SIGKILLs under mixed load (one under a held write lock through rollo
     let release: (() => Promise<void>) | undefined;
     let lockedAt = 0;
     if (round === 1) {
-      release = await lockHolder(join(dir, '.mlops', 'index.db'));
+      release = (await holdWriteLock(join(dir, '.mlops', 'index.db'))).release;
       lockedAt = Date.now();
     }
     // Round 1 is killed while the lock is still held, after 6.5 s of traffic under it: longer than any
