@@ -1,4 +1,4 @@
-import { chmodSync, cpSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from './paths';
@@ -9,20 +9,22 @@ export const AS_UNPRIVILEGED: { uid?: number; gid?: number } = process.getuid?.(
 /** What the CLI needs at run time, as the VSIX carries it: the bundles and the native modules. */
 const RUNTIME_PARTS = ['package.json', 'bin', 'dist/server', 'node_modules/better-sqlite3', 'node_modules/bindings', 'node_modules/file-uri-to-path', 'node_modules/onnxruntime-common'];
 
-let copied: string | undefined;
+let copied: { node: string; cli: string } | undefined;
 
 /**
- * The CLI in a folder every user may enter, wherever the checkout is: a checkout under a folder
- * only its owner may enter (a `mktemp -d`, /root) is out of reach of `nobody`.
+ * The CLI, and the Node that runs these tests, in a folder every user may enter, wherever they are:
+ * a checkout under a folder only its owner may enter (a `mktemp -d`, /root) is out of reach of
+ * `nobody`, and so is a Node unpacked inside it (CI's Node 24 in .nodes/).
  */
-export function cliForAnyUser(): string {
+export function cliForAnyUser(): { node: string; cli: string } {
   if (copied) return copied;
   const root = mkdtempSync(join(tmpdir(), 'mlops-cli-'));
+  copyFileSync(process.execPath, join(root, 'node'));
   for (const part of RUNTIME_PARTS) cpSync(join(REPO, part), join(root, part), { recursive: true });
   const ort = 'node_modules/onnxruntime-node';
   cpSync(join(REPO, ort), join(root, ort), { recursive: true, filter: thisPlatformOnly });
   openToAll(root);
-  copied = join(root, 'bin', 'mlops.js');
+  copied = { node: join(root, 'node'), cli: join(root, 'bin', 'mlops.js') };
   return copied;
 }
 

@@ -107,7 +107,9 @@ test('mlops runs --filter and --order-by; a bad filter is exit 2 with its column
 test('a read-only folder is indexed in memory, with a note, and still answers', () => {
   // Without write bits the folder is still writable for root, so the CLI runs as nobody.
   const folder = readOnlyCopyForAnyUser(join(SHARED_FIXTURES, 'mlruns', 'mlflow-2.4-registry'));
-  const r = spawnSync(process.execPath, [cliForAnyUser(), 'runs', folder, '--json'], { encoding: 'utf8', cwd: '/', ...AS_UNPRIVILEGED });
+  const { node, cli } = cliForAnyUser();
+  const r = spawnSync(node, [cli, 'runs', folder, '--json'], { encoding: 'utf8', cwd: '/', ...AS_UNPRIVILEGED });
+  assert.equal(r.error, undefined);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /indexing in memory/);
   assert.equal((JSON.parse(r.stdout) as RunJson[]).length, 2);

@@ -95,7 +95,9 @@ test('a folder without read permission is reported, and the rest is still checke
   chmodSync(join(dir, 'locked'), 0o000);
   chmodSync(dir, 0o755);
   // root reads everything, so as root the CLI runs as an unprivileged user to meet a real EACCES.
-  const run = spawnSync(process.execPath, [cliForAnyUser(), 'check', dir, '--format', 'json'], { encoding: 'utf8', timeout: 30_000, cwd: '/', ...AS_UNPRIVILEGED });
+  const { node, cli } = cliForAnyUser();
+  const run = spawnSync(node, [cli, 'check', dir, '--format', 'json'], { encoding: 'utf8', timeout: 30_000, cwd: '/', ...AS_UNPRIVILEGED });
+  assert.equal(run.error, undefined);
   const r = { code: run.status, stdout: run.stdout, stderr: run.stderr };
   chmodSync(join(dir, 'locked'), 0o755);
   assert.equal(r.code, 1, r.stderr);
