@@ -7,7 +7,7 @@ import { decodeValues, encodeFlat, encodeNested, floatToHalf, halfToFloat } from
 import { RequestError } from '../../server/src/serving/errors';
 import { Metrics } from '../../server/src/serving/metrics';
 import { parseCsv } from '../../server/src/serving/protocol-mlflow';
-import { fnv1a32, mirrorTarget, pickShare, routeRequest } from '../../server/src/serving/router';
+import { fmix32, fnv1a32, mirrorTarget, pickShare, routeRequest, stickyPosition } from '../../server/src/serving/router';
 import { flattenNested } from '../../server/src/serving/tensors';
 import { tempDir } from '../helpers/paths';
 import { parsePrometheus } from '../helpers/serving';
@@ -86,6 +86,19 @@ test('FNV-1a reference values and the traffic layout', () => {
   assert.equal(routeRequest(endpoint, {}, () => 0.99).version, '2');
   assert.equal(mirrorTarget(endpoint, '1', () => 0.5), '2');
   assert.equal(mirrorTarget(endpoint, '2', () => 0.5), undefined);
+});
+
+test('sticky routing: sequential ids split as the traffic says', () => {
+  // MurmurHash3 fmix32 reference values (the finalizer of MurmurHash3_x86_32).
+  assert.equal(fmix32(0), 0);
+  assert.equal(fmix32(1), 0x514e28b7);
+  const shares = [{ version: '1', percent: 70 }, { version: '2', percent: 30 }];
+  for (const [users, tolerance] of [[40, 0.15], [1000, 0.04], [100_000, 0.005]] as const) {
+    let first = 0;
+    for (let i = 0; i < users; i++) if (pickShare(shares, stickyPosition('churn', `user-${i}`)) === '1') first++;
+    // Binomial: the share within a few standard deviations of 0.7 (sd 0.072 at 40 users).
+    assert.ok(Math.abs(first / users - 0.7) < tolerance, `${users} users: ${first} on version 1`);
+  }
 });
 
 test('serving config: defaults, aliases in traffic, and every problem located', () => {
