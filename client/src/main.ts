@@ -21,10 +21,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const trees = registerTrees(ctx);
   ctx.setExperimentsMessage = (message) => (trees.experiments.message = message);
   registerIndexProgress(ctx);
-  registerServing(ctx);
+  registerServing(ctx, trees.serving);
   registerAutoRollbackWarnings(ctx);
   registerCommands(ctx, { dashboard: new Dashboard(ctx), compare: new RunComparison(ctx), charts: new MetricCharts(ctx), ab: new AbDashboard(ctx), trees });
-  registerMonitoring(ctx, new DriftReportPanel(ctx));
+  registerMonitoring(ctx, new DriftReportPanel(ctx), trees.models);
   const current = ctx;
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((event) => {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { Notifications, Requests, type ModelHealth, type TreeNode } from '../../server/src/contract';
+import { Notifications, Requests, type ModelHealth, type MonitoredModel, type TreeNode } from '../../server/src/contract';
 import type { Ctx } from './ctx';
 import type { DriftReportPanel } from './webviews/drift';
 
@@ -9,10 +9,51 @@ import type { DriftReportPanel } from './webviews/drift';
  * command from mlops.yaml runs as a VS Code task — only in a trusted workspace, only after a
  * confirmation. The task's runs land in the tracking folders, so they show in the Experiments view.
  */
-export function registerMonitoring(ctx: Ctx, drift: DriftReportPanel): void {
+export function registerMonitoring(ctx: Ctx, drift: DriftReportPanel, models: vscode.TreeView<TreeNode>): void {
   ctx.pushDisposable(vscode.commands.registerCommand('mlops.showDriftReport', (node?: TreeNode) => showDriftReport(ctx, drift, node)));
   ctx.pushDisposable(vscode.commands.registerCommand('mlops.retrain', (node?: TreeNode) => retrainFromCommand(ctx, node)));
-  ctx.onNotification(Notifications.retrainSuggested, (health) => void offerRetrain(ctx, drift, health));
+  const suggestions = new RetrainSuggestions(ctx, models);
+  ctx.onNotification(Notifications.retrainSuggested, (health) => void offerRetrain(ctx, suggestions, health));
+  // The Models view is rebuilt whenever a model's health changes: so is what it suggests.
+  ctx.onNotification(Notifications.treeChanged, ({ view }) => {
+    if (view === 'models') void suggestions.update();
+  });
+  ctx.pushDisposable(ctx.onServerStatus(() => void suggestions.update()));
+}
+
+/**
+ * A due retrain is said where it belongs: a badge on the Models view and its message, with the
+ * model's row carrying Retrain and Show Drift Report inline — not a toast over the open panels. It
+ * stays while the retrain is due and goes when it is not, so one state is announced once.
+ */
+class RetrainSuggestions {
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly view: vscode.TreeView<TreeNode>,
+  ) {}
+
+  async update(): Promise<void> {
+    let due: MonitoredModel[];
+    try {
+      due = (await this.ctx.request(Requests.monitoredModels, {})).filter((m) => m.retrain);
+    } catch {
+      return; // not running: the next status change updates the view
+    }
+    if (due.length === 0 || !this.ctx.config.retrainPrompts) {
+      this.view.badge = undefined;
+      this.view.message = undefined;
+      return;
+    }
+    const what = due.map((m) => `${m.model} (${m.retrain!.reasons.map(reasonWords).join(' and ')})`).join(', ');
+    this.view.badge = { value: due.length, tooltip: `Retrain suggested: ${what}` };
+    this.view.message = vscode.workspace.isTrusted
+      ? `Retrain suggested: ${what}. Use the row's Retrain or Show Drift Report.`
+      : `Retrain suggested: ${what}. Retraining runs only in a trusted workspace.`;
+  }
+}
+
+function reasonWords(reason: 'drift' | 'degradation'): string {
+  return reason === 'drift' ? 'data drift' : 'quality degradation';
 }
 
 async function pickMonitored(ctx: Ctx, node?: TreeNode): Promise<{ manifest: string; model: string } | undefined> {
@@ -46,18 +87,17 @@ async function retrainFromCommand(ctx: Ctx, node?: TreeNode): Promise<void> {
   await confirmAndRun(ctx, health, true);
 }
 
-async function offerRetrain(ctx: Ctx, drift: DriftReportPanel, health: ModelHealth): Promise<void> {
+async function offerRetrain(ctx: Ctx, suggestions: RetrainSuggestions, health: ModelHealth): Promise<void> {
+  await suggestions.update();
   if (!ctx.config.retrainPrompts) return;
-  const reasons = health.retrain.reasons.map((r) => (r === 'drift' ? 'data drift' : 'quality degradation')).join(' and ');
+  const reasons = health.retrain.reasons.map(reasonWords).join(' and ');
   if (!vscode.workspace.isTrusted) {
     ctx.output.info(`Monitoring found ${reasons} for ${health.model}; retraining is off in a restricted workspace.`);
     return;
   }
+  ctx.output.info(`Monitoring found ${reasons} for ${health.model}: retrain suggested in the Models view.`);
   // retrain.auto: no offer first, straight to the confirmation.
-  if (health.retrain.auto) return confirmAndRun(ctx, health, false);
-  const choice = await vscode.window.showWarningMessage(`MLOps: ${reasons} in model "${health.model}". ${health.retrain.message}`, 'Retrain…', 'Show Drift Report');
-  if (choice === 'Show Drift Report') drift.show({ manifest: health.manifest, model: health.model, window: null });
-  if (choice === 'Retrain…') await confirmAndRun(ctx, health, false);
+  if (health.retrain.auto) await confirmAndRun(ctx, health, false);
 }
 
 /** Asks (modal), then runs the manifest's retrain command as a task in the manifest's folder. */

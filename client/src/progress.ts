@@ -2,7 +2,10 @@ import * as vscode from 'vscode';
 import { Notifications, type IndexProgressEvent } from '../../server/src/contract';
 import type { Ctx } from './ctx';
 
-/** Shows the server's long indexing work as a progress notification. */
+/**
+ * Shows the server's long indexing work on the Experiments view (a progress bar there and on the
+ * MLOps icon), not as a notification over the editor.
+ */
 export function registerIndexProgress(ctx: Ctx): void {
   let current: { report(e: IndexProgressEvent): void; end(): void } | undefined;
   ctx.onNotification(Notifications.indexProgress, (event) => {
@@ -27,7 +30,7 @@ function begin(first: IndexProgressEvent): { report(e: IndexProgressEvent): void
     progress?.report({ message: e.message, increment: Math.max(0, percent - lastPercent) });
     lastPercent = percent;
   };
-  void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'MLOps' }, (p) => {
+  void vscode.window.withProgress({ location: { viewId: 'mlops.experiments' }, title: 'MLOps' }, (p) => {
     progress = p;
     report(first);
     return new Promise<void>((resolve) => (finish = resolve));

@@ -24,7 +24,8 @@ export class ServerStatusItem implements vscode.Disposable {
 
   show(state: Shown, status?: ServerStatus, detail?: string): void {
     const look = LOOK[state];
-    this.item.text = `${look.icon} MLOps`;
+    // Plain running stays short; any other state is said in the item itself, not only in its tooltip.
+    this.item.text = state === 'running' ? `${look.icon} MLOps` : `${look.icon} MLOps: ${look.label}`;
     this.item.backgroundColor = look.background ? new vscode.ThemeColor(look.background) : undefined;
     this.item.accessibilityInformation = { label: `MLOps server: ${look.label}` };
     const tooltip = new vscode.MarkdownString(`**MLOps server: ${look.label}**\n\n`);

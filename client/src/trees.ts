@@ -10,23 +10,50 @@ import type { Ctx } from './ctx';
 export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
   private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
+  private fetching = 0;
+  private lastFetch = 0;
+  private firedAt = 0;
+  private pending: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ctx: Ctx,
     readonly view: TreeViewId,
   ) {}
 
+  /**
+   * Rebuilds the view once the workbench has finished fetching the last rebuild. A full refresh
+   * makes VS Code forget every row at once; a row the workbench was still asking children of (an
+   * expanded experiment, a model) would then be unknown — "No tree item with id …" — and come up
+   * empty. Live runs and health checks ask for many refreshes in a row: they are coalesced.
+   */
   refresh(): void {
-    this.changed.fire(undefined);
+    if (this.pending) return;
+    const settle = () => {
+      const now = Date.now();
+      // VS Code fetches a rebuild's rows a little after it is asked for: leave it that time too.
+      const wait = this.fetching > 0 ? REFRESH_QUIET_MS : Math.max(REFRESH_QUIET_MS - (now - this.lastFetch), REFRESH_GAP_MS - (now - this.firedAt));
+      if (wait > 0) {
+        this.pending = setTimeout(settle, wait);
+        return;
+      }
+      this.pending = undefined;
+      this.firedAt = now;
+      this.changed.fire(undefined);
+    };
+    this.pending = setTimeout(settle, 0);
   }
 
   async getChildren(parent?: TreeNode): Promise<TreeNode[]> {
+    this.fetching++;
     try {
       return await this.ctx.request(Requests.treeChildren, { view: this.view, parentId: parent?.id ?? null });
     } catch (error) {
       // Not running yet: stay empty; the status notification refreshes the view when it is.
       this.ctx.output.debug(`${this.view} view: ${error instanceof Error ? error.message : String(error)}`);
       return [];
+    } finally {
+      this.fetching--;
+      this.lastFetch = Date.now();
     }
   }
 
@@ -56,9 +83,15 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
   }
 
   dispose(): void {
+    clearTimeout(this.pending);
     this.changed.dispose();
   }
 }
+
+/** How long the workbench must have stopped asking for rows before the view is rebuilt again. */
+const REFRESH_QUIET_MS = 300;
+/** At least this long between two rebuilds (VS Code itself waits 200 ms before it fetches). */
+const REFRESH_GAP_MS = 750;
 
 export const TREE_VIEWS: Record<TreeViewId, string> = {
   experiments: 'mlops.experiments',
@@ -72,6 +105,8 @@ export interface Trees {
   selectedExperiments(): readonly TreeNode[];
   experiments: vscode.TreeView<TreeNode>;
   experimentsProvider: ServerTreeProvider;
+  models: vscode.TreeView<TreeNode>;
+  serving: vscode.TreeView<TreeNode>;
 }
 
 export function registerTrees(ctx: Ctx): Trees {
@@ -104,5 +139,7 @@ export function registerTrees(ctx: Ctx): Trees {
     refreshAll: () => providers.forEach((p) => p.refresh()),
     experiments,
     experimentsProvider: providers.get('experiments')!,
+    models: views.get('models')!,
+    serving: views.get('serving')!,
   };
 }

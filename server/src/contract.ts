@@ -411,7 +411,7 @@ export const Requests = {
   /** Drift and performance state of a monitored model, and whether to offer its retrain command. */
   modelHealth: request<{ manifest?: string; model: string }, ModelHealth>('mlops/modelHealth'),
   /** Models declared under `monitoring:` in the workspace's manifests. */
-  monitoredModels: request<Record<string, never>, { manifest: string; model: string; state: HealthState }[]>('mlops/monitoredModels'),
+  monitoredModels: request<Record<string, never>, MonitoredModel[]>('mlops/monitoredModels'),
   /** Record that a retrain command ran (starts the cooldown). */
   retrainStarted: request<{ manifest: string; model: string }, { ok: true }>('mlops/retrainStarted'),
 } as const;
@@ -495,6 +495,14 @@ export interface DriftReport {
 }
 
 export type HealthState = 'ok' | 'drift' | 'degraded' | 'unknown';
+
+/** A model under `monitoring:` with its last judged health; `retrain` when a retrain is due now. */
+export interface MonitoredModel {
+  manifest: string;
+  model: string;
+  state: HealthState;
+  retrain?: { reasons: ('drift' | 'degradation')[]; message: string };
+}
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';
 

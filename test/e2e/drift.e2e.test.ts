@@ -27,11 +27,17 @@ test('drift: Models view health, the retrain offer, and the drift report panel',
     const model = row(wb, 'Models', /^churn/);
     await wb.waitForText(model, /drift/, SERVER_MS);
 
-    // Monitoring offers the retrain from mlops.yaml; the offer also opens the drift report.
-    const toast = wb.page.locator('.notification-toast', { hasText: 'retrain' }).first();
-    await wb.waitForText(toast, /data drift.* in model "churn"/, SERVER_MS);
+    // Monitoring suggests the retrain from mlops.yaml in the Models view itself — its message, a badge
+    // on the MLOps icon, Retrain and Show Drift Report on the row — and no toast covers the editor.
+    await wb.waitForText(pane(wb, 'Models'), /Retrain suggested: churn \(data drift/, SERVER_MS);
+    await wb.waitForText(wb.page.locator('.part.activitybar .action-item', { has: wb.activityBarEntry('MLOps') }).locator('.badge'), /^1$/);
+    assert.equal(await wb.page.locator('.notification-toast').count(), 0, 'no notification toast');
+    await model.hover();
+    const inline = model.locator('.actions .action-label[aria-label="Show Drift Report"]');
+    await inline.waitFor();
+    await model.locator('.actions .action-label[aria-label="Retrain Model…"]').waitFor();
     await wb.shot('models-health-and-retrain-offer');
-    await toast.getByRole('button', { name: 'Show Drift Report' }).click();
+    await inline.click();
 
     const frame = wb.webviewFrame();
     const verdict = frame.locator('[data-testid="verdict"]');

@@ -48,8 +48,10 @@ test('serving: start from the palette, the Serving view fills with live numbers,
       });
       assert.equal(r.status, 200);
     }
-    // The rate is over whole past seconds, so it shows once the second of the burst is over.
-    await wb.waitForText(version1, /p95/);
+    // The rate is over whole past seconds, so it shows once the second of the burst is over. Sticky
+    // routing by x-user-id sends 28 of the 40 users to version 1 (70%) and 12 to version 2.
+    await wb.waitForText(version1, /70% · 2\.8 req\/s/);
+    await wb.waitForText(pane(wb, 'Serving').locator('.monaco-list-row', { hasText: 'Version 2' }), /30% · 1\.2 req\/s/);
     await wb.waitForText(pane(wb, 'Serving').locator('.monaco-list-row', { hasText: 'churn' }).first(), /[1-9][\d.]* req\/s|0\.[1-9] req\/s/);
     await wb.shot('serving-live');
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Notifications, Requests, type DriftPanelData, type ModelHealth, type TreeNode } from '../../server/src/contract';
+import { Notifications, Requests, type DriftPanelData, type ModelHealth, type MonitoredModel, type TreeNode } from '../../server/src/contract';
 import { LspSession } from '../helpers/lsp';
 import { CLI, tempDir } from '../helpers/paths';
 
@@ -56,9 +56,18 @@ test('the Models view shows the monitored model\'s health; recording a retrain s
     await new Promise((r) => setTimeout(r, 100));
   }
   assert.ok(churn?.description?.includes('drift'), churn?.description);
+  // The row shows the health alone (it fits the default sidebar width); versions and aliases are in the tooltip.
+  assert.match(churn?.description ?? '', /^(drift|degraded, drift)$/);
+  assert.match(churn?.tooltip ?? '', /2 versions · @production→1/);
   assert.deepEqual(churn?.model, { manifest: join(workspace, 'mlops.yaml'), name: 'churn' });
   assert.match(churn?.icon ?? '', /warning|error/);
+  // A due retrain: the row carries the inline Retrain action, and monitoredModels says why for the view's badge.
+  assert.equal(churn?.contextValue, 'model.retrainDue');
+  const due = await lsp.connection.sendRequest<MonitoredModel[]>(Requests.monitoredModels.method, {});
+  assert.deepEqual(due.find((m) => m.model === 'churn')?.retrain?.reasons.includes('drift'), true);
   await lsp.connection.sendRequest(Requests.retrainStarted.method, { manifest: join(workspace, 'mlops.yaml'), model: 'churn' });
+  const later = await lsp.connection.sendRequest<MonitoredModel[]>(Requests.monitoredModels.method, {});
+  assert.equal(later.find((m) => m.model === 'churn')?.retrain, undefined, 'no longer due once the retrain ran');
   const health = await lsp.connection.sendRequest<ModelHealth>(Requests.modelHealth.method, { model: 'churn' });
   assert.equal(health.retrain.trigger, false);
   assert.ok((health.retrain.cooldown_until ?? 0) > Date.now() + 11 * 3_600_000);

@@ -53,10 +53,14 @@ test('start serving: the example answers on loopback and the Serving view shows 
   assert.equal(endpoint.label, 'churn');
   const versions = await until(async () => {
     const v = await servingTree(endpoint.id);
-    return v.some((x) => /p95/.test(x.description ?? '')) ? v : undefined;
+    return v.some((x) => /p95 [\d.]+ ms/.test(x.tooltip ?? '')) ? v : undefined;
   }, 'latency figures in the Serving view');
   assert.deepEqual(versions.map((v) => v.label), ['Version 1', 'Version 2']);
-  assert.match(versions[0].description ?? '', /^70% · [\d.]+ req\/s/);
+  // The row keeps to the share and the rate, short enough for the default sidebar width; latency
+  // percentiles and counts are in the tooltip.
+  assert.match(versions[0].description ?? '', /^70% · [\d.]+ req\/s$/);
+  for (const v of versions) assert.ok((v.description ?? '').length <= 24, `too long for the sidebar: ${v.description}`);
+  assert.match(versions.find((v) => /p95/.test(v.tooltip ?? ''))!.tooltip!, /requests, 0 errors since start[\s\S]*p50 [\d.]+ ms · p95 [\d.]+ ms · p99 [\d.]+ ms/);
 });
 
 test('a crashed model server is restarted with backoff, and says why', async () => {

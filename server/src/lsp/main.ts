@@ -96,7 +96,23 @@ const canaryGuard = new CanaryGuardHost({
     return result.applied;
   },
 });
-serving.onStats = (folder, endpoints, stats) => canaryGuard.observe(folder, endpoints, stats);
+let answeredBefore = 0;
+let lastHealthCheck = 0;
+serving.onStats = (folder, endpoints, stats) => {
+  canaryGuard.observe(folder, endpoints, stats);
+  // New answers are new rows in the prediction log: re-judge health, at most every 5 s.
+  const answered = stats.reduce((n, s) => n + s.requests, 0);
+  if (answered !== answeredBefore && Date.now() - lastHealthCheck > 5000) {
+    answeredBefore = answered;
+    lastHealthCheck = Date.now();
+    monitoring?.scheduleCheck();
+  }
+};
+// Served or not is part of a model's row in the Models view; logged requests change its health.
+serving.onStatusChanged = () => {
+  tracking?.modelsChanged();
+  monitoring?.scheduleCheck();
+};
 
 connection.onInitialized(() => {
   status = statusFromProbe(probeNativeModules());
@@ -113,7 +129,7 @@ connection.onInitialized(() => {
     tracking.configureRemote({ token: trackingToken });
     tracking.start().catch((error: unknown) => connection.console.error(`Indexing failed: ${error instanceof Error ? error.stack : String(error)}`));
     const host = tracking;
-    monitoring = new MonitoringHost({ connection, folders: () => workspaceFolders, openText, runs: () => host.runLookup(), onHealthChanged: () => host.modelsChanged() });
+    monitoring = new MonitoringHost({ connection, folders: () => workspaceFolders, openText, runs: () => host.runLookup(), onHealthChanged: () => host.modelsChanged(), served: () => serving.servedModels() });
     host.decorateModel = (node, manifest, model) => monitoring?.decorate(node, manifest, model);
     monitoring.start();
   }

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Connection } from 'vscode-languageserver/node';
-import { Notifications, type DriftPanelData, type HealthState, type ModelHealth, type TreeNode } from '../contract';
+import { Notifications, type DriftPanelData, type HealthState, type ModelHealth, type MonitoredModel, type TreeNode } from '../contract';
 import { DriftInputError, monitoredDrift } from '../drift/index';
 import { readManifestModel, type ManifestModel } from '../manifest/model';
 import { parseManifest } from '../manifest/parse';
@@ -24,6 +24,8 @@ export interface MonitoringDeps {
   runs: () => RunLookup | undefined;
   /** A model's health state changed: the Models view should be rebuilt. */
   onHealthChanged: () => void;
+  /** The models the local model server serves right now. */
+  served?: () => ReadonlySet<string>;
 }
 
 const ICONS: Record<HealthState, string> = { ok: 'pass', drift: 'warning', degraded: 'error', unknown: 'circle-outline' };
@@ -58,12 +60,14 @@ export class MonitoringHost {
   }
 
   /** Every (manifest, model) pair declared under `monitoring:`. */
-  monitored(): { manifest: string; model: string; state: HealthState }[] {
-    const out: { manifest: string; model: string; state: HealthState }[] = [];
+  monitored(): MonitoredModel[] {
+    const out: MonitoredModel[] = [];
     for (const folder of this.deps.folders()) {
       for (const manifest of scanWorkspace(folder).manifests) {
         for (const model of this.manifestModel(manifest)?.monitoring?.entries.keys() ?? []) {
-          out.push({ manifest, model, state: this.health.get(key(manifest, model))?.state ?? 'unknown' });
+          const h = this.health.get(key(manifest, model));
+          const due = h?.retrain.trigger ? { retrain: { reasons: h.retrain.reasons, message: h.retrain.message } } : {};
+          out.push({ manifest, model, state: h?.state ?? 'unknown', ...due });
         }
       }
     }
@@ -84,7 +88,9 @@ export class MonitoringHost {
         this.deps.connection.console.warn(`Monitoring ${model} (${manifest}): ${error instanceof Error ? error.message : String(error)}`);
         continue;
       }
-      if (this.health.get(k)?.state !== h.state) changed = true;
+      const before = this.health.get(k);
+      // An unjudged model's row counts its requests, so a new count is a change too.
+      if (before?.state !== h.state || before?.retrain.trigger !== h.retrain.trigger || (h.state === 'unknown' && (before?.performance?.overall.requests ?? 0) !== (h.performance?.overall.requests ?? 0))) changed = true;
       this.health.set(k, h);
       // Announce a retrain once per time it becomes due.
       if (h.retrain.trigger && !this.suggested.has(k)) {
@@ -102,14 +108,25 @@ export class MonitoringHost {
     const h = this.health.get(key(manifest, model));
     if (!h) return;
     node.icon = ICONS[h.state];
-    const word = h.state === 'degraded' && h.drift?.dataset_drift ? 'degraded, drift' : WORDS[h.state];
-    node.description = `${word}${node.description ? ` · ${node.description}` : ''}`;
-    const lines = [`Health: **${WORDS[h.state]}**`];
+    const word = h.state === 'degraded' && h.drift?.dataset_drift ? 'degraded, drift' : h.state === 'unknown' ? this.unjudged(h, model) : WORDS[h.state];
+    // The health is the one figure the row shows; versions and aliases move to the tooltip.
+    const was = node.description;
+    node.description = word;
+    const lines = [`Health: **${word}**`, was ?? ''];
     if (h.drift) lines.push(`Drift: ${h.drift.drifted_features} of ${h.drift.features} features${h.drift.dataset_drift ? ' — data set drift' : ''}`);
     else if (h.drift_error) lines.push(`Drift: ${h.drift_error}`);
     for (const a of h.performance?.alerts ?? []) lines.push(`${a.severity}: ${a.message}`);
     lines.push(h.retrain.message);
     node.tooltip = [node.tooltip, ...lines].filter(Boolean).join('\n\n');
+    // A due retrain gets the row's inline Retrain action (package.json menus).
+    if (h.retrain.trigger) node.contextValue = 'model.retrainDue';
+  }
+
+  /** Why a model has no health yet, in the words of what the user can see. */
+  private unjudged(h: ModelHealth, model: string): string {
+    const requests = h.performance?.overall.requests ?? 0;
+    if (requests > 0) return `${requests.toLocaleString('en-US')} requests, awaiting feedback`;
+    return this.deps.served?.().has(model) ? 'serving, no requests yet' : 'not served yet';
   }
 
   driftReport(p: { manifest?: string; model: string; window?: string }): DriftPanelData {

@@ -29,6 +29,8 @@ export class ServingHost {
   private crashes = 0;
   private folder: string | undefined;
   private stderrTail: string[] = [];
+  /** Called when the server starts, stops or fails (the Models view says what is served). */
+  onStatusChanged: ((status: ServingStatus) => void) | undefined;
   /** Called with every poll's numbers (the canary guard judges them). */
   onStats: ((folder: string, endpoints: EndpointSummary[], stats: SeriesStats[]) => void) | undefined;
 
@@ -147,7 +149,9 @@ export class ServingHost {
   }
 
   private setStatus(status: ServingStatus): ServingStatus {
+    const changed = this.status.state !== status.state;
     this.status = status;
+    if (changed) this.onStatusChanged?.(status);
     void this.connection.sendNotification(Notifications.servingStatus.method, status);
     void this.connection.sendNotification(Notifications.treeChanged.method, { view: 'serving' satisfies TreeViewId });
     return status;
@@ -163,7 +167,7 @@ export class ServingHost {
         return {
           id: `endpoint:${e.name}`,
           label: e.name,
-          description: `${e.model} · ${rps.toFixed(1)} req/s`,
+          description: `${e.model} · ${formatRate(rps)} req/s`,
           tooltip: [`**${e.name}** serves model **${e.model}**`, `\`${this.status.url}/v2/models/${e.name}/infer\``, e.sticky ? `Sticky by ${e.sticky}` : '', e.mirror ? `Mirrors ${e.mirror.percent}% to version ${e.mirror.version}` : ''].filter(Boolean).join('\n\n'),
           icon: 'server-process',
           hasChildren: e.versions.length > 0,
@@ -177,12 +181,14 @@ export class ServingHost {
     return endpoint.versions.map((v) => {
       const s = this.stats.find((x) => x.endpoint === endpoint.name && x.version === v.id);
       const percent = endpoint.traffic[v.id] ?? 0;
-      const latency = s?.p50 != null ? ` · p50 ${s.p50.toFixed(1)} / p95 ${s.p95!.toFixed(1)} / p99 ${s.p99!.toFixed(1)} ms` : '';
+      // The row says the share and the rate (and errors, when there are any); latency goes to the tooltip,
+      // so nothing is cut off at the sidebar's default width.
+      const errors = s && s.errors > 0 ? ` · ${formatCount(s.errors)} error${s.errors === 1 ? '' : 's'}` : '';
       return {
         id: `endpoint:${endpoint.name}:v${v.id}`,
         label: `Version ${v.id}`,
-        description: v.loaded ? `${percent}% · ${(s?.requestsPerSecond ?? 0).toFixed(1)} req/s${latency} · ${s?.errors ?? 0} errors` : `not loaded: ${v.error ?? 'unknown error'}`,
-        tooltip: s ? `${s.requests} requests, ${s.errors} errors since start` : 'No requests yet',
+        description: v.loaded ? `${percent}% · ${formatRate(s?.requestsPerSecond ?? 0)} req/s${errors}` : `not loaded: ${v.error ?? 'unknown error'}`,
+        tooltip: versionTooltip(endpoint.name, v.id, percent, s),
         icon: v.loaded ? 'circle-filled' : 'error',
         hasChildren: false,
         contextValue: 'servedVersion',
@@ -190,7 +196,35 @@ export class ServingHost {
     });
   }
 
+  /** The models the running server serves (for the Models view). */
+  servedModels(): Set<string> {
+    return this.status.state === 'running' || this.status.state === 'restarting' ? new Set(this.endpoints.map((e) => e.model)) : new Set();
+  }
+
   async dispose(): Promise<void> {
     await this.stop();
   }
+}
+
+function formatRate(perSecond: number): string {
+  return perSecond >= 100 ? formatCount(Math.round(perSecond)) : perSecond.toFixed(1);
+}
+
+function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function formatMs(ms: number | null): string {
+  return ms === null ? '—' : `${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms`;
+}
+
+/** Everything about a served version that does not fit its row. */
+function versionTooltip(endpoint: string, version: string, percent: number, s: SeriesStats | undefined): string {
+  const head = `**${endpoint}** version **${version}**: ${percent}% of the traffic`;
+  if (!s || s.requests === 0) return `${head}\n\nNo requests yet`;
+  return [
+    head,
+    `${formatRate(s.requestsPerSecond)} req/s over the last 10 s · ${formatCount(s.requests)} requests, ${formatCount(s.errors)} errors since start`,
+    `Latency (last ${formatCount(Math.min(s.requests, 1024))} requests): p50 ${formatMs(s.p50)} · p95 ${formatMs(s.p95)} · p99 ${formatMs(s.p99)}`,
+  ].join('\n\n');
 }

@@ -50,11 +50,13 @@ export class ExperimentTree {
     }
     const roots: TreeNode[] = [];
     if (input.issues.length > 0) roots.push(this.issuesNode(input.issues));
+    const named = new Map<string, number>();
+    for (const e of input.experiments) named.set(e.name, (named.get(e.name) ?? 0) + 1);
     for (const e of input.experiments) {
       const id = experimentNodeId(e.sourceId, e.experimentId);
       const runs = runsByExperiment.get(id) ?? [];
       if (input.filtered && runs.length === 0) continue;
-      roots.push(experimentNode(e, id, runs.length, input.totals.get(id) ?? runs.length, input));
+      roots.push(experimentNode(e, id, runs.length, input.totals.get(id) ?? runs.length, input, (named.get(e.name) ?? 0) > 1));
       this.addRuns(id, runs, input);
     }
     this.children.set(null, roots);
@@ -135,14 +137,17 @@ export class ExperimentTree {
   }
 }
 
-function experimentNode(e: ExperimentSummary, id: string, shown: number, total: number, input: ExperimentTreeInput): TreeNode {
+/** `ambiguous`: another source has an experiment of the same name, so the row names its source. */
+function experimentNode(e: ExperimentSummary, id: string, shown: number, total: number, input: ExperimentTreeInput, ambiguous: boolean): TreeNode {
   const count = input.filtered ? `${shown} of ${total} runs` : `${total} run${total === 1 ? '' : 's'}`;
-  const source = input.multipleSources ? ` · ${shortSource(e.sourcePath)}` : '';
+
   return {
     id,
     label: e.name || `Experiment ${e.experimentId}`,
-    description: `${count}${e.lifecycleStage === 'deleted' ? ' · deleted' : ''}${source}`,
-    tooltip: [`**${escapeMarkdown(e.name)}** (id ${escapeMarkdown(e.experimentId)})`, `Source: \`${e.sourcePath}\``, e.artifactLocation ? `Artifacts: \`${e.artifactLocation}\`` : '']
+    // The source is in the tooltip (beside the count it would be cut off at the sidebar's width),
+    // unless two rows would otherwise read the same.
+    description: `${count}${e.lifecycleStage === 'deleted' ? ' · deleted' : ''}${input.multipleSources && ambiguous ? ` · ${shortSource(e.sourcePath)}` : ''}`,
+    tooltip: [`**${escapeMarkdown(e.name)}** (id ${escapeMarkdown(e.experimentId)})`, count, `Source: \`${e.sourcePath}\`${input.multipleSources ? ` (${shortSource(e.sourcePath)})` : ''}`, e.artifactLocation ? `Artifacts: \`${e.artifactLocation}\`` : '']
       .filter(Boolean)
       .join('\n\n'),
     icon: 'beaker',
@@ -242,11 +247,13 @@ export function modelNodes(models: (RegisteredModelRecord & { sourcePath: string
       }),
     );
     const aliasText = Object.entries(m.aliases).map(([a, v]) => `@${a}→${v}`).join(' ');
+    const versionsText = `${m.versions.length} version${m.versions.length === 1 ? '' : 's'}`;
     return {
       id,
       label: m.name,
-      description: `${m.versions.length} version${m.versions.length === 1 ? '' : 's'}${aliasText ? ` · ${aliasText}` : ''}`,
-      tooltip: [`**${escapeMarkdown(m.name)}**`, m.description ? escapeMarkdown(m.description) : '', `Source: \`${m.sourcePath}\``].filter(Boolean).join('\n\n'),
+      // One figure fits the sidebar: the aliases say what is live; the count of versions is in the tooltip.
+      description: aliasText || versionsText,
+      tooltip: [`**${escapeMarkdown(m.name)}**`, m.description ? escapeMarkdown(m.description) : '', [versionsText, aliasText].filter(Boolean).join(' · '), `Source: \`${m.sourcePath}\``].filter(Boolean).join('\n\n'),
       icon: 'package',
       hasChildren: m.versions.length > 0,
       contextValue: 'model',
