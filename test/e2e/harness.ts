@@ -71,6 +71,8 @@ export interface Workbench {
   webviewFrame(): FrameLocator;
   /** Waits until the most recent webview's own document has the keyboard focus. */
   waitForWebviewFocus(timeoutMs?: number): Promise<void>;
+  /** Says that an action is being tried again (in the test log and the run folder's retries.log). */
+  noteRetry(what: string, attempt: number, reason: unknown): void;
   /** Stops Chromium and code-server and copies VS Code's logs into the run folder. */
   close(): Promise<void>;
 }
@@ -158,6 +160,58 @@ export async function withWorkbench(
   } finally {
     await wb.close();
   }
+  const retries = path.join(wb.runDir, 'retries.log');
+  if (fs.existsSync(retries)) t.diagnostic(`retried:\n${fs.readFileSync(retries, 'utf8').trimEnd()}`);
+  // A scenario that did what it should still fails on an error nobody would see on screen.
+  const problems = [...cspViolations(wb.runDir), ...unexplainedErrors(wb.runDir)];
+  if (problems.length > 0) {
+    const message = `${problems.length} problem(s) in the logs of ${path.relative(ROOT, wb.runDir)}:\n${problems.join('\n')}`;
+    fs.writeFileSync(path.join(wb.runDir, 'FAILED.txt'), `${message}\n`);
+    throw new Error(message);
+  }
+  dropCopies(wb.runDir);
+}
+
+/**
+ * `[error]` lines of the extension host that are not ours and that a scenario cannot avoid. Each
+ * entry says why it is allowed; anything else fails the scenario.
+ */
+export const ALLOWED_HOST_ERRORS: { pattern: RegExp; why: string }[] = [];
+
+/** Every CSP violation a webview reported to the browser console. */
+export function cspViolations(runDir: string): string[] {
+  const file = path.join(runDir, 'browser-console.log');
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => /Content Security Policy/i.test(line))
+    .map((line) => `CSP violation: ${line.slice(0, 400)}`);
+}
+
+/** `[error]` lines of the extension host log not on ALLOWED_HOST_ERRORS. */
+export function unexplainedErrors(runDir: string): string[] {
+  const logs = path.join(runDir, 'logs');
+  if (!fs.existsSync(logs)) return [];
+  const files = (fs.readdirSync(logs, { recursive: true }) as string[]).filter((f) => /(^|[\\/])(remote)?exthost\.log$/.test(f));
+  const found: string[] = [];
+  for (const f of files) {
+    for (const line of fs.readFileSync(path.join(logs, f), 'utf8').split('\n')) {
+      if (!/\[error\]/.test(line) || ALLOWED_HOST_ERRORS.some((a) => a.pattern.test(line))) continue;
+      found.push(`extension host [error] in ${f}: ${line.slice(0, 400)}`);
+    }
+  }
+  return found;
+}
+
+/**
+ * After a passing scenario only the screenshots and logs are worth keeping: the installed extension
+ * (about 56 MB), the Chromium profile and code-server's state are dropped.
+ */
+function dropCopies(runDir: string): void {
+  for (const name of ['extensions', 'chromium-profile', 'user-data', 'xdg', 'tmp']) {
+    fs.rmSync(path.join(runDir, name), { recursive: true, force: true });
+  }
 }
 
 /** Copies an example workspace into test-results/e2e/workspaces/<name>/ so a test may write to it. */
@@ -189,6 +243,7 @@ function createWorkbench(page: Page, server: Server, close: () => Promise<void>)
         return;
       } catch (err) {
         if (attempt === 3) throw err;
+        wb.noteRetry(`${key} to open the quick input`, attempt, `no quick input within ${QUICK_INPUT_MS} ms`);
       }
     }
   }
@@ -218,6 +273,7 @@ function createWorkbench(page: Page, server: Server, close: () => Promise<void>)
         : 'closed';
       if (outcome === 'picked') break;
       if (outcome !== 'closed' || attempt === 3) throw outcome === 'closed' ? new Error(`the quick input kept closing before ${String(rowName)} could be picked`) : outcome;
+      wb.noteRetry(`picking ${String(rowName)} with ${key}`, attempt, 'the quick input closed first');
     }
     await quickInputBox.press('Enter');
     // Taken once the quick input closes, or once it shows something else: a command that asks for
@@ -246,6 +302,12 @@ function createWorkbench(page: Page, server: Server, close: () => Promise<void>)
       const fileName = path.basename(relativePath);
       await pickQuickInput('Control+P', relativePath, new RegExp(`^${escapeRegExp(fileName)}\\b`));
       await page.locator(`.tabs-container .tab.active[aria-label^="${cssString(fileName)}"]`).waitFor();
+    },
+    noteRetry(what, attempt, reason) {
+      const text = reason instanceof Error ? firstLine(reason.message) : String(reason);
+      const line = `retry ${attempt + 1} of ${what}: attempt ${attempt} failed (${text})`;
+      fs.appendFileSync(path.join(server.runDir, 'retries.log'), `${new Date().toISOString()} ${line}\n`);
+      process.stderr.write(`[e2e ${path.basename(server.runDir)}] ${line}\n`);
     },
     waitForText(target, text, timeoutMs = UI_TIMEOUT_MS) {
       const locator = typeof target === 'string' ? page.locator(target) : target;

@@ -48,6 +48,7 @@ export async function selectRuns(wb: Workbench, names: string[], count = names.l
       return;
     } catch (err) {
       if (attempt === 3) throw err;
+      wb.noteRetry(`selecting ${count} runs`, attempt, err);
     }
   }
 }
