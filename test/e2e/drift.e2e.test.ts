@@ -30,7 +30,7 @@ test('drift: Models view health, the retrain offer, and the drift report panel',
     // Monitoring suggests the retrain from mlops.yaml in the Models view itself — its message, a badge
     // on the MLOps icon, Retrain and Show Drift Report on the row — and no toast covers the editor.
     await wb.waitForText(pane(wb, 'Models'), /Retrain suggested: churn \(data drift/, SERVER_MS);
-    await wb.waitForText(wb.page.locator('.part.activitybar .action-item', { has: wb.activityBarEntry('MLOps') }).locator('.badge'), /^1$/);
+    await wb.waitForText(wb.activityBarBadge('MLOps'), /^1$/);
     assert.equal(await wb.page.locator('.notification-toast').count(), 0, 'no notification toast');
     await model.hover();
     const inline = model.locator('.actions .action-label[aria-label="Show Drift Report"]');

@@ -61,6 +61,8 @@ export interface Workbench {
   waitForText(target: Locator | string, text: string | RegExp, timeoutMs?: number): Promise<Locator>;
   /** The activity bar entry whose aria-label starts with `labelPrefix`. */
   activityBarEntry(labelPrefix: string): Locator;
+  /** The badge (count) on that activity bar entry. */
+  activityBarBadge(labelPrefix: string): Locator;
   /** Focuses the Problems panel and returns its rows. */
   openProblems(): Promise<Locator>;
   /** The text of every row currently in the Problems panel. */
@@ -315,6 +317,9 @@ function createWorkbench(page: Page, server: Server, close: () => Promise<void>)
     },
     activityBarEntry(labelPrefix) {
       return page.locator(`.part.activitybar .action-item [aria-label^="${cssString(labelPrefix)}"]`).first();
+    },
+    activityBarBadge(labelPrefix) {
+      return page.locator('.part.activitybar .action-item', { has: page.locator(`[aria-label^="${cssString(labelPrefix)}"]`) }).locator('.badge-content').first();
     },
     async openProblems() {
       await wb.runCommand('View: Focus Problems (Errors, Warnings, Infos)');

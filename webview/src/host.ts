@@ -9,6 +9,12 @@ declare function acquireVsCodeApi(): VsCodeApi;
 
 const api = acquireVsCodeApi();
 
+// A style or script the CSP blocks is silently missing from the page: say which one and from where,
+// in the webview's console (the e2e tests fail on any).
+document.addEventListener('securitypolicyviolation', (e) => {
+  console.error(`CSP violation (${e.violatedDirective}): ${e.sample || '(no sample)'} at ${e.sourceFile || 'inline'}:${e.lineNumber}:${e.columnNumber}`);
+});
+
 /** Typed messages to the extension host. */
 export function post(message: ChartsToHost | AbDashboardToHost | CompareToHost | DriftToHost): void {
   api.postMessage(message);

@@ -2,13 +2,13 @@
  * The only module that knows the UI toolkit. Panels ask it for controls; swapping the toolkit for
  * another web-component library means changing this file alone.
  */
-import { provideVSCodeDesignSystem, vsCodeBadge, vsCodeButton, vsCodeCheckbox, vsCodeDivider, vsCodeDropdown, vsCodeOption, vsCodeTag } from '@vscode/webview-ui-toolkit';
+import { provideVSCodeDesignSystem, vsCodeButton, vsCodeCheckbox, vsCodeDivider, vsCodeDropdown, vsCodeOption, vsCodeTag } from '@vscode/webview-ui-toolkit';
 
 let registered = false;
 
 export function registerToolkit(): void {
   if (registered) return;
-  provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeBadge(), vsCodeDivider(), vsCodeTag(), vsCodeDropdown(), vsCodeOption(), vsCodeCheckbox());
+  provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeDivider(), vsCodeTag(), vsCodeDropdown(), vsCodeOption(), vsCodeCheckbox());
   registered = true;
 }
 
@@ -21,8 +21,13 @@ export function button(label: string, onClick: () => void, options: { secondary?
   return el;
 }
 
-export function badge(text: string): HTMLElement {
-  const el = document.createElement('vscode-badge');
+/**
+ * A badge. Not the toolkit's: its template binds a style attribute, which the webviews' CSP (no
+ * 'unsafe-inline') blocks; shell.css gives this span the badge's theme colours.
+ */
+export function badge(text: string, tone?: 'good' | 'bad' | 'warning'): HTMLElement {
+  const el = document.createElement('span');
+  el.className = tone ? `badge ${tone}` : 'badge';
   el.textContent = text;
   return el;
 }
