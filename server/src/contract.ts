@@ -215,6 +215,16 @@ export interface ExperimentVerdict {
   kind: 'treatment-better' | 'treatment-worse' | 'inconclusive' | 'need-more-samples';
   /** For need-more-samples: further samples with feedback (both arms) estimated to be needed. */
   moreSamples?: number;
+  /** With moreSamples: samples with feedback per second so far (first to last), and the time that many would take at it. */
+  samplesPerSecond?: number;
+  etaSeconds?: number;
+  /**
+   * False when the comparison cannot be believed whatever it shows (a sample-ratio mismatch): the
+   * verdict is then "untrusted" in words and colour, and `kind` says only what the numbers would mean.
+   */
+  trusted: boolean;
+  /** Why it is untrusted. */
+  untrustedReason?: string;
   message: string;
 }
 
@@ -523,8 +533,10 @@ export interface PerformanceWindow {
   /** accuracy, precision, recall, f1, roc_auc (classification) or mae, rmse, r2 (regression); NaN-free: absent when undefined. */
   metrics: Record<string, number>;
   latency_ms: { p50: number | null; p95: number | null; p99: number | null };
-  /** Requests per second over the window. */
+  /** Requests per second over the whole window, [start, end) (low when the traffic came in a burst). */
   throughput: number;
+  /** From the window's first request to its last, ms: the span its requests actually came in. */
+  span_ms: number;
   error_rate: number | null;
 }
 
@@ -608,7 +620,7 @@ export interface BestRunChoice {
 
 export interface ComparisonParams {
   runIds: string[];
-  /** Absent: the first gate of the workspace's manifests on a metric the runs have, else the first metric, max. */
+  /** Absent: the first gate of the workspace's manifests on a metric the runs have, else the first metric, in the direction its name says. */
   best?: BestRunChoice;
   /** The metric at the end of the parallel coordinates; absent: the best run's metric. */
   parallelMetric?: string;
@@ -631,6 +643,8 @@ export interface ComparisonColumn {
   values: ComparisonValue[];
   /** Per run: its value differs from the one most runs share (more than half); all false when every run has the same. */
   differs: boolean[];
+  /** Metrics only: which way is better when this metric is picked (a manifest gate's, else its name's). */
+  better?: BestDirection;
 }
 
 export interface ComparisonData {
@@ -639,11 +653,16 @@ export interface ComparisonData {
   columns: ComparisonColumn[];
   /** Columns shown until the user picks: the metrics, then the params that differ. */
   defaultColumns: string[];
-  /** The best run by `best`; `runIndex` -1 when no run has a finite value or the best value is tied. */
-  best: (BestRunChoice & { runIndex: number; source: 'chosen' | 'manifest' | 'default' }) | null;
+  /**
+   * The best run by `best`; `runIndex` -1 when there is none, and then `none` says why: no run has a
+   * finite value of the metric, or `tied` runs share the best value. `source` 'name' when the
+   * direction comes from the metric's name (errors and losses lower, the rest higher).
+   */
+  best: (BestRunChoice & { runIndex: number; source: 'chosen' | 'manifest' | 'name'; none?: 'no-finite-value' | 'tie'; tied?: number; value?: number }) | null;
   /** Vega-Lite specs built by the server; the webview adds only the theme. */
   parallel: { metric: string; dimensions: string[]; spec: Record<string, unknown> } | null;
-  scatter: { x: string; y: string; shown: number; spec: Record<string, unknown> } | null;
+  /** `distinct` is how many different points the `shown` runs make (runs with equal values coincide). */
+  scatter: { x: string; y: string; shown: number; distinct: number; spec: Record<string, unknown> } | null;
 }
 
 /** What the comparison panel shows; kept by the webview (setState) and by the serializer across restarts. */

@@ -35,7 +35,7 @@ test('A/B dashboard: opened from the code lens, live as feedback arrives, warns 
     const requests = async () => Number((await control.locator('dd').first().textContent()) ?? 'NaN');
     const before = await requests();
     if (!(before > 300)) throw new Error(`the control card shows ${before} requests`);
-    await frame.locator('[data-testid="verdict"] vscode-badge').waitFor();
+    await frame.locator('[data-testid="verdict"] .badge').waitFor();
     await frame.locator('[data-testid="interval"] canvas').waitFor({ state: 'visible', timeout: DRAW_MS });
     await frame.locator('[data-testid="timeline"] canvas').waitFor({ state: 'visible', timeout: DRAW_MS });
     if (await frame.locator('[data-testid="srm-warning"]').count()) throw new Error('sticky routing keeps the split: no SRM warning expected');
@@ -64,6 +64,9 @@ test('A/B dashboard: opened from the code lens, live as feedback arrives, warns 
     })();
     db.close();
     await wb.waitForText(frame.locator('[data-testid="srm-warning"]'), /Sample ratio mismatch/, DRAW_MS);
+    // The verdict itself is untrusted, in words and colour — not a green "Treatment better".
+    await wb.waitForText(frame.locator('[data-testid="verdict"] .badge'), /^Untrusted: sample ratio mismatch$/, DRAW_MS);
+    await frame.locator('[data-testid="verdict"][data-verdict="untrusted"] .badge.warning').waitFor();
     await frame.locator('[data-testid="timeline"] canvas').waitFor({ state: 'visible', timeout: DRAW_MS });
     await wb.shot('ab-dashboard-srm');
 

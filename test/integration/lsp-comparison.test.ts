@@ -55,7 +55,7 @@ async function waitForComparison(params: ComparisonParams, predicate: (d: Compar
 test('the comparison answers with the runs asked for, the best by the manifest gate, and both specs', async () => {
   const data = await waitForComparison({ runIds: ['r3', 'r1', 'r2', 'gone'] }, (d) => d.runs.length === 3, 'three indexed runs');
   assert.deepEqual(data.runs.map((r) => r.runId), ['r3', 'r1', 'r2']);
-  assert.deepEqual(data.best, { metric: 'loss', direction: 'min', source: 'manifest', runIndex: 2 });
+  assert.deepEqual(data.best, { metric: 'loss', direction: 'min', source: 'manifest', runIndex: 2, value: 0.35 });
   assert.deepEqual(data.columns.find((c) => c.id === 'param:lr')?.values, [0.001, 0.1, 0.01]);
   assert.deepEqual(data.parallel?.dimensions, ['param:lr', 'param:optimizer', 'metric:loss']);
   assert.equal(data.scatter?.shown, 3);
@@ -64,7 +64,7 @@ test('the comparison answers with the runs asked for, the best by the manifest g
 
 test('a chosen metric and direction win over the manifest; unknown axes fall back', async () => {
   const data = await compare({ runIds: ['r1', 'r2', 'r3'], best: { metric: 'accuracy', direction: 'max' }, scatterX: 'param:nope', scatterY: 'metric:accuracy' });
-  assert.deepEqual(data.best, { metric: 'accuracy', direction: 'max', source: 'chosen', runIndex: 2 });
+  assert.deepEqual(data.best, { metric: 'accuracy', direction: 'max', source: 'chosen', runIndex: 2, value: 0.9 });
   assert.equal(data.scatter?.x, 'param:lr');
   assert.equal(data.scatter?.y, 'metric:accuracy');
 });

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bestRunIndex, chooseBest, comparisonData, differences, goalsFromGates, sortOrder } from '../../server/src/charts/comparison';
+import { bestRun, bestRunIndex, chooseBest, comparisonData, differences, goalsFromGates, sortOrder } from '../../server/src/charts/comparison';
 import { renderSvg } from '../../server/src/charts/render';
 import { withTheme } from '../../server/src/charts/spec';
 import { parseCompareMessage, parseComparisonOptions, type ComparisonOptions, type RunInfo } from '../../server/src/contract';
+import { lowerIsBetter } from '../../server/src/util/metric-direction';
 import { seededRandom } from '../../server/src/util/random';
 
 function run(runId: string, name: string, params: Record<string, string>, metrics: Record<string, number | string>): RunInfo {
@@ -55,8 +56,40 @@ test('chooseBest: the chosen metric, else the first manifest gate the runs have,
   assert.deepEqual(goals.map((g) => g.direction), ['min', 'min', 'max']);
   assert.deepEqual(chooseBest({ metric: 'accuracy', direction: 'min' }, goals, ['accuracy', 'loss']), { metric: 'accuracy', direction: 'min', source: 'chosen' });
   assert.deepEqual(chooseBest({ metric: 'gone', direction: 'min' }, goals, ['accuracy', 'loss']), { metric: 'loss', direction: 'min', source: 'manifest' });
-  assert.deepEqual(chooseBest(undefined, [], ['accuracy', 'loss']), { metric: 'accuracy', direction: 'max', source: 'default' });
+  assert.deepEqual(chooseBest(undefined, [], ['accuracy', 'loss']), { metric: 'accuracy', direction: 'max', source: 'name' });
+  // Errors and losses are better low wherever no gate says otherwise.
+  for (const metric of ['mae', 'mse', 'rmse', 'loss', 'log_loss', 'error', 'val_loss', 'mean_absolute_error', 'eval/rmse', 'perplexity']) {
+    assert.deepEqual(chooseBest(undefined, [], [metric, 'r2']), { metric, direction: 'min', source: 'name' }, metric);
+  }
+  assert.deepEqual(chooseBest(undefined, [{ metric: 'mae', direction: 'max' }], ['mae']), { metric: 'mae', direction: 'max', source: 'manifest' }, 'a gate wins over the name');
   assert.equal(chooseBest(undefined, goals, []), null);
+});
+
+test('lowerIsBetter: errors, losses, latencies and perplexity by their last word; scikit-learn neg_ scorers and the rest higher', () => {
+  for (const m of ['mae', 'mse', 'rmse', 'rmsle', 'mape', 'loss', 'log_loss', 'val_loss', 'train/epoch_loss', 'error', 'error_rate', 'total_errors', 'mean_absolute_error', 'p95_latency_ms', 'perplexity', 'wer']) assert.equal(lowerIsBetter(m), true, m);
+  for (const m of ['accuracy', 'f1', 'r2', 'roc_auc', 'precision', 'recall', 'score', 'neg_mean_squared_error', 'neg_log_loss', 'lossy', 'terror', 'msec', 'mean_ap']) assert.equal(lowerIsBetter(m), false, m);
+});
+
+test('bestRun: says why there is no best run — no finite value, or how many runs tie at which value', () => {
+  assert.deepEqual(bestRun([0.333, 0.333], 'min'), { runIndex: -1, none: 'tie', tied: 2, value: 0.333 });
+  assert.deepEqual(bestRun([0.2, 0.5, 0.5, 0.5], 'max'), { runIndex: -1, none: 'tie', tied: 3, value: 0.5 });
+  assert.deepEqual(bestRun(['NaN', null, 'Infinity'], 'max'), { runIndex: -1, none: 'no-finite-value' });
+  assert.deepEqual(bestRun([], 'max'), { runIndex: -1, none: 'no-finite-value' });
+  assert.deepEqual(bestRun([0.4, 0.1], 'min'), { runIndex: 1, value: 0.1 });
+});
+
+test('scatter: runs with equal values coincide; the data says how many distinct points, and each names its runs', async () => {
+  const twins = [run('t1', 'thundering-gnu', {}, { mae: 1 / 3, r2: -1 / 3 }), run('t2', 'funny-wren', {}, { mae: 1 / 3, r2: -1 / 3 }), run('t3', 'odd', {}, { mae: 0.5, r2: 0.1 })];
+  const data = comparisonData(twins, { runIds: ['t1', 't2', 't3'] });
+  assert.deepEqual(data.best, { metric: 'mae', direction: 'min', source: 'name', runIndex: -1, none: 'tie', tied: 2, value: 1 / 3 });
+  assert.equal(data.columns.find((c) => c.id === 'metric:r2')?.better, 'max');
+  assert.equal(data.columns.find((c) => c.id === 'metric:mae')?.better, 'min');
+  assert.deepEqual([data.scatter?.shown, data.scatter?.distinct], [3, 2]);
+  const svg = await renderSvg(data.scatter!.spec as never);
+  assert.equal((groups(svg, 'mark-symbol role-mark points_marks')[0].match(/<path/g) ?? []).length, 2, 'one point per place');
+  assert.match(svg, />×2</, 'the shared point is marked');
+  const rows = (data.scatter!.spec as { datasets: { runs: { run: string; count: number }[] } }).datasets.runs;
+  assert.deepEqual(rows.map((r) => [r.run, r.count]), [['thundering-gnu, funny-wren', 2], ['odd', 1]]);
 });
 
 test('sortOrder: numbers numerically, text naturally, NaN after numbers, missing last in both directions', () => {
@@ -80,13 +113,13 @@ test('comparisonData: columns of metrics, params and attributes; numeric params 
   assert.deepEqual(col('attribute:duration').values, [60, 60, 60]);
   // Metrics, then the params that differ.
   assert.deepEqual(data.defaultColumns, ['metric:accuracy', 'metric:loss', 'param:lr', 'param:optimizer']);
-  assert.deepEqual(data.best, { metric: 'loss', direction: 'min', source: 'manifest', runIndex: 2 });
+  assert.deepEqual(data.best, { metric: 'loss', direction: 'min', source: 'manifest', runIndex: 2, value: 0.3 });
   assert.deepEqual(data.parallel?.dimensions, ['param:lr', 'param:optimizer', 'metric:loss']);
   assert.equal(data.scatter?.x, 'param:lr');
   assert.equal(data.scatter?.y, 'metric:loss');
   assert.equal(data.scatter?.shown, 2, 'the run with a NaN loss has no point');
   const chosen = comparisonData(sample, { runIds: ['a1', 'b2', 'c3'], best: { metric: 'accuracy', direction: 'max' }, scatterX: 'param:optimizer', scatterY: 'metric:accuracy', parallelMetric: 'accuracy' });
-  assert.deepEqual(chosen.best, { metric: 'accuracy', direction: 'max', source: 'chosen', runIndex: 1 });
+  assert.deepEqual(chosen.best, { metric: 'accuracy', direction: 'max', source: 'chosen', runIndex: 1, value: 0.9 });
   assert.equal(chosen.scatter?.x, 'param:optimizer');
   assert.equal(chosen.scatter?.shown, 3);
   assert.equal(chosen.parallel?.metric, 'accuracy');
@@ -105,7 +138,7 @@ test('comparisonData: missing params, mixed text and numbers, unicode names and 
   assert.equal(col('param:batch').numeric, false);
   assert.deepEqual(col('param:taux d’apprentissage').values, [0.1, null, 0.3]);
   assert.deepEqual(col('metric:précision/val').values, [0.7, 0.75, null]);
-  assert.deepEqual(data.best, { metric: 'précision/val', direction: 'max', source: 'default', runIndex: 1 });
+  assert.deepEqual(data.best, { metric: 'précision/val', direction: 'max', source: 'name', runIndex: 1, value: 0.75 });
   const empty = comparisonData([], { runIds: ['x'] });
   assert.deepEqual([empty.runs, empty.best, empty.parallel, empty.scatter], [[], null, null, null]);
 });
@@ -165,8 +198,11 @@ test('1,000 runs: the table, the best run and both charts, with N lines and N po
   assert.equal(groups(parallel, 'mark-line role-mark lines_marks').length, 1_000);
   assert.equal(groups(parallel, 'mark-line role-mark best_marks').length, 1);
   const scatter = await renderSvg(data.scatter!.spec as never);
-  assert.equal((groups(scatter, 'mark-symbol role-mark points_marks')[0].match(/<path/g) ?? []).length, data.scatter!.shown);
+  assert.equal((groups(scatter, 'mark-symbol role-mark points_marks')[0].match(/<path/g) ?? []).length, data.scatter!.distinct);
   assert.equal(data.scatter!.shown, 1_000 - 10);
+  assert.equal(data.scatter!.x, 'param:depth');
+  const places = new Set(runs.filter((r) => typeof r.metrics.accuracy === 'number').map((r) => `${r.params.depth} ${r.metrics.accuracy}`));
+  assert.equal(data.scatter!.distinct, places.size, 'runs with the same depth and accuracy share a point');
 });
 
 test('comparison messages: the parser accepts the contract and rejects the rest', () => {

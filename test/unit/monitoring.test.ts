@@ -8,6 +8,8 @@ import { monitoredDrift } from '../../server/src/drift/index';
 import { readManifestModel } from '../../server/src/manifest/model';
 import { parseManifest } from '../../server/src/manifest/parse';
 import { lastRetrain, loadLive, modelHealth, performanceReport, recordRetrain, retrainDecision, rocAuc, windowMetrics, type LiveObservation } from '../../server/src/monitoring/index';
+import { degradationMessage } from '../../server/src/monitoring/performance';
+import { formatSpan, windowLabel } from '../../server/src/cli/commands/monitor';
 import { PredictionLog } from '../../server/src/serving/prediction-log';
 import { openStore } from '../../server/src/store/store';
 import { seededRandom } from '../../server/src/util/random';
@@ -103,17 +105,47 @@ test('degradation against the baseline run, with severities, in rolling windows'
   assert.equal(report.windows.length, 4);
   assert.equal(report.windows.reduce((s, w) => s + w.requests, 0), 600);
   const acc = report.windows.map((w) => w.metrics.accuracy);
-  assert.ok(acc[1] > 0.85 && acc[3] < 0.6, acc.join(', '));
+  // Windows on the clock: 07:00–08:00 … 09:00–10:00, and the one that starts at now (10:00), still empty.
+  assert.deepEqual(report.windows.map((w) => w.start), [7 * HOUR, 8 * HOUR, 9 * HOUR, 10 * HOUR]);
+  assert.equal(report.windows[3].requests, 0);
+  assert.ok(acc[1] > 0.85 && acc[2] < 0.6, acc.join(', '));
   const accuracy = report.degraded.find((d) => d.metric === 'accuracy');
   assert.ok(accuracy && accuracy.drop > 0.3);
   assert.ok(report.degraded.some((d) => d.metric === 'f1'), 'f1 is compared with the run\'s f1_score');
   const accuracyAlert = report.alerts.find((a) => a.metric === 'accuracy' && a.severity === 'critical');
   // The message says the live value, the drop and the baseline's value, each once.
-  assert.match(accuracyAlert?.message ?? '', /^accuracy is 0\.\d+: 0\.\d+ below its 0\.9 in the baseline run r1 \(tolerance 0\.05\)\.$/);
+  assert.match(accuracyAlert?.message ?? '', /^accuracy 0\.\d+ against 0\.9 in the baseline run r1: down 0\.\d+ \(−\d+(\.\d+)?%; tolerance 0\.05\)\.$/);
   assert.ok(report.alerts.some((a) => a.metric === 'p95_latency_ms' && a.severity === 'warning'));
   // Within tolerance: nothing degraded.
   const fine = performanceReport({ model: 'm', task: 'classification', endpoints: [], observations: obs.slice(0, 300), windowMs: HOUR, now: now - 1.5 * HOUR, baseline: { run: 'r1', metrics: { accuracy: 0.9 }, tolerance: 0.05 } });
   assert.deepEqual(fine.degraded, []);
+});
+
+test('the alert text: live value, baseline and change once each, even when the live value is 0', () => {
+  assert.equal(degradationMessage('precision', 0, 0.6535, 0.6535, 'churn-v1', 0.05), 'precision 0 against 0.6535 in the baseline run churn-v1: down 0.6535 (−100%; tolerance 0.05).');
+  assert.equal(degradationMessage('rmse', 1.5, 1.2, 0.3, 'r', 0.1), 'rmse 1.5 against 1.2 in the baseline run r: up 0.3 (+25%; tolerance 0.1).');
+});
+
+test('windows sit on the clock: a burst at 08:05:19–08:05:22 is the 08:05 window, its rate over 3 s', () => {
+  const t0 = Date.UTC(2026, 11, 2, 8, 5, 19);
+  const obs: LiveObservation[] = Array.from({ length: 1000 }, (_, i) => ({ time: t0 + i * 3, latencyMs: 2, ok: true, predicted: '1', label: '1' }));
+  const now = t0 + 3000 + 20_000; // 08:05:42
+  const report = performanceReport({ model: 'm', task: 'classification', endpoints: ['m'], observations: obs, windowMs: 60_000, now });
+  assert.equal(report.windows.length, 1);
+  const [w] = report.windows;
+  assert.equal(w.start, Date.UTC(2026, 11, 2, 8, 5));
+  assert.equal(w.end, now + 1);
+  assert.equal(windowLabel(w.start, 60_000), '2026-12-02T08:05Z');
+  assert.equal(w.span_ms, 2997);
+  assert.equal(w.requests, 1000);
+  // Across a window boundary: 08:05:50 to 08:06:10 makes two windows, each labelled by its own minute.
+  const across = Array.from({ length: 21 }, (_, i) => ({ time: Date.UTC(2026, 11, 2, 8, 5, 50 + i), latencyMs: 1, ok: true }));
+  const two = performanceReport({ model: 'm', task: 'classification', endpoints: ['m'], observations: across, windowMs: 60_000, now: Date.UTC(2026, 11, 2, 8, 6, 30) });
+  assert.deepEqual(two.windows.map((x) => [windowLabel(x.start, 60_000), x.requests]), [['2026-12-02T08:05Z', 10], ['2026-12-02T08:06Z', 11]]);
+  for (const x of two.windows) for (const o of across.filter((o) => o.time >= x.start && o.time < x.end)) assert.equal(windowLabel(o.time, 60_000), windowLabel(x.start, 60_000));
+  assert.equal(windowLabel(Date.UTC(2026, 11, 2, 14), 3_600_000), '2026-12-02T14Z');
+  assert.equal(windowLabel(Date.UTC(2026, 11, 2), 86_400_000), '2026-12-02');
+  assert.equal(formatSpan(2997), '3 s');
 });
 
 test('retrain decision: what fired, retrain.on, the cooldown', () => {

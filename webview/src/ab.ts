@@ -86,11 +86,15 @@ function render(): void {
 }
 
 function verdictSection(r: ExperimentReport): HTMLElement {
-  const section = el('section', undefined, `verdict ${r.verdict.kind}`);
+  // An untrusted verdict (a sample-ratio mismatch) says so in its badge and border, never in green.
+  const trusted = r.verdict.trusted !== false;
+  const section = el('section', undefined, `verdict ${trusted ? r.verdict.kind : 'untrusted'}`);
   section.dataset.testid = 'verdict';
+  section.dataset.verdict = trusted ? r.verdict.kind : 'untrusted';
   section.setAttribute('aria-live', 'polite');
   const title = el('h2', 'Verdict ');
-  title.append(badge(VERDICT_LABEL[r.verdict.kind]));
+  const tone = !trusted ? 'warning' : r.verdict.kind === 'treatment-better' ? 'good' : r.verdict.kind === 'treatment-worse' ? 'bad' : undefined;
+  title.append(badge(trusted ? VERDICT_LABEL[r.verdict.kind] : `Untrusted: ${r.verdict.untrustedReason ?? 'see above'}`, tone));
   section.append(title, el('p', r.verdict.message));
   return section;
 }

@@ -68,12 +68,19 @@ function render(): void {
   tableEl.append(table(data));
   page.append(tableEl);
   page.append(chartSection('parallel', 'Parallel coordinates', parallelControls(data), data.parallel ? `Params against ${data.parallel.metric}, a line per run` : 'The runs have no params or no metric to draw.'));
-  page.append(chartSection('scatter', 'Scatter', scatterControls(data), data.scatter ? `${data.scatter.shown} of ${data.runs.length} runs have both values.` : 'Nothing to plot.'));
+  page.append(chartSection('scatter', 'Scatter', scatterControls(data), data.scatter ? scatterNote(data.scatter, data.runs.length) : 'Nothing to plot.'));
   const focused = focusedElement()?.dataset.testid;
   root.replaceChildren(page);
   root.removeAttribute('aria-busy');
   if (focused) root.querySelector<HTMLElement>(`[data-testid="${CSS.escape(focused)}"]`)?.focus();
   void drawCharts();
+}
+
+function scatterNote(s: NonNullable<ComparisonData['scatter']>, runs: number): string {
+  const have = `${s.shown} of ${runs} runs have both values`;
+  if (s.shown > 1 && s.distinct === 1) return `${have}; they all fall on one point.`;
+  if (s.distinct < s.shown) return `${have}; some coincide (${s.distinct} distinct points; ×N marks a point shared by N runs).`;
+  return `${have}.`;
 }
 
 function bestControls(d: ComparisonData): HTMLElement {
@@ -86,13 +93,23 @@ function bestControls(d: ComparisonData): HTMLElement {
   }
   const best = d.best;
   const pick = (metric: string, direction: 'max' | 'min') => change({ best: { metric, direction } }, () => undefined);
+  // A newly picked metric starts in the direction the server gives it (a gate's, else its name's).
+  const betterOf = (metric: string) => metrics.find((m) => m.name === metric)?.better ?? best.direction;
   bar.append(
-    dropdown('Best run by', metrics.map((m) => ({ value: m.name, label: m.name })), best.metric, (metric) => pick(metric, best.direction), 'best-metric'),
+    dropdown('Best run by', metrics.map((m) => ({ value: m.name, label: m.name })), best.metric, (metric) => pick(metric, betterOf(metric)), 'best-metric'),
     dropdown('Better is', [{ value: 'max', label: 'higher (max)' }, { value: 'min', label: 'lower (min)' }], best.direction, (direction) => pick(best.metric, direction as 'max' | 'min'), 'best-direction'),
   );
   const winner = best.runIndex >= 0 ? d.runs[best.runIndex].label : undefined;
-  const source = best.source === 'manifest' ? ' (from the manifest’s gate)' : best.source === 'default' ? ' (the first metric)' : '';
-  const note = paragraph(winner ? `★ ${winner}: the ${best.direction === 'max' ? 'highest' : 'lowest'} ${best.metric}${source}` : `No single best run by ${best.metric}: no finite value, or a tie.`);
+  const extreme = best.direction === 'max' ? 'highest' : 'lowest';
+  const source = best.source === 'manifest' ? ' (the manifest’s gate says which way is better)' : best.source === 'name' ? (best.direction === 'min' ? ` (the first metric; lower is better for an error or a loss)` : ' (the first metric; higher is better)') : '';
+  const value = best.value !== undefined ? ` ${format(best.value)}` : '';
+  const note = paragraph(
+    winner
+      ? `★ ${winner}: the ${extreme} ${best.metric},${value}${source}`
+      : best.none === 'tie'
+        ? `No single best run by ${best.metric}: ${best.tied} runs tie at the ${extreme} value,${value}.`
+        : `No best run by ${best.metric}: no run has a finite value of it.`,
+  );
   note.dataset.testid = 'best-run';
   bar.append(note);
   return bar;
@@ -241,7 +258,9 @@ function chartSection(name: 'parallel' | 'scatter', title: string, controls: HTM
   h2.textContent = title;
   const bar = document.createElement('div');
   bar.className = 'controls';
-  bar.append(...controls, paragraph(note));
+  const noteEl = paragraph(note);
+  noteEl.dataset.testid = `${name}-note`;
+  bar.append(...controls, noteEl);
   const chart = document.createElement('div');
   chart.className = 'chart';
   chart.tabIndex = 0;

@@ -95,6 +95,7 @@ export function parallelCoordinatesSpec(input: SpecRuns & { dimensions: Comparis
   ];
   const tooltip = [
     { field: 'run', type: 'nominal', title: 'Run' },
+    { field: 'count', type: 'quantitative', title: 'Runs here' },
     { field: 'm', type: 'quantitative', title: colorBy.name },
   ];
   return {
@@ -138,10 +139,29 @@ export function parallelCoordinatesSpec(input: SpecRuns & { dimensions: Comparis
  * on a numeric axis, categories in natural order on a text one), the best run as a diamond with
  * its name. `shown` is the number of points.
  */
-export function scatterSpec(input: SpecRuns & { x: ComparisonColumn; y: ComparisonColumn }): { spec: Spec; shown: number } {
+/** Runs named in one coinciding point's tooltip before "and N more". */
+const NAMED_PER_POINT = 5;
+
+export function scatterSpec(input: SpecRuns & { x: ComparisonColumn; y: ComparisonColumn }): { spec: Spec; shown: number; distinct: number } {
   const { runs, bestIndex, x, y } = input;
   const usable = (c: ComparisonColumn, v: ComparisonValue) => (c.numeric ? typeof v === 'number' && Number.isFinite(v) : v !== null);
-  const rows = runs.flatMap((r, i) => (usable(x, x.values[i]) && usable(y, y.values[i]) ? [{ run: r.label, best: i === bestIndex, x: x.numeric ? x.values[i] : String(x.values[i]), y: y.numeric ? y.values[i] : String(y.values[i]) }] : []));
+  const plotted = runs.flatMap((r, i) => (usable(x, x.values[i]) && usable(y, y.values[i]) ? [{ run: r.label, best: i === bestIndex, x: x.numeric ? x.values[i] : String(x.values[i]), y: y.numeric ? y.values[i] : String(y.values[i]) }] : []));
+  // Runs with equal values would hide behind one another: one point per place, naming its runs.
+  const places = new Map<string, { runs: string[]; best: boolean; x: ComparisonValue; y: ComparisonValue }>();
+  for (const p of plotted) {
+    const key = JSON.stringify([p.x, p.y]);
+    const place = places.get(key) ?? { runs: [], best: false, x: p.x, y: p.y };
+    place.runs.push(p.run);
+    place.best ||= p.best;
+    places.set(key, place);
+  }
+  const rows = [...places.values()].map((p) => ({
+    run: p.runs.length === 1 ? p.runs[0] : `${p.runs.slice(0, NAMED_PER_POINT).join(', ')}${p.runs.length > NAMED_PER_POINT ? ` and ${p.runs.length - NAMED_PER_POINT} more` : ''}`,
+    count: p.runs.length,
+    best: p.best,
+    x: p.x,
+    y: p.y,
+  }));
   const [xTitle, yTitle] = dimensionLabels([x, y]);
   const channel = (c: ComparisonColumn, field: 'x' | 'y', title: string) =>
     c.numeric
@@ -151,17 +171,20 @@ export function scatterSpec(input: SpecRuns & { x: ComparisonColumn; y: Comparis
   const encY = channel(y, 'y', yTitle);
   const tooltip = [
     { field: 'run', type: 'nominal', title: 'Run' },
+    { field: 'count', type: 'quantitative', title: 'Runs here' },
     { field: 'x', type: x.numeric ? 'quantitative' : 'nominal', title: xTitle },
     { field: 'y', type: y.numeric ? 'quantitative' : 'nominal', title: yTitle },
   ];
   const spec: Spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    description: `${yTitle} against ${xTitle} for ${rows.length} run(s)`,
+    description: `${yTitle} against ${xTitle} for ${plotted.length} run(s) at ${rows.length} point(s)`,
     width: 480,
     height: 320,
     datasets: { runs: rows },
     layer: [
       { name: 'points', data: { name: 'runs' }, mark: { type: 'point', filled: true, size: 70, opacity: 0.8 }, encoding: { x: encX, y: encY, tooltip } },
+      // "×3" beside a point that stands for three runs.
+      { name: 'counts', data: { name: 'runs' }, transform: [{ filter: 'datum.count > 1 && !datum.best' }, { calculate: "'×' + datum.count", as: 'times' }], mark: { type: 'text', align: 'left', dx: 8, dy: -8 }, encoding: { x: encX, y: encY, text: { field: 'times' } } },
       {
         name: 'best',
         data: { name: 'runs' },
@@ -174,5 +197,5 @@ export function scatterSpec(input: SpecRuns & { x: ComparisonColumn; y: Comparis
     ],
     config: { style: BEST_STYLE },
   };
-  return { spec, shown: rows.length };
+  return { spec, shown: plotted.length, distinct: rows.length };
 }

@@ -5,6 +5,7 @@
  * (which sorts the table it shows).
  */
 import type { BestDirection, BestRunChoice, ComparisonColumn, ComparisonData, ComparisonParams, ComparisonValue, RunInfo } from '../contract';
+import { metricDirection } from '../util/metric-direction';
 import { parallelCoordinatesSpec, scatterSpec } from './comparison-spec';
 
 /** A metric's goal from a manifest gate: `min:` bound → higher is better, `max:` bound → lower is better. */
@@ -35,12 +36,13 @@ export function comparisonData(found: RunInfo[], params: ComparisonParams, goals
     ...paramNames.map((name) => paramColumn(name, runs.map((r) => r.params[name]))),
     ...ATTRIBUTES.map((name) => column('attribute', name, runs.map((r) => attribute(r, name)))),
   ];
+  for (const c of columns) if (c.kind === 'metric') c.better = goals.find((g) => g.metric === c.name)?.direction ?? metricDirection(c.name);
   const byColumn = new Map(columns.map((c) => [c.id, c]));
   const differingParams = columns.filter((c) => c.kind === 'param' && c.differs.some(Boolean));
   const defaultColumns = [...columns.filter((c) => c.kind === 'metric'), ...differingParams].slice(0, MAX_DEFAULT_COLUMNS).map((c) => c.id);
 
   const choice = chooseBest(params.best, goals, metricNames);
-  const best = choice ? { ...choice, runIndex: bestRunIndex(byColumn.get(`metric:${choice.metric}`)?.values ?? [], choice.direction) } : null;
+  const best = choice ? { ...choice, ...bestRun(byColumn.get(`metric:${choice.metric}`)?.values ?? [], choice.direction) } : null;
 
   const shared = { runs: runs.map((r, i) => ({ runId: r.runId, label: labels[i], experiment: r.experiment, status: r.status })), bestIndex: best?.runIndex ?? -1 };
   let parallel: ComparisonData['parallel'] = null;
@@ -58,39 +60,48 @@ export function comparisonData(found: RunInfo[], params: ComparisonParams, goals
   const y = pick(params.scatterY) ?? (best ? byColumn.get(`metric:${best.metric}`) : undefined) ?? plottable[0];
   const x = pick(params.scatterX) ?? differingParams.find((c) => c.numeric) ?? differingParams[0] ?? plottable.find((c) => c !== y);
   if (x && y) {
-    const { spec, shown } = scatterSpec({ ...shared, x, y });
-    scatter = { x: x.id, y: y.id, shown, spec };
+    const { spec, shown, distinct } = scatterSpec({ ...shared, x, y });
+    scatter = { x: x.id, y: y.id, shown, distinct, spec };
   }
   return { runs: shared.runs, columns, defaultColumns, best, parallel, scatter };
 }
 
-/** The metric and direction that pick the best run: the user's, else a manifest gate's, else the first metric's maximum. */
-export function chooseBest(chosen: BestRunChoice | undefined, goals: MetricGoal[], metrics: string[]): (BestRunChoice & { source: 'chosen' | 'manifest' | 'default' }) | null {
+/**
+ * The metric and direction that pick the best run: the user's, else a manifest gate's, else the first
+ * metric in the direction its name says (mae, loss, error… lower; the rest higher).
+ */
+export function chooseBest(chosen: BestRunChoice | undefined, goals: MetricGoal[], metrics: string[]): (BestRunChoice & { source: 'chosen' | 'manifest' | 'name' }) | null {
   if (chosen && metrics.includes(chosen.metric)) return { metric: chosen.metric, direction: chosen.direction, source: 'chosen' };
   const goal = goals.find((g) => metrics.includes(g.metric));
   if (goal) return { metric: goal.metric, direction: goal.direction, source: 'manifest' };
-  return metrics.length > 0 ? { metric: metrics[0], direction: 'max', source: 'default' } : null;
+  return metrics.length > 0 ? { metric: metrics[0], direction: metricDirection(metrics[0]), source: 'name' } : null;
 }
 
 /**
- * The index of the run with the greatest (or least) finite value; -1 when no value is finite or the
- * best value is shared (a tie marks no run). NaN and ±Infinity never win: they are failed runs.
+ * The run with the greatest (or least) finite value; index -1 when no value is finite or the best
+ * value is shared (a tie marks no run), with the reason. NaN and ±Infinity never win: they are failed runs.
  */
-export function bestRunIndex(values: ComparisonValue[], direction: BestDirection): number {
+export function bestRun(values: ComparisonValue[], direction: BestDirection): { runIndex: number; none?: 'no-finite-value' | 'tie'; tied?: number; value?: number } {
   let best = -1;
-  let tied = false;
+  let sharing = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (typeof v !== 'number' || !Number.isFinite(v)) continue;
     const current = best === -1 ? undefined : (values[best] as number);
     if (current === undefined || (direction === 'max' ? v > current : v < current)) {
       best = i;
-      tied = false;
+      sharing = 1;
     } else if (v === current) {
-      tied = true;
+      sharing++;
     }
   }
-  return tied ? -1 : best;
+  if (best === -1) return { runIndex: -1, none: 'no-finite-value' };
+  return sharing > 1 ? { runIndex: -1, none: 'tie', tied: sharing, value: values[best] as number } : { runIndex: best, value: values[best] as number };
+}
+
+/** The index of {@link bestRun}. */
+export function bestRunIndex(values: ComparisonValue[], direction: BestDirection): number {
+  return bestRun(values, direction).runIndex;
 }
 
 /** Per value, whether it differs from the value more than half of them share (all, when none does). */

@@ -25,6 +25,7 @@ import type { ManifestModel } from '../manifest/model';
 import { resolveVersion } from '../manifest/validate';
 import type { Database } from '../store/store';
 import type { ExperimentReport, ExperimentTimeline, TimelinePoint, VariantReport, ExperimentVerdict } from '../contract';
+import { lowerIsBetter } from '../util/metric-direction';
 
 export type { ExperimentReport, ExperimentTimeline, TimelinePoint, VariantReport, ExperimentVerdict } from '../contract';
 
@@ -160,7 +161,6 @@ export function analyzeExperiment(
 }
 
 const REGRESSION_METRICS = new Set(['mae', 'rmse', 'mse']);
-const LOWER_IS_BETTER = new Set(['mae', 'rmse', 'mse', 'error_rate', 'mean_latency_ms']);
 /** Names of outputs that hold the prediction, in order of preference. */
 const LABEL_OUTPUTS = ['label', 'output_label', 'predicted_label', 'prediction', 'predictions', 'variable', 'output'];
 
@@ -199,7 +199,7 @@ export function analyzeObservations(spec: ExperimentSpec, observations: readonly
     observations.filter((o) => o.arm === 'treatment'),
   );
   const notes: string[] = [];
-  const higherIsBetter = !LOWER_IS_BETTER.has(spec.metric) && !spec.metric.endsWith('_latency_ms');
+  const higherIsBetter = !lowerIsBetter(spec.metric);
   const report: ExperimentReport = {
     experiment: spec.name,
     endpoint: spec.endpoint,
@@ -211,7 +211,7 @@ export function analyzeObservations(spec: ExperimentSpec, observations: readonly
     alpha: spec.alpha,
     control: control.report,
     treatment: treatment.report,
-    verdict: { kind: 'need-more-samples', message: '' },
+    verdict: { kind: 'need-more-samples', trusted: true, message: '' },
     notes,
   };
 
@@ -238,9 +238,10 @@ export function analyzeObservations(spec: ExperimentSpec, observations: readonly
     report.verdict = {
       kind: 'need-more-samples',
       moreSamples: missing,
-      message: `Need at least ${missing} more samples with feedback (have ${b.length} control, ${a.length} treatment).`,
+      trusted: true,
+      message: `Need at least ${formatCount(missing)} more samples with feedback (have ${formatCount(b.length)} control, ${formatCount(a.length)} treatment).`,
     };
-    return report;
+    return untrustedIfSrm(report);
   }
   const binary = isRate(spec.metric);
   const sa = summary(a);
@@ -281,6 +282,7 @@ export function analyzeObservations(spec: ExperimentSpec, observations: readonly
     if (!(error instanceof StatsError)) throw error;
     report.verdict = {
       kind: 'inconclusive',
+      trusted: true,
       message: `No test: ${error.message}.`,
     };
   }
@@ -289,9 +291,43 @@ export function analyzeObservations(spec: ExperimentSpec, observations: readonly
       `${spec.metric} is not an average over requests, so the difference, interval and verdict are on the per-request ${spec.task === 'regression' ? 'squared error' : 'correctness'} instead.`,
     );
   }
-  if (report.srm?.flagged && report.verdict.kind !== 'need-more-samples')
-    report.verdict.message = `Sample ratio mismatch — do not trust this: ${report.verdict.message}`;
+  const v = report.verdict;
+  if (v.moreSamples !== undefined && v.moreSamples > 0) {
+    // How long the missing samples would take at the rate they have come in so far.
+    const times = observations.filter((o) => o.label !== undefined || o.value !== undefined).map((o) => o.time);
+    const span = times.length > 1 ? (Math.max(...times) - Math.min(...times)) / 1000 : 0;
+    if (span > 0) {
+      v.samplesPerSecond = times.length / span;
+      v.etaSeconds = v.moreSamples / v.samplesPerSecond;
+      v.message = `${v.message.replace(/\.$/, '')} — ${formatDuration(v.etaSeconds)} at the current ${formatRate(v.samplesPerSecond)} samples/s.`;
+    }
+  }
+  return untrustedIfSrm(report);
+}
+
+/** A sample-ratio mismatch makes the verdict untrusted, whatever the numbers say. */
+function untrustedIfSrm(report: ExperimentReport): ExperimentReport {
+  if (!report.srm?.flagged) return report;
+  report.verdict.trusted = false;
+  report.verdict.untrustedReason = 'sample ratio mismatch';
+  report.verdict.message = `Untrusted — sample ratio mismatch: the assignment is broken, so this cannot be believed. Were it sound: ${report.verdict.message}`;
   return report;
+}
+
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function formatRate(perSecond: number): string {
+  return perSecond >= 10 ? formatCount(perSecond) : String(Number(perSecond.toPrecision(2)));
+}
+
+/** A rough duration for people: "about 40 s", "about 12 min", "about 3.5 h", "about 9 days". */
+export function formatDuration(seconds: number): string {
+  if (seconds < 90) return `about ${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 90 * 60) return `about ${Math.round(seconds / 60)} min`;
+  if (seconds < 36 * 3600) return `about ${Number((seconds / 3600).toPrecision(2))} h`;
+  return `about ${formatCount(seconds / 86400)} days`;
 }
 
 function verdictOf(sign: number, higherIsBetter: boolean, moreSamples: number, spec: ExperimentSpec): ExperimentVerdict {
@@ -299,6 +335,7 @@ function verdictOf(sign: number, higherIsBetter: boolean, moreSamples: number, s
     const better = sign > 0 === higherIsBetter;
     return {
       kind: better ? 'treatment-better' : 'treatment-worse',
+      trusted: true,
       message: `Treatment ("${spec.treatment}") is ${better ? 'better' : 'worse'} than control ("${spec.control}") on ${spec.metric}${spec.sequential ? ' (always-valid confidence sequence excludes 0)' : ` (p < ${spec.alpha})`}.`,
     };
   }
@@ -307,11 +344,13 @@ function verdictOf(sign: number, higherIsBetter: boolean, moreSamples: number, s
     return {
       kind: 'need-more-samples',
       moreSamples: more,
-      message: `No difference shown yet: need about ${more} more samples with feedback.`,
+      trusted: true,
+      message: `No difference shown yet: need about ${formatCount(more)} more samples with feedback.`,
     };
   }
   return {
     kind: 'inconclusive',
+    trusted: true,
     message: `No difference on ${spec.metric} between "${spec.treatment}" and "${spec.control}" at α = ${spec.alpha}.`,
   };
 }

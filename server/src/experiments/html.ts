@@ -23,6 +23,7 @@ h1 { font-size: 1.5rem; margin: 0 0 .25rem; } h2 { font-size: 1.1rem; margin: 1.
 .muted { color: var(--muted); }
 .verdict { border: 2px solid var(--line); border-radius: 8px; padding: .75rem 1rem; margin: 1rem 0 1.5rem; }
 .verdict.treatment-better { border-color: var(--ok); } .verdict.treatment-worse { border-color: var(--bad); }
+.verdict.untrusted { border-color: #cca700; border-style: dashed; }
 .banner { border-left: 4px solid var(--warn); padding: .5rem 1rem; margin: 1rem 0; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 1rem; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: .5rem 1rem .75rem; }
@@ -65,7 +66,7 @@ export async function experimentReportHtml(report: ExperimentReport): Promise<st
     CSS,
     `<h1>A/B experiment ${esc(report.experiment)}</h1>
 <p class="muted">Endpoint ${esc(report.endpoint)} · model ${esc(report.model)} · metric ${esc(report.metric)} (${report.higherIsBetter ? 'higher' : 'lower'} is better) · ${esc(report.test)}${report.sequential ? ', sequential (always valid)' : ''} · α = ${report.alpha}</p>
-<div class="verdict ${report.verdict.kind}" data-verdict="${report.verdict.kind}"><strong>${esc(report.verdict.message)}</strong></div>
+<div class="verdict ${report.verdict.trusted ? report.verdict.kind : 'untrusted'}" data-verdict="${report.verdict.trusted ? report.verdict.kind : 'untrusted'}"><strong>${esc(report.verdict.message)}</strong></div>
 ${srmText}
 <div class="cards">${card('control', report.control, report.metric)}${card('treatment', report.treatment, report.metric)}</div>
 <h2>Difference</h2>

@@ -6,6 +6,7 @@
  */
 import type { MonitorAlert, PerformanceReport, PerformanceWindow } from '../contract';
 import type { Database } from '../store/store';
+import { lowerIsBetter } from '../util/metric-direction';
 
 export interface LiveObservation {
   time: number;
@@ -24,7 +25,6 @@ export const MIN_FEEDBACK = 30;
 const MAX_WINDOWS = 48;
 const LABEL_OUTPUTS = ['label', 'output_label', 'predicted_label', 'prediction', 'predictions', 'variable', 'output'];
 const SCORE_OUTPUTS = ['probability', 'probabilities', 'output_probability', 'score', 'scores'];
-export const LOWER_IS_BETTER: ReadonlySet<string> = new Set(['mae', 'rmse', 'mse', 'log_loss', 'error_rate']);
 /** Names a run may log a live metric under. */
 const RUN_NAMES: Record<string, string[]> = { f1: ['f1', 'f1_score'], roc_auc: ['roc_auc', 'auc'], r2: ['r2', 'r2_score'] };
 
@@ -176,6 +176,7 @@ export function windowMetrics(obs: readonly LiveObservation[], task: 'classifica
   return {
     start,
     end,
+    span_ms: obs.length > 0 ? obs[obs.length - 1].time - obs[0].time : 0,
     requests: obs.length,
     with_feedback: withFeedback,
     metrics,
@@ -209,13 +210,17 @@ export function performanceReport(input: PerformanceInput): PerformanceReport {
   const obs = input.observations;
   const start = obs.length > 0 ? obs[0].time : input.now;
   const overall = windowMetrics(obs, input.task, start, Math.max(input.now, start + 1), input.positiveLabel);
-  // Rolling windows ending now, back to the first observation (at most MAX_WINDOWS).
+  // Windows on the clock (multiples of the width since the epoch, in UTC: 08:05–08:06, 14:00–15:00, a
+  // UTC day), from the one holding the first observation to the one holding now (at most MAX_WINDOWS),
+  // so a window's label holds the times of its rows. The last one ends now.
   const windows: PerformanceWindow[] = [];
-  const count = Math.min(MAX_WINDOWS, Math.max(1, Math.ceil((input.now - start + 1) / input.windowMs)));
+  const w = input.windowMs;
+  const current = Math.floor(input.now / w) * w;
+  const count = Math.min(MAX_WINDOWS, Math.max(1, Math.floor((current - Math.floor(start / w) * w) / w) + 1));
   let k = obs.length;
-  for (let w = 0; w < count; w++) {
-    const end = input.now + 1 - w * input.windowMs;
-    const from = end - input.windowMs;
+  for (let n = 0; n < count; n++) {
+    const from = current - n * w;
+    const end = n === 0 ? Math.max(input.now + 1, from + 1) : from + w;
     let i = k;
     while (i > 0 && obs[i - 1].time >= from) i--;
     windows.unshift(windowMetrics(obs.slice(i, k), input.task, from, end, input.positiveLabel));
@@ -229,13 +234,13 @@ export function performanceReport(input: PerformanceInput): PerformanceReport {
     for (const [metric, live] of Object.entries(judged.metrics)) {
       const base = baselineValue(input.baseline.metrics, metric);
       if (base === undefined) continue;
-      const drop = LOWER_IS_BETTER.has(metric) ? live - base : base - live;
+      const drop = lowerIsBetter(metric) ? live - base : base - live;
       if (drop > input.baseline.tolerance) {
         degraded.push({ metric, baseline: base, live, drop });
         alerts.push({
           severity: drop > 2 * input.baseline.tolerance ? 'critical' : 'warning',
           metric,
-          message: `${metric} is ${fmt(live)}: ${fmt(drop)} ${LOWER_IS_BETTER.has(metric) ? 'above' : 'below'} its ${fmt(base)} in the baseline run ${input.baseline.run} (tolerance ${input.baseline.tolerance}).`,
+          message: degradationMessage(metric, live, base, drop, input.baseline.run, input.baseline.tolerance),
         });
       }
     }
@@ -243,7 +248,8 @@ export function performanceReport(input: PerformanceInput): PerformanceReport {
   if (!judged && obs.length > 0) {
     alerts.push({ severity: 'info', metric: 'feedback', message: `Only ${overall.with_feedback} predictions have feedback (${MIN_FEEDBACK} needed to judge quality).` });
   }
-  const latest = windows[windows.length - 1];
+  // Live gates look at the latest window with traffic: a window on the clock that has just begun is empty.
+  const latest = [...windows].reverse().find((x) => x.requests > 0) ?? windows[windows.length - 1];
   for (const [metric, gate] of Object.entries(input.liveGates ?? {})) {
     const value = metric === 'p50_latency_ms' ? latest.latency_ms.p50 : metric === 'p95_latency_ms' ? latest.latency_ms.p95 : metric === 'p99_latency_ms' ? latest.latency_ms.p99 : metric === 'error_rate' ? latest.error_rate : null;
     if (value === null) continue;
@@ -266,4 +272,14 @@ export function performanceReport(input: PerformanceInput): PerformanceReport {
 
 function fmt(v: number): string {
   return String(Number(v.toPrecision(4)));
+}
+
+/**
+ * "precision 0 against 0.6535 in the baseline run churn-v1: down 0.6535 (−100%; tolerance 0.05)." —
+ * the live value, the baseline's and the change, each once and each named.
+ */
+export function degradationMessage(metric: string, live: number, base: number, drop: number, run: string, tolerance: number): string {
+  const way = lowerIsBetter(metric) ? 'up' : 'down';
+  const relative = base !== 0 ? `${lowerIsBetter(metric) ? '+' : '−'}${fmt((100 * Math.abs(drop)) / Math.abs(base))}%; ` : '';
+  return `${metric} ${fmt(live)} against ${fmt(base)} in the baseline run ${run}: ${way} ${fmt(drop)} (${relative}tolerance ${tolerance}).`;
 }
