@@ -470,7 +470,7 @@ export interface FeatureDrift {
   name: string;
   type: DriftFeatureType;
   test: DriftTest | null;
-  /** The test statistic (KS D, chi-square, z), or the distance for distance tests. */
+  /** The statistic of a p-value test (KS D, chi-square, z); null for distance tests, whose number is `distance`. */
   statistic: number | null;
   /** For p-value tests (ks, chi-square, z-test), before correction. */
   pvalue: number | null;
@@ -481,11 +481,17 @@ export interface FeatureDrift {
   adjusted_pvalue: number | null;
   /** alpha for p-value tests, the distance threshold otherwise. */
   threshold: number;
+  /** What the distance and its threshold are measured in, where it is not plain: "× the reference's std" for the normed Wasserstein distance. */
+  unit?: string;
   missing: { reference: number; current: number };
   /** Values of the current data never seen in the reference (categorical and binary features). */
   new_categories: string[];
+  /** Share of the current (non-missing) values that are in new categories; drift from 1% (NEW_CATEGORY_SHARE) on. */
+  new_category_share: number;
   /** Why the feature counts as drifted (empty when it does not). */
   reasons: string[];
+  /** What is worth knowing but is not drift (a few new categories below their share). */
+  notes: string[];
   distribution: DriftDistribution | null;
   /** A feature that could not be tested (e.g. a method that does not fit its type). */
   error?: string;
@@ -502,6 +508,8 @@ export interface DriftReport {
   reference: { source: string; rows: number };
   current: { source: string; rows: number };
   features: FeatureDrift[];
+  /** Columns left out as identifiers (ids, names: nearly every value distinct); not counted in `share`. */
+  skipped: { name: string; reason: string }[];
 }
 
 export type HealthState = 'ok' | 'drift' | 'degraded' | 'unknown';

@@ -46,6 +46,9 @@ test('drift: Models view health, the retrain offer, and the drift report panel',
     const tenure = frame.locator('[data-testid="feature-tenure"]');
     await wb.waitForText(tenure, /drifted/, DRAW_MS);
     await wb.waitForText(tenure, /wasserstein/, DRAW_MS);
+    // A distance test shows its distance once, and the threshold with its unit.
+    await wb.waitForText(tenure, /threshold\s*0\.1 × the reference’s std/, DRAW_MS);
+    assert.equal(await tenure.locator('dt', { hasText: /^statistic$/ }).count(), 0, 'no statistic repeating the distance');
     await tenure.locator('.chart canvas, .chart svg').first().waitFor({ state: 'visible', timeout: DRAW_MS });
     await frame.locator('[data-testid="feature-gender_Male"] .chart canvas, [data-testid="feature-gender_Male"] .chart svg').first().waitFor({ state: 'visible', timeout: DRAW_MS });
     await wb.shot('drift-report');

@@ -296,7 +296,9 @@ def drift_feature(ref, cur, alpha, threshold, method):
     keys = None if ftype == "numeric" and test in ("ks", "wasserstein") else sorted(np.unique(np.concatenate([r, c])).tolist() if numeric else set(r) | set(c))
     if ftype != "numeric":
         known = set(r.tolist() if numeric else r)
-        out["new"] = sorted({str(repr_number(v) if numeric else v) for v in (c.tolist() if numeric else c) if v not in known})
+        fresh = [v for v in (c.tolist() if numeric else c) if v not in known]
+        out["new"] = sorted({str(repr_number(v) if numeric else v) for v in fresh})
+        out["new_share"] = len(fresh) / len(c)
 
     def counts(values):
         if numeric:
@@ -312,7 +314,7 @@ def drift_feature(ref, cur, alpha, threshold, method):
         res = stats.ks_2samp(r, c)
         out["statistic"], out["pvalue"] = res.statistic, res.pvalue
     elif test == "wasserstein":
-        out["statistic"] = out["distance"] = stats.wasserstein_distance(r, c) / max(np.std(r), 0.001)
+        out["distance"] = stats.wasserstein_distance(r, c) / max(np.std(r), 0.001)
     elif test == "chi-square":
         if len(keys) < 2:
             out["statistic"], out["pvalue"] = 0.0, 1.0
@@ -329,14 +331,14 @@ def drift_feature(ref, cur, alpha, threshold, method):
             rp, cp = np.histogram(r, edges)[0] / len(r), np.histogram(c, edges)[0] / len(c)
         else:
             rp, cp = counts(r) / len(r), counts(c) / len(c)
-        out["statistic"] = out["distance"] = distance.jensenshannon(rp, cp)
+        out["distance"] = distance.jensenshannon(rp, cp)
     elif test == "psi":
         if numeric and ftype == "numeric":
-            out["statistic"] = out["distance"] = psi({"a": r, "b": c, "bins": 10})["psi"]
+            out["distance"] = psi({"a": r, "b": c, "bins": 10})["psi"]
         else:
             rp, cp = counts(r) / len(r), counts(c) / len(c)
             rp, cp = np.where(rp == 0, 1e-4, rp), np.where(cp == 0, 1e-4, cp)
-            out["statistic"] = out["distance"] = float(np.sum((cp - rp) * np.log(cp / rp)))
+            out["distance"] = float(np.sum((cp - rp) * np.log(cp / rp)))
     return out
 
 
@@ -345,9 +347,21 @@ def repr_number(v):
     return str(int(v)) if float(v).is_integer() else repr(float(v))
 
 
-def drift_report(ref_cols, cur_cols, alpha=0.05, threshold=0.1, correction="none", drift_share=0.5, methods=None):
+def is_identifier(cells):
+    """Ids and names: text with more than 100 distinct values that are a fifth of its values or more,
+    or integers all distinct; 50 values at least."""
+    values = parse_column(["" if x is None else x if isinstance(x, str) else repr(float(x)) for x in cells])
+    if isinstance(values, np.ndarray):
+        present = values[np.isfinite(values)]
+        return len(present) >= 50 and bool(np.all(present == np.floor(present))) and len(np.unique(present)) == len(present)
+    present = [v for v in values if v is not None]
+    distinct = len(set(present))
+    return len(present) >= 50 and distinct > 100 and distinct >= 0.2 * len(present)
+
+
+def drift_report(ref_cols, cur_cols, alpha=0.05, threshold=0.1, correction="none", drift_share=0.5, methods=None, raw_ref=None):
     methods = methods or {}
-    names = list(ref_cols)
+    names = [n for n in ref_cols if raw_ref is None or not is_identifier(raw_ref[n])]
     feats = [drift_feature(ref_cols[n], cur_cols[n], alpha, threshold, methods.get(n, "auto")) for n in names]
     tested = [i for i, f in enumerate(feats) if f["pvalue"] is not None]
     p = np.array([feats[i]["pvalue"] for i in tested], float)
@@ -360,14 +374,14 @@ def drift_report(ref_cols, cur_cols, alpha=0.05, threshold=0.1, correction="none
     m = len(feats)
     out = []
     for i, f in enumerate(feats):
-        drifted = bool(f["new"])
+        drifted = bool(f["new"]) and f["new_share"] >= 0.01
         adjusted = None
         if i in tested:
             adjusted = float(adj[tested.index(i)])
             drifted = drifted or adjusted < f["threshold"]
         if f["distance"] is not None:
             drifted = drifted or f["distance"] >= f["threshold"]
-        if f["statistic"] is None and f["rows_ref"] > f["missing_ref"]:
+        if f["statistic"] is None and f["distance"] is None and f["rows_ref"] > f["missing_ref"]:
             drifted = True  # no current value at all
         elif f["missing_ref"] + f["missing_cur"] > 0:
             z = ztest_counts(f["missing_ref"], f["rows_ref"], f["missing_cur"], f["rows_cur"])
@@ -386,7 +400,7 @@ def drift_case(c):
         if isinstance(ref[k], np.ndarray) != isinstance(cur[k], np.ndarray):
             ref[k] = [None if (isinstance(v, float) and math.isnan(v)) else (repr_number(v) if isinstance(v, float) else v) for v in (ref[k].tolist() if isinstance(ref[k], np.ndarray) else ref[k])]
             cur[k] = [None if (isinstance(v, float) and math.isnan(v)) else (repr_number(v) if isinstance(v, float) else v) for v in (cur[k].tolist() if isinstance(cur[k], np.ndarray) else cur[k])]
-    return drift_report(ref, cur, c.get("alpha", 0.05), c.get("threshold", 0.1), c.get("correction", "none"), c.get("drift_share", 0.5), c.get("methods"))
+    return drift_report(ref, cur, c.get("alpha", 0.05), c.get("threshold", 0.1), c.get("correction", "none"), c.get("drift_share", 0.5), c.get("methods"), c["reference"])
 
 
 def bench_drift(path, features, rows):

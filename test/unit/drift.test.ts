@@ -151,25 +151,45 @@ test('drift reports match an independent scipy computation: KS (exact, ties), ch
   cases.push(caseOf('telco-tenure-800', telcoCsv(byTenure.slice(0, 800)), telcoCsv(byTenure.slice(-800)), { correction: 'bonferroni' }));
   cases.push(caseOf('telco-random-800', telcoCsv(shuffled.slice(0, 800)), telcoCsv(shuffled.slice(800, 1600)), { correction: 'bonferroni' }));
   for (const c of cases) for (const side of [c.reference, c.current]) delete side.customerID;
+  // The whole table against itself plus one appended customer, with customerID kept (an identifier:
+  // skipped) and a 60-value "region" column whose appended value is new (one row of 7,044: a note, not drift).
+  const region = (row: string[], i: number) => [...row, i < 0 ? 'region-new' : `region-${i % 60}`];
+  const withRegion = [...byTenure.map(region)];
+  const appended = [...withRegion, region([`9999-NEWID`, ...byTenure[17].slice(1)], -1)];
+  cases.push(caseOf('telco-itself-plus-one', formatCsv([...header, 'region'], withRegion), formatCsv([...header, 'region'], appended)));
   const truth = scipy(cases);
   for (const c of cases) {
     const ref = tableFromCsv(formatCsv(Object.keys(c.reference), transpose(c.reference)), 'reference.csv');
     const cur = tableFromCsv(formatCsv(Object.keys(c.current), transpose(c.current)), 'current.csv');
     compare(c.id, driftReport(ref, cur, optionsOf(c)), truth[c.id] as unknown as Truth);
   }
+  const plusOne = driftReport(tableFromCsv(formatCsv([...header, 'region'], withRegion), 'telco.csv'), tableFromCsv(formatCsv([...header, 'region'], appended), 'telco+1.csv'));
+  assert.deepEqual(plusOne.skipped, [{ name: 'customerID', reason: 'an identifier, not a feature: 7,043 distinct values in 7,043 rows' }]);
+  assert.equal(plusOne.drifted_features, 0, plusOne.features.filter((f) => f.drifted).map((f) => `${f.name}: ${f.reasons.join('; ')}`).join(' | '));
+  assert.equal(plusOne.features.length, header.length, 'every column but customerID, and region');
+  const regionDrift = plusOne.features.find((f) => f.name === 'region')!;
+  assert.deepEqual(regionDrift.new_categories, ['region-new']);
+  assert.ok(Math.abs(regionDrift.new_category_share - 1 / 7044) < 1e-12);
+  assert.deepEqual(regionDrift.notes, ['a category not in the reference (0.014% of the current values): region-new; below 1%, not drift by itself']);
+  // Given a type, an identifier is tested like any column.
+  const forced = driftReport(tableFromCsv(formatCsv(header, byTenure), 'telco.csv'), tableFromCsv(formatCsv(header, byTenure.slice(0, 100)), 'head.csv'), { features: { customerID: { type: 'categorical' } } });
+  assert.deepEqual(forced.skipped, []);
+  assert.equal(forced.features[0].name, 'customerID');
   // What the cases exercise, so a change of the selection cannot go unnoticed.
   const small = driftReport(tableFromCsv(smallRef, 'r'), tableFromCsv(smallCur, 'c'));
   const by = (r: DriftReport, name: string) => r.features.find((f) => f.name === name)!;
   assert.equal(by(small, 'num_ties').test, 'ks');
   assert.equal(by(small, 'cat').test, 'chi-square');
   assert.deepEqual(by(small, 'cat').new_categories, ['d']);
-  assert.ok(by(small, 'cat').drifted && by(small, 'cat').reasons.some((r) => /not in the reference: d/.test(r)));
+  assert.ok(by(small, 'cat').drifted && by(small, 'cat').reasons.some((r) => /not in the reference \(\d+(\.\d+)?% of the current values\): d/.test(r)));
+  assert.equal(by(small, 'num_ties').statistic !== null && by(small, 'num_ties').distance === null, true, 'a p-value test has a statistic, no distance');
   assert.equal(by(small, 'yes_no').test, 'z-test');
   assert.equal(by(small, 'yes_no').type, 'binary');
   assert.equal(by(small, 'few').test, 'chi-square');
   assert.ok(by(small, 'with_missing').reasons.some((r) => /missing values/.test(r)));
   const large = driftReport(tableFromCsv(bigRef, 'r'), tableFromCsv(bigCur, 'c'));
   assert.equal(by(large, 'num_ties').test, 'wasserstein');
+  assert.deepEqual([by(large, 'num_ties').statistic, by(large, 'num_ties').unit], [null, '× the reference’s std'], 'a distance test has its distance once, with its unit');
   assert.equal(by(large, 'cat').test, 'jensen-shannon');
 });
 

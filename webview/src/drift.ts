@@ -74,8 +74,13 @@ function render(): void {
   verdict.append(
     h,
     paragraph(`${r.drifted_features} of ${r.features.length} features drifted (${(100 * r.share).toFixed(1)}%; the data set drifts at ${100 * r.drift_share}%). α = ${r.alpha}, correction: ${r.correction}.`),
-    paragraph(`Reference: ${r.reference.source} (${r.reference.rows} rows) · Current: ${r.current.source} (${r.current.rows} rows)${data.window ? ` · window ${data.window}` : ''}`, 'muted'),
+    paragraph(`Reference: ${r.reference.source} (${r.reference.rows.toLocaleString('en-US')} rows) · Current: ${r.current.source} (${r.current.rows.toLocaleString('en-US')} rows)${data.window ? ` · window ${data.window}` : ''}`, 'muted'),
   );
+  if (r.skipped.length > 0) {
+    const note = paragraph(`Not tested: ${r.skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}. Give a column a type in the drift settings to test it anyway.`, 'muted');
+    note.dataset.testid = 'skipped';
+    verdict.append(note);
+  }
   page.append(verdict);
   const list = document.createElement('div');
   list.className = 'features';
@@ -91,13 +96,19 @@ function render(): void {
     name.append(document.createTextNode(f.name), tag(f.drifted ? 'drifted' : 'no drift'));
     name.lastElementChild?.classList.add(f.drifted ? 'badge-drift' : 'badge-ok');
     const facts = document.createElement('dl');
-    for (const [k, v] of [
-      ['type', f.type],
-      ['test', f.test ?? '—'],
-      ['statistic', fmt(f.statistic)],
-      [f.pvalue !== null ? 'p-value' : 'distance', f.pvalue !== null ? `${fmtP(f.pvalue)}${f.adjusted_pvalue !== null && f.adjusted_pvalue !== f.pvalue ? ` (adjusted ${fmtP(f.adjusted_pvalue)})` : ''}` : fmt(f.distance)],
-      ['threshold', fmt(f.threshold, 3)],
-    ]) {
+    // A p-value test shows its statistic and p-value; a distance test its distance, once.
+    const measured: [string, string][] =
+      f.pvalue !== null
+        ? [
+            ['statistic', fmt(f.statistic)],
+            ['p-value', `${fmtP(f.pvalue)}${f.adjusted_pvalue !== null && f.adjusted_pvalue !== f.pvalue ? ` (adjusted ${fmtP(f.adjusted_pvalue)})` : ''}`],
+            ['alpha', fmt(f.threshold, 3)],
+          ]
+        : [
+            ['distance', `${fmt(f.distance)}${f.unit && f.distance !== null ? ` ${f.unit}` : ''}`],
+            ['threshold', `${fmt(f.threshold, 3)}${f.unit ? ` ${f.unit}` : ''}`],
+          ];
+    for (const [k, v] of [['type', f.type], ['test', f.test ?? '—'], ...measured] as [string, string][]) {
       const dt = document.createElement('dt');
       dt.textContent = k;
       const dd = document.createElement('dd');
@@ -106,7 +117,7 @@ function render(): void {
     }
     const text = document.createElement('div');
     text.append(name, facts);
-    for (const reason of [...f.reasons, ...(f.error ? [`not tested: ${f.error}`] : [])]) text.append(paragraph(reason, 'muted'));
+    for (const reason of [...f.reasons, ...f.notes, ...(f.error ? [`not tested: ${f.error}`] : [])]) text.append(paragraph(reason, 'muted'));
     const chart = document.createElement('div');
     chart.className = 'chart';
     chart.setAttribute('role', 'img');

@@ -36,7 +36,15 @@ function badge(f: FeatureDrift): string {
 }
 
 function valueCells(f: FeatureDrift): string {
-  return `<td class="n">${num(f.statistic)}</td><td class="n">${f.pvalue === null ? '—' : formatP(f.pvalue)}${f.adjusted_pvalue !== null && f.adjusted_pvalue !== f.pvalue ? ` <span class="muted">(adj. ${formatP(f.adjusted_pvalue)})</span>` : ''}</td><td class="n">${num(f.distance)}</td><td class="n">${num(f.threshold, 3)}</td>`;
+  const unit = f.unit ? ` <span class="muted">${esc(f.unit)}</span>` : '';
+  return `<td class="n">${num(f.statistic)}</td><td class="n">${f.pvalue === null ? '—' : formatP(f.pvalue)}${f.adjusted_pvalue !== null && f.adjusted_pvalue !== f.pvalue ? ` <span class="muted">(adj. ${formatP(f.adjusted_pvalue)})</span>` : ''}</td><td class="n">${num(f.distance)}</td><td class="n">${num(f.threshold, 3)}${unit}</td>`;
+}
+
+/** A feature's own numbers: statistic, p-value and alpha for a p-value test; distance and threshold (with its unit) for a distance test. */
+function measuredTable(f: FeatureDrift): string {
+  const unit = f.unit ? ` <span class="muted">${esc(f.unit)}</span>` : '';
+  if (f.pvalue !== null) return `<table><tr><th>statistic</th><th>p-value</th><th>alpha</th></tr><tr><td class="n">${num(f.statistic)}</td><td class="n">${formatP(f.pvalue)}${f.adjusted_pvalue !== null && f.adjusted_pvalue !== f.pvalue ? ` <span class="muted">(adj. ${formatP(f.adjusted_pvalue)})</span>` : ''}</td><td class="n">${num(f.threshold, 3)}</td></tr></table>`;
+  return `<table><tr><th>distance</th><th>threshold</th></tr><tr><td class="n">${num(f.distance)}${f.distance !== null ? unit : ''}</td><td class="n">${num(f.threshold, 3)}${unit}</td></tr></table>`;
 }
 
 /** The report as a complete HTML document. */
@@ -55,12 +63,12 @@ export async function driftReportHtml(report: DriftReport, title = 'Data drift r
     .join('\n');
   const sections = report.features
     .map((f, i) => {
-      const notes = [...f.reasons, ...(f.error ? [`not tested: ${f.error}`] : [])];
+      const notes = [...f.reasons, ...f.notes, ...(f.error ? [`not tested: ${f.error}`] : [])];
       const missing = f.missing.reference + f.missing.current > 0 ? `<p class="muted">missing: ${(100 * f.missing.reference).toFixed(1)}% reference, ${(100 * f.missing.current).toFixed(1)}% current</p>` : '';
       return `<section class="feature" id="f-${esc(encodeURIComponent(f.name))}">
 <div><h2>${esc(f.name)} ${badge(f)}</h2>
 <p class="muted">${f.type} · ${f.test ?? 'no test'}</p>
-<table><tr><th>statistic</th><th>p-value</th><th>distance</th><th>threshold</th></tr><tr>${valueCells(f)}</tr></table>
+${measuredTable(f)}
 ${missing}${notes.length > 0 ? `<ul>${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}</div>
 <div role="img" aria-label="${esc(`${f.name}: reference vs current distribution`)}">${charts[i]}</div>
 </section>`;
@@ -72,6 +80,7 @@ ${missing}${notes.length > 0 ? `<ul>${notes.map((n) => `<li>${esc(n)}</li>`).joi
     `<h1>${esc(title)}</h1>
 <p class="muted">Reference: ${esc(report.reference.source)} (${report.reference.rows} rows) · Current: ${esc(report.current.source)} (${report.current.rows} rows) · α = ${report.alpha}, correction: ${report.correction}</p>
 <div class="verdict${report.dataset_drift ? ' drift' : ''}" data-dataset-drift="${report.dataset_drift}"><strong>${esc(verdict)}</strong></div>
+${report.skipped.length > 0 ? `<p class="muted" data-skipped>Not tested: ${report.skipped.map((s) => `${esc(s.name)} (${esc(s.reason)})`).join('; ')}.</p>` : ''}
 <table>
 <tr><th>feature</th><th>type</th><th>test</th><th>statistic</th><th>p-value</th><th>distance</th><th>threshold</th><th></th></tr>
 ${rows}

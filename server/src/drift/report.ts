@@ -13,8 +13,13 @@
  *
  * Missing values are left out of the tests and are a signal of their own: a feature drifts when its
  * share of missing values changes (two-proportion z-test, p < alpha / features), or when it has no
- * value at all in the current data. A category of the current data that the reference never had
- * is drift, whatever the test says.
+ * value at all in the current data. Categories of the current data that the reference never had
+ * are drift, whatever the test says, once they hold 1% or more of the current values; fewer are a
+ * note (one new surname among ten thousand rows is not drift).
+ *
+ * Identifiers are not features: a text column with more than 100 distinct values that are at least
+ * a fifth of its values (ids, names, free text), or a column of integers all distinct (row numbers,
+ * customer numbers), with 50 values or more, is skipped with a note unless the settings give it a type.
  */
 import type { DriftDistribution, DriftFeatureType, DriftReport, DriftTest, FeatureDrift } from '../contract';
 import { benjaminiHochberg, bonferroni, chiSquareContingency, jensenShannon, ks2samp, normedWasserstein, psi, PSI_EPSILON, twoProportionZ } from '../stats/index';
@@ -47,6 +52,11 @@ export interface DriftOptions {
 }
 
 export const DEFAULTS = { alpha: 0.05, threshold: 0.1, driftShare: 0.5, correction: 'none' as Correction, smallReference: 1000 };
+/** New categories are drift from this share of the current values on. */
+export const NEW_CATEGORY_SHARE = 0.01;
+/** The normed Wasserstein distance is in units of the reference's standard deviation. */
+export const WASSERSTEIN_UNIT = '× the reference’s std';
+const IDENTIFIER = { minValues: 50, textDistinct: 100, textShare: 0.2 };
 /** Distinct values counted at most; enough for every rule that looks at the count. */
 const UNIQUE_CAP = 21;
 const DISTRIBUTION_BINS = 20;
@@ -99,14 +109,21 @@ export function driftReport(reference: FeatureTable, current: FeatureTable, opti
     if (!features.some((c) => c.name === name)) throw new DriftInputError(`drift settings name a feature "${name}" that ${reference.source} has no column for`);
   }
 
-  const prepared = features.map((column) => prepare(column, byName.get(column.name)!, options.features?.[column.name]?.type));
+  const skipped: DriftReport['skipped'] = [];
+  const tested = features.filter((column) => {
+    const reason = options.features?.[column.name]?.type ? undefined : identifierReason(column);
+    if (reason) skipped.push({ name: column.name, reason });
+    return !reason;
+  });
+  if (tested.length === 0) throw new DriftInputError(`${reference.source}: no feature columns: ${skipped.map((s) => `"${s.name}"`).join(', ')} ${skipped.length === 1 ? 'is an identifier' : 'are identifiers'} (give ${skipped.length === 1 ? 'it' : 'one'} a type in the drift settings to test ${skipped.length === 1 ? 'it' : 'it anyway'})`);
+  const prepared = tested.map((column) => prepare(column, byName.get(column.name)!, options.features?.[column.name]?.type));
   const results: FeatureDrift[] = prepared.map((p) => featureDrift(p, options, alpha));
 
   // Correction across the features tested with a p-value.
-  const tested = results.map((f, i) => ({ f, i })).filter(({ f }) => f.pvalue !== null && !f.error);
-  const pvalues = tested.map(({ f }) => f.pvalue!);
+  const withP = results.map((f, i) => ({ f, i })).filter(({ f }) => f.pvalue !== null && !f.error);
+  const pvalues = withP.map(({ f }) => f.pvalue!);
   const adjusted = correction === 'bonferroni' ? bonferroni(pvalues, alpha).adjusted : correction === 'fdr' ? benjaminiHochberg(pvalues, alpha).adjusted : pvalues;
-  tested.forEach(({ f }, k) => {
+  withP.forEach(({ f }, k) => {
     f.adjusted_pvalue = adjusted[k];
     if (adjusted[k] < f.threshold) f.reasons.unshift(`${f.test} p = ${formatP(adjusted[k])}${correction === 'none' ? '' : ` (${correction === 'fdr' ? 'FDR' : 'Bonferroni'} adjusted)`} < ${f.threshold}`);
   });
@@ -132,7 +149,33 @@ export function driftReport(reference: FeatureTable, current: FeatureTable, opti
     reference: { source: reference.source, rows: reference.rows },
     current: { source: current.source, rows: current.rows },
     features: results,
+    skipped,
   };
+}
+
+/** Why a column is an identifier rather than a feature, or undefined when it is a feature. */
+function identifierReason(column: Column): string | undefined {
+  if (column.kind === 'text') {
+    const seen = new Set<string>();
+    let n = 0;
+    for (const v of column.values) {
+      if (v === null) continue;
+      n++;
+      seen.add(v);
+    }
+    if (n >= IDENTIFIER.minValues && seen.size > IDENTIFIER.textDistinct && seen.size >= IDENTIFIER.textShare * n) return `an identifier, not a feature: ${seen.size.toLocaleString('en-US')} distinct values in ${n.toLocaleString('en-US')} rows`;
+    return undefined;
+  }
+  const present: number[] = [];
+  for (const v of column.values) {
+    if (!Number.isFinite(v)) continue;
+    if (!Number.isInteger(v)) return undefined;
+    present.push(v);
+  }
+  if (present.length < IDENTIFIER.minValues) return undefined;
+  present.sort((a, b) => a - b);
+  for (let i = 1; i < present.length; i++) if (present[i] === present[i - 1]) return undefined;
+  return `an identifier, not a feature: ${present.length.toLocaleString('en-US')} distinct integers, one per row`;
 }
 
 function prepare(refCol: Column, curCol: Column, forcedType: DriftFeatureType | undefined): Prepared {
@@ -224,9 +267,12 @@ function featureDrift(p: Prepared, options: DriftOptions, alpha: number): Featur
     drifted: false,
     adjusted_pvalue: null,
     threshold,
+    ...(test === 'wasserstein' ? { unit: WASSERSTEIN_UNIT } : {}),
     missing: { reference: p.missingRef / p.rowsRef, current: p.missingCur / p.rowsCur },
     new_categories: [],
+    new_category_share: 0,
     reasons: [],
+    notes: [],
     distribution: null,
   };
   if (p.ref.length === 0 || p.cur.length === 0) {
@@ -238,11 +284,20 @@ function featureDrift(p: Prepared, options: DriftOptions, alpha: number): Featur
   if (p.type !== 'numeric') {
     const c = countsOf(p);
     const fresh = new Set<string>();
+    let freshValues = 0;
     c.keys.forEach((k, i) => {
-      if (c.ref[i] === 0) fresh.add(String(k));
+      if (c.ref[i] === 0) {
+        fresh.add(String(k));
+        freshValues += c.cur[i];
+      }
     });
     f.new_categories = [...fresh].sort();
-    if (fresh.size > 0) f.reasons.push(`${fresh.size === 1 ? 'a category' : `${fresh.size} categories`} not in the reference: ${f.new_categories.slice(0, 5).join(', ')}${fresh.size > 5 ? ', …' : ''}`);
+    f.new_category_share = freshValues / p.cur.length;
+    if (fresh.size > 0) {
+      const what = `${fresh.size === 1 ? 'a category' : `${fresh.size} categories`} not in the reference (${pctShort(f.new_category_share)} of the current values): ${f.new_categories.slice(0, 5).join(', ')}${fresh.size > 5 ? ', …' : ''}`;
+      if (f.new_category_share >= NEW_CATEGORY_SHARE) f.reasons.push(what);
+      else f.notes.push(`${what}; below ${pctShort(NEW_CATEGORY_SHARE)}, not drift by itself`);
+    }
   }
   const numbers = p.ref instanceof Float64Array && p.cur instanceof Float64Array;
   if (NUMERIC_TESTS.has(test) && !numbers) {
@@ -261,7 +316,7 @@ function featureDrift(p: Prepared, options: DriftOptions, alpha: number): Featur
       break;
     }
     case 'wasserstein':
-      f.statistic = f.distance = normedWasserstein(p.ref as Float64Array, p.cur as Float64Array);
+      f.distance = normedWasserstein(p.ref as Float64Array, p.cur as Float64Array);
       break;
     case 'chi-square': {
       const c = countsOf(p);
@@ -281,15 +336,15 @@ function featureDrift(p: Prepared, options: DriftOptions, alpha: number): Featur
     }
     case 'jensen-shannon': {
       const [a, b] = binnedShares(p);
-      f.statistic = f.distance = jensenShannon(a, b);
+      f.distance = jensenShannon(a, b);
       break;
     }
     case 'psi': {
-      f.statistic = f.distance = numbers && p.type === 'numeric' ? psi(p.ref as Float64Array, p.cur as Float64Array) : categoricalPsi(p);
+      f.distance = numbers && p.type === 'numeric' ? psi(p.ref as Float64Array, p.cur as Float64Array) : categoricalPsi(p);
       break;
     }
   }
-  if (f.distance !== null && f.distance >= threshold) f.reasons.push(`${test} distance ${f.distance.toPrecision(3)} ≥ ${threshold}`);
+  if (f.distance !== null && f.distance >= threshold) f.reasons.push(`${test} distance ${f.distance.toPrecision(3)} ≥ ${threshold}${f.unit ? ` ${f.unit}` : ''}`);
   return f;
 }
 
@@ -442,6 +497,11 @@ function distribution(p: Prepared): DriftDistribution {
 
 function fmt(v: number): string {
   return String(Number(v.toPrecision(4)));
+}
+
+/** 0.014% and 1%: enough digits to tell a tiny share from none. */
+function pctShort(v: number): string {
+  return `${Number((100 * v).toPrecision(2))}%`;
 }
 
 function pct(v: number): string {

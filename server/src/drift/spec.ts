@@ -37,8 +37,13 @@ export function distributionSpec(f: FeatureDrift, o: DistributionSpecOptions = {
         field: 'bin',
         type: 'ordinal',
         sort: { field: 'order' },
-        title: d.kind === 'bins' ? f.name : null,
-        axis: { labelAngle: d.kind === 'bins' ? -45 : 0, labelLimit: 90, labelOverlap: true },
+        title: d.kind === 'bins' ? `${f.name} (bin start)` : null,
+        // Level labels, never rotated (rotated ones ran past the chart's edges): a bin by its start, the
+        // whole range in the tooltip; labels that would overlap are left out.
+        axis:
+          d.kind === 'bins'
+            ? { labelAngle: 0, labelExpr: "split(datum.label, ' – ')[0]", labelOverlap: 'greedy', labelSeparation: 6 }
+            : { labelAngle: 0, labelLimit: 90, labelOverlap: 'greedy' },
       },
       xOffset: { field: 'sample', sort: ['reference', 'current'] },
       y: { field: 'share', type: 'quantitative', title: 'share', axis: { format: '%' } },

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { DriftReport } from '../../contract';
-import { DRIFT_METHODS, DriftInputError, driftReport, driftReportHtml, monitoredDrift, tableFromCsv, type Correction, type DriftMethod, type DriftOptions } from '../../drift/index';
+import { DRIFT_METHODS, DriftInputError, WASSERSTEIN_UNIT, driftReport, driftReportHtml, monitoredDrift, tableFromCsv, type Correction, type DriftMethod, type DriftOptions } from '../../drift/index';
 import { readManifestModel } from '../../manifest/model';
 import { parseManifest } from '../../manifest/parse';
 import { StatsError } from '../../stats/index';
@@ -16,7 +16,8 @@ Per-feature data drift of current data against a reference, and whether the data
 Each feature's type (numeric, categorical, binary) is inferred and its test chosen as Evidently does:
 with at most 1000 reference values KS (numeric), chi-square (categorical) or the z-test (binary);
 with more, the normed Wasserstein distance (numeric) or Jensen-Shannon (categorical), drift at ≥ 0.1.
-A category only the current data has, and a change in the share of missing values, are drift too.
+Categories only the current data has (from 1% of its values on), and a change in the share of missing
+values, are drift too. Identifiers (ids, names: nearly every value distinct) are skipped with a note.
 The data set drifts when at least drift_share (0.5) of the features drift.
 
 The second form reads folder/mlops.yaml (default folder: .): the reference is monitoring.<model>.reference,
@@ -26,7 +27,7 @@ exclude and per-feature settings come from monitoring.<model>.drift.
 
 Options:
   --json                 the report as JSON {dataset_drift, share, features: [{name, type, test,
-                         statistic, pvalue, distance, drifted, …}], …}
+                         statistic, pvalue, distance, threshold, unit, drifted, …}], skipped, …}
   --since TIME           current data logged from TIME on (ISO 8601, or ms since the epoch)
   --html FILE            also write a self-contained HTML report (charts inline, nothing remote)
   --method M             auto (default), ks, chi-square, z-test, wasserstein, jensen-shannon, psi
@@ -150,15 +151,21 @@ export function formatDriftReport(r: DriftReport): string {
     `${r.dataset_drift ? 'DATA SET DRIFT' : 'No data set drift'}: ${r.drifted_features} of ${r.features.length} features drifted (${(100 * r.share).toFixed(1)}%, threshold ${100 * r.drift_share}%)`,
     `reference ${r.reference.source} (${r.reference.rows} rows), current ${r.current.source} (${r.current.rows} rows); α = ${r.alpha}, correction ${r.correction}`,
     '',
-    `${'feature'.padEnd(width)}  ${'type'.padEnd(11)}  ${'test'.padEnd(14)}  ${'statistic'.padStart(10)}  ${'p-value'.padStart(10)}  ${'distance'.padStart(10)}  drifted`,
+    `${'feature'.padEnd(width)}  ${'type'.padEnd(11)}  ${'test'.padEnd(14)}  ${'statistic'.padStart(10)}  ${'p-value'.padStart(10)}  ${'distance'.padStart(10)}  ${'threshold'.padStart(10)}  drifted`,
   ];
   for (const f of r.features) {
     const name = f.name.length > width ? `${f.name.slice(0, width - 1)}…` : f.name;
     lines.push(
-      `${name.padEnd(width)}  ${f.type.padEnd(11)}  ${(f.test ?? '—').padEnd(14)}  ${fmt(f.statistic).padStart(10)}  ${fmt(f.pvalue).padStart(10)}  ${fmt(f.distance).padStart(10)}  ${f.drifted ? 'DRIFT' : 'no'}`,
+      `${name.padEnd(width)}  ${f.type.padEnd(11)}  ${(f.test ?? '—').padEnd(14)}  ${fmt(f.statistic).padStart(10)}  ${fmt(f.pvalue).padStart(10)}  ${fmt(f.distance).padStart(10)}  ${`${fmt(f.threshold)}${f.unit ? ' σ' : ''}`.padStart(10)}  ${f.drifted ? 'DRIFT' : 'no'}`,
     );
     for (const reason of f.drifted ? f.reasons : []) lines.push(`${' '.repeat(width + 2)}↳ ${reason}`);
+    for (const note of f.notes) lines.push(`${' '.repeat(width + 2)}· ${note}`);
     if (f.error) lines.push(`${' '.repeat(width + 2)}↳ not tested: ${f.error}`);
   }
+  const footnotes = [
+    ...(r.features.some((f) => f.unit) ? [`σ: wasserstein distances and their thresholds are normed, ${WASSERSTEIN_UNIT}`] : []),
+    ...r.skipped.map((s) => `skipped ${s.name}: ${s.reason}`),
+  ];
+  if (footnotes.length > 0) lines.push('', ...footnotes);
   return lines.join('\n') + '\n';
 }
