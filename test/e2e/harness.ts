@@ -165,7 +165,7 @@ export async function withWorkbench(
   const retries = path.join(wb.runDir, 'retries.log');
   if (fs.existsSync(retries)) t.diagnostic(`retried:\n${fs.readFileSync(retries, 'utf8').trimEnd()}`);
   // A scenario that did what it should still fails on an error nobody would see on screen.
-  const problems = [...cspViolations(wb.runDir), ...unexplainedErrors(wb.runDir)];
+  const problems = [...cspViolations(wb.runDir), ...chartWarnings(wb.runDir), ...unexplainedErrors(wb.runDir)];
   if (problems.length > 0) {
     const message = `${problems.length} problem(s) in the logs of ${path.relative(ROOT, wb.runDir)}:\n${problems.join('\n')}`;
     fs.writeFileSync(path.join(wb.runDir, 'FAILED.txt'), `${message}\n`);
@@ -189,6 +189,17 @@ export function cspViolations(runDir: string): string[] {
     .split('\n')
     .filter((line) => /Content Security Policy/i.test(line))
     .map((line) => `CSP violation: ${line.slice(0, 400)}`);
+}
+
+/** Warnings Vega logged while drawing a chart ("WARN Infinite extent…": a layer with nothing to draw). */
+export function chartWarnings(runDir: string): string[] {
+  const file = path.join(runDir, 'browser-console.log');
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => /^\[warning\] WARN (?!color:)/.test(line))
+    .map((line) => `chart warning: ${line.slice(0, 400)}`);
 }
 
 /** `[error]` lines of the extension host log not on ALLOWED_HOST_ERRORS. */

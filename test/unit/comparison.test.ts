@@ -85,7 +85,10 @@ test('scatter: runs with equal values coincide; the data says how many distinct 
   assert.equal(data.columns.find((c) => c.id === 'metric:r2')?.better, 'max');
   assert.equal(data.columns.find((c) => c.id === 'metric:mae')?.better, 'min');
   assert.deepEqual([data.scatter?.shown, data.scatter?.distinct], [3, 2]);
-  const svg = await renderSvg(data.scatter!.spec as never);
+  const warnings: string[] = [];
+  const svg = await renderSvg(data.scatter!.spec as never, undefined, warnings);
+  assert.deepEqual(warnings, [], 'no best run and no empty layer: nothing with an infinite extent');
+  assert.equal(groups(svg, 'mark-symbol role-mark best').length, 0, 'no diamond without a best run');
   assert.equal((groups(svg, 'mark-symbol role-mark points_marks')[0].match(/<path/g) ?? []).length, 2, 'one point per place');
   assert.match(svg, />×2</, 'the shared point is marked');
   const rows = (data.scatter!.spec as { datasets: { runs: { run: string; count: number }[] } }).datasets.runs;

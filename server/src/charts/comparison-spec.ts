@@ -95,7 +95,6 @@ export function parallelCoordinatesSpec(input: SpecRuns & { dimensions: Comparis
   ];
   const tooltip = [
     { field: 'run', type: 'nominal', title: 'Run' },
-    { field: 'count', type: 'quantitative', title: 'Runs here' },
     { field: 'm', type: 'quantitative', title: colorBy.name },
   ];
   return {
@@ -175,25 +174,27 @@ export function scatterSpec(input: SpecRuns & { x: ComparisonColumn; y: Comparis
     { field: 'x', type: x.numeric ? 'quantitative' : 'nominal', title: xTitle },
     { field: 'y', type: y.numeric ? 'quantitative' : 'nominal', title: yTitle },
   ];
+  const bestLayer = {
+    name: 'best',
+    data: { name: 'runs' },
+    transform: [{ filter: 'datum.best' }],
+    layer: [
+      { mark: { type: 'point', shape: 'diamond', filled: true, size: 260, style: 'best' }, encoding: { x: encX, y: encY, tooltip } },
+      { mark: { type: 'text', style: 'best', align: 'left', dx: 12, fontWeight: 'bold' }, encoding: { x: encX, y: encY, text: { field: 'run' } } },
+    ],
+  };
   const spec: Spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     description: `${yTitle} against ${xTitle} for ${plotted.length} run(s) at ${rows.length} point(s)`,
     width: 480,
     height: 320,
     datasets: { runs: rows },
+    // Layers with nothing to draw are left out: an empty layer's data has an infinite extent, which Vega warns of.
     layer: [
       { name: 'points', data: { name: 'runs' }, mark: { type: 'point', filled: true, size: 70, opacity: 0.8 }, encoding: { x: encX, y: encY, tooltip } },
       // "×3" beside a point that stands for three runs.
-      { name: 'counts', data: { name: 'runs' }, transform: [{ filter: 'datum.count > 1 && !datum.best' }, { calculate: "'×' + datum.count", as: 'times' }], mark: { type: 'text', align: 'left', dx: 8, dy: -8 }, encoding: { x: encX, y: encY, text: { field: 'times' } } },
-      {
-        name: 'best',
-        data: { name: 'runs' },
-        transform: [{ filter: 'datum.best' }],
-        layer: [
-          { mark: { type: 'point', shape: 'diamond', filled: true, size: 260, style: 'best' }, encoding: { x: encX, y: encY, tooltip } },
-          { mark: { type: 'text', style: 'best', align: 'left', dx: 12, fontWeight: 'bold' }, encoding: { x: encX, y: encY, text: { field: 'run' } } },
-        ],
-      },
+      ...(rows.some((r) => r.count > 1 && !r.best) ? [{ name: 'counts', data: { name: 'runs' }, transform: [{ filter: 'datum.count > 1 && !datum.best' }, { calculate: "'×' + datum.count", as: 'times' }], mark: { type: 'text', align: 'left', dx: 8, dy: -8 }, encoding: { x: encX, y: encY, text: { field: 'times' } } }] : []),
+      ...(rows.some((r) => r.best) ? [bestLayer] : []),
     ],
     config: { style: BEST_STYLE },
   };

@@ -33,13 +33,21 @@ export interface RenderTimes {
   renderMs: number;
 }
 
-/** Vega-Lite → Vega → SVG text; `times` receives how long compiling and rendering took. */
-export async function renderSvg(spec: TopLevelSpec, times?: RenderTimes): Promise<string> {
+/** Vega-Lite → Vega → SVG text; `times` receives how long compiling and rendering took, `warnings` what Vega warned of. */
+export async function renderSvg(spec: TopLevelSpec, times?: RenderTimes, warnings?: string[]): Promise<string> {
   const { vega, vegaLite, interpreter } = await loadVega();
   const t0 = performance.now();
   const compiled = vegaLite.compile(spec).spec;
   const t1 = performance.now();
   const view = new vega.View(vega.parse(compiled, undefined, { ast: true }), { renderer: 'none', expr: interpreter.expressionInterpreter });
+  if (warnings) {
+    const logger = vega.logger(vega.Warn);
+    logger.warn = (...args: readonly unknown[]) => {
+      warnings.push(args.map(String).join(' '));
+      return logger;
+    };
+    view.logger(logger);
+  }
   const svg = await view.toSVG();
   view.finalize();
   if (times) {
