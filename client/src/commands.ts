@@ -166,7 +166,7 @@ async function revealRun(ctx: Ctx, trees: Trees, runId?: string): Promise<void> 
   // Walk down so every ancestor is known to the view before revealing the run itself.
   let parent: TreeNode | undefined;
   for (const id of path) {
-    const children = await trees.experimentsProvider.getChildren(parent);
+    const children = await trees.experimentsProvider.rowsUnder(parent);
     parent = children.find((c) => c.id === id);
     if (!parent) return;
   }

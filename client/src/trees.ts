@@ -8,12 +8,19 @@ import type { Ctx } from './ctx';
  * `viewsWelcome`) with the next step.
  */
 export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
-  private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
+  private readonly changed = new vscode.EventEmitter<TreeNode | TreeNode[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private fetching = 0;
   private lastFetch = 0;
   private firedAt = 0;
   private pending: NodeJS.Timeout | undefined;
+  /**
+   * One object per row id, updated in place: VS Code knows a row by the object it was given, so a
+   * row refreshed by object keeps its place (and its children's) instead of being forgotten.
+   */
+  private readonly rows = new Map<string, TreeNode>();
+  /** The ids of the top rows as last given to VS Code, in order. */
+  private rootIds: string[] | undefined;
 
   constructor(
     private readonly ctx: Ctx,
@@ -21,10 +28,12 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
   ) {}
 
   /**
-   * Rebuilds the view once the workbench has finished fetching the last rebuild. A full refresh
-   * makes VS Code forget every row at once; a row the workbench was still asking children of (an
-   * expanded experiment, a model) would then be unknown — "No tree item with id …" — and come up
-   * empty. Live runs and health checks ask for many refreshes in a row: they are coalesced.
+   * Rebuilds the view once the workbench has finished fetching the last rebuild. A rebuild from the
+   * root makes VS Code forget every row at once; a row the workbench was still asking children of
+   * (an expanded experiment, a model) would then be unknown — "No tree item with id …". So when the
+   * top rows are the same ones, only they are refreshed (by object), which keeps every row known;
+   * only a change of the top rows rebuilds from the root. Live runs and health checks ask for many
+   * refreshes in a row: they are coalesced.
    */
   refresh(): void {
     if (this.pending) return;
@@ -36,17 +45,53 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
         this.pending = setTimeout(settle, wait);
         return;
       }
-      this.pending = undefined;
       this.firedAt = now;
-      this.changed.fire(undefined);
+      void this.fire().finally(() => (this.pending = undefined));
     };
     this.pending = setTimeout(settle, 0);
+  }
+
+  private async fire(): Promise<void> {
+    const known = this.rootIds;
+    const roots = known ? await this.fetch(null).catch(() => undefined) : undefined;
+    if (!known || !roots || roots.length !== known.length || roots.some((r, i) => r.id !== known[i])) {
+      this.rootIds = undefined;
+      this.changed.fire(undefined);
+      return;
+    }
+    this.changed.fire(roots.map((r) => this.canonical(r)));
+  }
+
+  private fetch(parentId: string | null): Promise<TreeNode[]> {
+    return this.ctx.request(Requests.treeChildren, { view: this.view, parentId });
+  }
+
+  /** The row object VS Code already has for this id, brought up to date; or this one, remembered. */
+  private canonical(fresh: TreeNode): TreeNode {
+    const row = this.rows.get(fresh.id);
+    if (!row) {
+      this.rows.set(fresh.id, fresh);
+      return fresh;
+    }
+    for (const key of Object.keys(row) as (keyof TreeNode)[]) if (!(key in fresh)) delete row[key];
+    Object.assign(row, fresh);
+    return row;
+  }
+
+  /** Rows under a row (or the top rows), as VS Code knows them, for commands that walk the tree; forgets nothing. */
+  async rowsUnder(parent?: TreeNode): Promise<TreeNode[]> {
+    return (await this.fetch(parent?.id ?? null)).map((n) => this.canonical(n));
   }
 
   async getChildren(parent?: TreeNode): Promise<TreeNode[]> {
     this.fetching++;
     try {
-      return await this.ctx.request(Requests.treeChildren, { view: this.view, parentId: parent?.id ?? null });
+      const fresh = await this.fetch(parent?.id ?? null);
+      // VS Code asks for the top rows only when it has forgotten every row: start again with these.
+      if (!parent) this.rows.clear();
+      const children = fresh.map((n) => this.canonical(n));
+      if (!parent) this.rootIds = children.map((n) => n.id);
+      return children;
     } catch (error) {
       // Not running yet: stay empty; the status notification refreshes the view when it is.
       this.ctx.output.debug(`${this.view} view: ${error instanceof Error ? error.message : String(error)}`);
