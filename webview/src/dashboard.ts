@@ -66,7 +66,7 @@ function manifestSection({ manifests }: WorkspaceSummary): HTMLElement {
       e.preventDefault();
       post({ type: 'openFile', payload: { file: m.file } });
     });
-    item.append(open, ' ', m.errors + m.warnings === 0 ? tag('ok') : tag(`${m.errors} errors, ${m.warnings} warnings`));
+    item.append(open, ' ', m.errors + m.warnings === 0 ? tag('ok') : tag(`${plural(m.errors, 'error')}, ${plural(m.warnings, 'warning')}`, m.errors > 0 ? 'bad' : undefined));
     list.append(item);
   }
   section.append(list);
@@ -100,3 +100,7 @@ connect<DashboardData>((message: HostToWebview<DashboardData>) => {
   if (message.type === 'setData') render(message.payload.summary);
   else render(undefined, message.payload.message);
 });
+
+function plural(n: number, word: string): string {
+  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+}

@@ -93,8 +93,7 @@ function render(): void {
     card.dataset.testid = `feature-${f.name}`;
     card.setAttribute('aria-label', `${f.name}: ${f.drifted ? 'drifted' : 'no drift'}, ${f.test ?? 'not tested'}`);
     const name = document.createElement('h3');
-    name.append(document.createTextNode(f.name), tag(f.drifted ? 'drifted' : 'no drift'));
-    name.lastElementChild?.classList.add(f.drifted ? 'badge-drift' : 'badge-ok');
+    name.append(document.createTextNode(f.name), tag(f.drifted ? 'drifted' : 'no drift', f.drifted ? 'bad' : undefined));
     const facts = document.createElement('dl');
     // A p-value test shows its statistic and p-value; a distance test its distance, once.
     const measured: [string, string][] =

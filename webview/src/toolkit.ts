@@ -2,13 +2,13 @@
  * The only module that knows the UI toolkit. Panels ask it for controls; swapping the toolkit for
  * another web-component library means changing this file alone.
  */
-import { provideVSCodeDesignSystem, vsCodeButton, vsCodeCheckbox, vsCodeDivider, vsCodeDropdown, vsCodeOption, vsCodeTag } from '@vscode/webview-ui-toolkit';
+import { provideVSCodeDesignSystem, vsCodeButton, vsCodeCheckbox, vsCodeDivider, vsCodeDropdown, vsCodeOption } from '@vscode/webview-ui-toolkit';
 
 let registered = false;
 
 export function registerToolkit(): void {
   if (registered) return;
-  provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeDivider(), vsCodeTag(), vsCodeDropdown(), vsCodeOption(), vsCodeCheckbox());
+  provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeDivider(), vsCodeDropdown(), vsCodeOption(), vsCodeCheckbox());
   registered = true;
 }
 
@@ -32,8 +32,10 @@ export function badge(text: string, tone?: 'good' | 'bad' | 'warning'): HTMLElem
   return el;
 }
 
-export function tag(text: string): HTMLElement {
-  const el = document.createElement('vscode-tag');
+/** A tag: a themed span, for the same reason as {@link badge} (the toolkit's tag is its badge). */
+export function tag(text: string, tone?: 'bad'): HTMLElement {
+  const el = document.createElement('span');
+  el.className = tone ? `tag ${tone}` : 'tag';
   el.textContent = text;
   return el;
 }
