@@ -5,7 +5,10 @@ import { readJsonlRun, type JsonlState } from './jsonl';
 import { listFileStore, readFileStoreRegistry, readLoggedModels, type FileStamp } from './mlflow-files';
 import { fingerprintOf, readRunFolder, type RunFolderRead } from './packed-run';
 import { readRunFolders } from './read-pool';
-import { databaseFingerprint, readMlflowDatabase } from './mlflow-sqlite';
+import { readMlflowDatabase } from './mlflow-sqlite';
+import { readOptunaDatabase } from './optuna-sqlite';
+import { databaseFingerprint } from './sqlite-read';
+import type { TrackingSnapshot } from './model';
 import { MlflowServerError, readMlflowServer, type RemoteOptions } from './mlflow-rest';
 import type { ReadIssue } from './model';
 import type { TrackingRepository } from './repository';
@@ -95,7 +98,9 @@ export class TrackingIndexer {
       case 'mlflow-file-store':
         return this.syncFileStore(source, sourceId, result, onProgress);
       case 'mlflow-sqlite':
-        return this.syncDatabase(source, sourceId, result);
+        return this.syncDatabase(source, sourceId, result, readMlflowDatabase);
+      case 'optuna-sqlite':
+        return this.syncDatabase(source, sourceId, result, readOptunaDatabase);
       case 'jsonl-runs':
         return this.syncJsonlFiles(source, listJsonl(source.path), result, true);
     }
@@ -188,14 +193,14 @@ export class TrackingIndexer {
 
   // ---- MLflow SQLite database
 
-  private async syncDatabase(source: TrackingSource, sourceId: number, result: SyncResult): Promise<void> {
+  private async syncDatabase(source: TrackingSource, sourceId: number, result: SyncResult, read: (path: string) => TrackingSnapshot): Promise<void> {
     const fingerprint = databaseFingerprint(source.path);
     const stored = this.repo.sources().find((s) => s.id === sourceId);
     if (stored?.fingerprint === fingerprint) {
       result.runsUnchanged += this.repo.runFingerprints(sourceId).size;
       return;
     }
-    const snapshot = readMlflowDatabase(source.path);
+    const snapshot = read(source.path);
     // A locked or unreadable database keeps what was indexed before; only the issue is recorded.
     const failed = snapshot.runs.length === 0 && snapshot.experiments.length === 0 && snapshot.issues.length > 0;
     this.repo.transaction(() => {

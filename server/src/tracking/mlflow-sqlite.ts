@@ -1,6 +1,5 @@
-import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
-import { openSqlite, type SqliteDatabase } from '../sqlite';
-import { describeFsError } from '../workspace/scan';
+import { columns, describeSqliteError, openReadOnly, quote, readSchema, tryTo, type Database, type Schema } from './sqlite-read';
+export { databaseFingerprint } from './sqlite-read';
 import type {
   ExperimentRecord,
   LifecycleStage,
@@ -20,10 +19,7 @@ import type {
  * statement, grouped in memory, so the cost is one pass over the metrics table however many runs.
  */
 
-type Database = SqliteDatabase;
 type Row = Record<string, unknown>;
-/** Table name → its column names. */
-type Schema = Map<string, Set<string>>;
 
 export interface DatabaseReadOptions {
   /** How long to wait for a writer's lock before reporting the database as locked. */
@@ -69,62 +65,6 @@ export function readMlflowDatabase(path: string, options: DatabaseReadOptions = 
     tryTo(() => db.close());
   }
   return snapshot;
-}
-
-/**
- * What to compare to notice a change without opening the database: size, modification time and
- * SQLite's file change counter of the file, and size and time of its write-ahead log (MLflow's
- * writes may sit in `-wal` until a checkpoint). Null when the file does not exist.
- */
-export function databaseFingerprint(path: string): string | null {
-  const main = statFingerprint(path);
-  if (main === null) return null;
-  const wal = statFingerprint(`${path}-wal`);
-  return `${main}:${changeCounter(path)}${wal === null ? '' : `|wal:${wal}`}`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Opening
-
-function openReadOnly(path: string, busyTimeoutMs: number): { db: Database } | { problem: string } {
-  try {
-    return { db: openSqlite(path, { readonly: true, timeoutMs: busyTimeoutMs }) };
-  } catch (error) {
-    // No SQLite driver on this Node fails per call, not the server.
-    if ((error as { code?: string }).code === 'MLOPS_NO_SQLITE') return { problem: `cannot read MLflow databases: ${(error as Error).message}` };
-    return { problem: `cannot open the database: ${describeSqliteError(error)}` };
-  }
-}
-
-function describeSqliteError(error: unknown): string {
-  const code = (error as { code?: string } | undefined)?.code ?? '';
-  const detail = error instanceof Error ? error.message : String(error);
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return 'the database is locked by another process that is writing to it; read it again once that write ends';
-  }
-  if (code === 'SQLITE_NOTADB') return 'the file is not an SQLite database (corrupt, or another kind of file)';
-  if (code.startsWith('SQLITE_CORRUPT')) return `the database file is corrupt (${detail})`;
-  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR')) return `cannot read the file (${detail})`;
-  if (!code.startsWith('SQLITE_') && (error as NodeJS.ErrnoException | undefined)?.syscall) return describeFsError(error);
-  return detail;
-}
-
-function readSchema(db: Database): Schema {
-  const schema: Schema = new Map();
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
-  const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck();
-  for (const table of tables) schema.set(table, new Set(columns.all(table) as string[]));
-  return schema;
-}
-
-/** `SELECT` list naming each wanted column, or `NULL AS column` where this schema lacks it. */
-function columns(schema: Schema, table: string, wanted: string[]): string {
-  const present = schema.get(table) ?? new Set<string>();
-  return wanted.map((c) => (present.has(c) ? quote(c) : `NULL AS ${quote(c)}`)).join(', ');
-}
-
-function quote(identifier: string): string {
-  return `"${identifier.replace(/"/g, '""')}"`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -313,35 +253,4 @@ function number(value: unknown): number | null {
   if (typeof value === 'bigint') return Number(value);
   if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
   return null;
-}
-
-function statFingerprint(path: string): string | null {
-  try {
-    const st = statSync(path, { bigint: true });
-    return `${st.size}:${st.mtimeNs}`;
-  } catch {
-    return null;
-  }
-}
-
-/** Bytes 24–27 of an SQLite header count committed transactions (rollback-journal mode). */
-function changeCounter(path: string): string {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    const header = Buffer.alloc(4);
-    return readSync(fd, header, 0, 4, 24) === 4 ? String(header.readUInt32BE(0)) : '-';
-  } catch {
-    return '-';
-  } finally {
-    if (fd !== undefined) tryTo(() => closeSync(fd!));
-  }
-}
-
-function tryTo(action: () => void): void {
-  try {
-    action();
-  } catch {
-    // closing after a failure: the failure is what gets reported
-  }
 }

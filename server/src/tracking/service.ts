@@ -142,8 +142,9 @@ export class TrackingService {
     this.watchers = [];
     await Promise.all(old.map((w) => w.close()));
     this.schedulePoll();
-    const folders = this.resolved.sources.filter((s) => s.kind !== 'mlflow-sqlite' && s.kind !== 'mlflow-server').map((s) => s.path);
-    const databases = this.resolved.sources.filter((s) => s.kind === 'mlflow-sqlite').flatMap((s) => [s.path, `${s.path}-wal`]);
+    const isDatabase = (s: TrackingSource) => s.kind === 'mlflow-sqlite' || s.kind === 'optuna-sqlite';
+    const folders = this.resolved.sources.filter((s) => !isDatabase(s) && s.kind !== 'mlflow-server').map((s) => s.path);
+    const databases = this.resolved.sources.filter(isDatabase).flatMap((s) => [s.path, `${s.path}-wal`]);
     const ready: Promise<void>[] = [];
     if (folders.length > 0) {
       // Folders only: one inotify watch per folder reports every file in it, so a store of

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { TrackingSource, TrackingSourceKind } from '../contract';
 import { manifestText, parseManifest } from '../manifest/parse';
 import { scanWorkspace } from '../workspace/scan';
+import { databaseKind } from './sqlite-read';
 
 export interface ResolvedSources {
   sources: TrackingSource[];
@@ -49,7 +50,7 @@ function resolveEntry(workspaceRoot: string, manifest: string, entry: string): T
   const rel = relative(workspaceRoot, path);
   if (rel.startsWith('..') || isAbsolute(rel)) return { reason: `${entry} is outside the workspace` };
   const kind = kindOf(path);
-  return kind ? { kind, path } : { reason: `${entry} is not an MLflow store (mlruns/), an MLflow database (.db) or a folder of .jsonl run logs` };
+  return kind ? { kind, path } : { reason: `${entry} is not an MLflow store (mlruns/), an MLflow or Optuna database (.db) or a folder of .jsonl run logs` };
 }
 
 /**
@@ -86,7 +87,7 @@ export function kindOf(path: string): TrackingSourceKind | undefined {
     if (/\.(db|sqlite|sqlite3)$/.test(path)) return 'mlflow-sqlite';
     return /(^|[\\/])mlruns[\\/]*$/.test(path) ? 'mlflow-file-store' : 'jsonl-runs';
   }
-  if (!isDir) return /\.(db|sqlite|sqlite3)$/.test(path) ? 'mlflow-sqlite' : undefined;
+  if (!isDir) return /\.(db|sqlite|sqlite3)$/.test(path) ? (databaseKind(path) ?? 'mlflow-sqlite') : undefined;
   const base = path.replace(/[\\/]+$/, '').split(/[\\/]/).pop();
   if (base === 'mlruns') return 'mlflow-file-store';
   try {

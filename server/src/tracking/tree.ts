@@ -160,13 +160,16 @@ function experimentNode(e: ExperimentSummary, id: string, shown: number, total: 
 
 function runNode(run: RunSummary, id: string, hasChildren: boolean, keyMetric: string, issues: StoredIssue[]): TreeNode {
   const key = pickKeyMetric(run.metrics, keyMetric);
-  const description = [key ? `${key}=${formatValue(run.metrics[key])}` : '', run.status === 'FINISHED' ? '' : run.status.toLowerCase()].filter(Boolean).join(' · ');
+  const best = bestMark(run);
+  const stale = run.tags['optuna.heartbeat'];
+  const state = stale ? 'stale' : run.tags['optuna.state'] === 'PRUNED' ? 'pruned' : run.status === 'FINISHED' ? '' : run.status.toLowerCase();
+  const description = [key ? `${key}=${formatValue(run.metrics[key])}` : '', state].filter(Boolean).join(' · ');
   return {
     id,
     label: run.name || run.runId.slice(0, 8),
     description,
     tooltip: runTooltip(run, issues),
-    icon: issues.length > 0 ? 'warning' : STATUS_ICON[run.status],
+    icon: issues.length > 0 ? 'warning' : best ? 'star-full' : STATUS_ICON[run.status],
     hasChildren,
     contextValue: 'run',
     runId: run.runId,
@@ -180,8 +183,27 @@ export function pickKeyMetric(metrics: Record<string, number>, configured: strin
   return USUAL_KEY_METRICS.find((k) => k in metrics) ?? keys.sort()[0];
 }
 
+/** An Optuna study's best trial, or one on the Pareto front of a study with several objectives. */
+function bestMark(run: RunSummary): string | undefined {
+  if (run.tags['optuna.best'] === 'true') return 'the best trial of the study';
+  if (run.tags['optuna.pareto'] === 'true') return 'on the Pareto front of the study';
+  return undefined;
+}
+
+const SOURCE_KIND: Record<RunSummary['sourceKind'], string> = {
+  'mlflow-file-store': 'MLflow file store',
+  'mlflow-sqlite': 'MLflow database',
+  'optuna-sqlite': 'Optuna storage',
+  'jsonl-runs': 'JSONL run log',
+  'mlflow-server': 'MLflow tracking server',
+};
+
 function runTooltip(run: RunSummary, issues: StoredIssue[]): string {
-  const lines = [`**${escapeMarkdown(run.name || run.runId)}** — ${run.status}`, `\`${run.runId}\``];
+  const state = run.tags['optuna.state'] ? ` (Optuna: ${run.tags['optuna.state']})` : '';
+  const lines = [`**${escapeMarkdown(run.name || run.runId)}** — ${run.status}${state}`, `\`${run.runId}\` · ${SOURCE_KIND[run.sourceKind]}`];
+  const best = bestMark(run);
+  if (best) lines.push(`$(star-full) ${best}`);
+  if (run.tags['optuna.heartbeat']) lines.push(`$(warning) heartbeat ${escapeMarkdown(run.tags['optuna.heartbeat'])}: the worker may have died`);
   if (run.startTime) {
     const duration = run.endTime ? ` · ${formatDuration(run.endTime - run.startTime)}` : '';
     lines.push(`Started ${new Date(run.startTime).toISOString().replace('T', ' ').slice(0, 19)} UTC${duration}`);

@@ -2,6 +2,7 @@ import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import type { TrackingSource } from '../contract';
 import { isManifestPath } from '../manifest/parse';
+import { databaseKind } from '../tracking/sqlite-read';
 
 /** Folders that never hold a project's own manifests or run logs, and can be huge. */
 const SKIPPED_FOLDERS = new Set(['node_modules', '.git', '.hg', '.svn', '.mlops', '.venv', 'venv', '__pycache__', '.e2e', '.tox']);
@@ -53,6 +54,11 @@ export function scanWorkspace(root: string): ScanResult {
       } else if (entry.isFile() || entry.isSymbolicLink()) {
         if (isManifestPath(entry.name) && isRegularFile(path)) result.manifests.push(path);
         else if (entry.name === 'mlflow.db' && isRegularFile(path)) result.trackingSources.push({ kind: 'mlflow-sqlite', path });
+        else if (/\.(db|sqlite|sqlite3)$/.test(entry.name) && isRegularFile(path)) {
+          // Any other database is a source when its tables say so (an Optuna storage has no fixed name).
+          const kind = databaseKind(path);
+          if (kind) result.trackingSources.push({ kind, path });
+        }
       }
     }
   };
