@@ -666,7 +666,7 @@ export interface ComparisonData {
    * finite value of the metric, or `tied` runs share the best value. `source` 'name' when the
    * direction comes from the metric's name (errors and losses lower, the rest higher).
    */
-  best: (BestRunChoice & { runIndex: number; source: 'chosen' | 'manifest' | 'name'; none?: 'no-finite-value' | 'tie'; tied?: number; value?: number }) | null;
+  best: (BestRunChoice & { runIndex: number; source: 'chosen' | 'manifest' | 'study' | 'name'; none?: 'no-finite-value' | 'tie'; tied?: number; value?: number }) | null;
   /** Vega-Lite specs built by the server; the webview adds only the theme. */
   parallel: { metric: string; dimensions: string[]; spec: Record<string, unknown> } | null;
   /** `distinct` is how many different points the `shown` runs make (runs with equal values coincide). */

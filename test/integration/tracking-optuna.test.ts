@@ -7,6 +7,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { comparisonData } from '../../server/src/charts/comparison';
+import type { RunInfo } from '../../server/src/contract';
 import { decodeParam, readOptunaDatabase, trialRunId } from '../../server/src/tracking/optuna-sqlite';
 import { latestMetrics } from '../../server/src/tracking/model';
 import { databaseKind } from '../../server/src/tracking/sqlite-read';
@@ -174,4 +176,28 @@ c.commit()`, path]);
   assert.equal(trial(23).status, 'RUNNING');
   assert.equal(trial(23).tags['optuna.heartbeat'], 'stale: last beat 2026-12-02T10:00:00.000Z');
   assert.equal(trial(24).tags['optuna.heartbeat'], undefined);
+});
+
+test("Compare Runs on a study: the best run by the study's own direction, parallel coordinates of its params → the objective", () => {
+  const snapshot = readOptunaDatabase(join(ROOT, 'YuzhouLin_3dCNN', 'sb1.db'));
+  const expected = Object.values(truth(join(ROOT, 'YuzhouLin_3dCNN', 'sb1.db')))[0];
+  const runs: RunInfo[] = snapshot.runs.map((r) => ({
+    runId: r.runId,
+    experimentId: r.experimentId,
+    experiment: 'ecnn0_sb1',
+    name: r.name,
+    status: r.status,
+    startTime: r.startTime,
+    endTime: r.endTime,
+    params: r.params,
+    tags: r.tags,
+    metrics: Object.fromEntries([...latestMetrics(r.metrics)].map(([k, p]) => [k, p.value])),
+    source: 'sb1.db',
+  }));
+  const finished = runs.filter((r) => r.status === 'FINISHED');
+  const data = comparisonData(finished, { runIds: finished.map((r) => r.runId) });
+  assert.equal(data.best?.source, 'study');
+  assert.equal(data.best?.direction, 'min', 'the study minimizes');
+  assert.equal(data.runs[data.best!.runIndex].label, String(expected.best));
+  assert.deepEqual(data.parallel?.dimensions, ['param:batch_size', 'param:dropout_rate', 'param:lr', 'param:optimizer', 'metric:value']);
 });

@@ -101,7 +101,7 @@ function bestControls(d: ComparisonData): HTMLElement {
   );
   const winner = best.runIndex >= 0 ? d.runs[best.runIndex].label : undefined;
   const extreme = best.direction === 'max' ? 'highest' : 'lowest';
-  const source = best.source === 'manifest' ? ' (the manifest’s gate says which way is better)' : best.source === 'name' ? (best.direction === 'min' ? ` (the first metric; lower is better for an error or a loss)` : ' (the first metric; higher is better)') : '';
+  const source = best.source === 'manifest' ? ' (the manifest’s gate says which way is better)' : best.source === 'study' ? ' (the Optuna study’s direction)' : best.source === 'name' ? (best.direction === 'min' ? ` (the first metric; lower is better for an error or a loss)` : ' (the first metric; higher is better)') : '';
   const value = best.value !== undefined ? ` ${format(best.value)}` : '';
   const note = paragraph(
     winner

@@ -12,6 +12,8 @@ import { parallelCoordinatesSpec, scatterSpec } from './comparison-spec';
 export interface MetricGoal {
   metric: string;
   direction: BestDirection;
+  /** Where the goal comes from: a manifest's gate (the default) or an Optuna study's direction. */
+  source?: 'manifest' | 'study';
 }
 
 /** Params beyond this many are left out of the parallel coordinates (the differing ones come first). */
@@ -36,12 +38,13 @@ export function comparisonData(found: RunInfo[], params: ComparisonParams, goals
     ...paramNames.map((name) => paramColumn(name, runs.map((r) => r.params[name]))),
     ...ATTRIBUTES.map((name) => column('attribute', name, runs.map((r) => attribute(r, name)))),
   ];
-  for (const c of columns) if (c.kind === 'metric') c.better = goals.find((g) => g.metric === c.name)?.direction ?? metricDirection(c.name);
+  const known = [...goals, ...studyGoals(runs)];
+  for (const c of columns) if (c.kind === 'metric') c.better = known.find((g) => g.metric === c.name)?.direction ?? metricDirection(c.name);
   const byColumn = new Map(columns.map((c) => [c.id, c]));
   const differingParams = columns.filter((c) => c.kind === 'param' && c.differs.some(Boolean));
   const defaultColumns = [...columns.filter((c) => c.kind === 'metric'), ...differingParams].slice(0, MAX_DEFAULT_COLUMNS).map((c) => c.id);
 
-  const choice = chooseBest(params.best, goals, metricNames);
+  const choice = chooseBest(params.best, known, metricNames);
   const best = choice ? { ...choice, ...bestRun(byColumn.get(`metric:${choice.metric}`)?.values ?? [], choice.direction) } : null;
 
   const shared = { runs: runs.map((r, i) => ({ runId: r.runId, label: labels[i], experiment: r.experiment, status: r.status })), bestIndex: best?.runIndex ?? -1 };
@@ -70,10 +73,10 @@ export function comparisonData(found: RunInfo[], params: ComparisonParams, goals
  * The metric and direction that pick the best run: the user's, else a manifest gate's, else the first
  * metric in the direction its name says (mae, loss, error… lower; the rest higher).
  */
-export function chooseBest(chosen: BestRunChoice | undefined, goals: MetricGoal[], metrics: string[]): (BestRunChoice & { source: 'chosen' | 'manifest' | 'name' }) | null {
+export function chooseBest(chosen: BestRunChoice | undefined, goals: MetricGoal[], metrics: string[]): (BestRunChoice & { source: 'chosen' | 'manifest' | 'study' | 'name' }) | null {
   if (chosen && metrics.includes(chosen.metric)) return { metric: chosen.metric, direction: chosen.direction, source: 'chosen' };
   const goal = goals.find((g) => metrics.includes(g.metric));
-  if (goal) return { metric: goal.metric, direction: goal.direction, source: 'manifest' };
+  if (goal) return { metric: goal.metric, direction: goal.direction, source: goal.source ?? 'manifest' };
   return metrics.length > 0 ? { metric: metrics[0], direction: metricDirection(metrics[0]), source: 'name' } : null;
 }
 
@@ -138,6 +141,23 @@ export function sortOrder(values: ComparisonValue[], descending: boolean): numbe
     return a - b;
   });
   return order;
+}
+
+/** The objectives' directions of Optuna trials (their `optuna.directions` tag), first seen first. */
+export function studyGoals(runs: RunInfo[]): MetricGoal[] {
+  const goals = new Map<string, MetricGoal>();
+  for (const r of runs) {
+    const tag = r.tags['optuna.directions'];
+    if (!tag) continue;
+    try {
+      for (const [metric, direction] of Object.entries(JSON.parse(tag) as Record<string, string>)) {
+        if (!goals.has(metric)) goals.set(metric, { metric, direction: direction === 'MAXIMIZE' ? 'max' : 'min', source: 'study' });
+      }
+    } catch {
+      // a tag someone else wrote: no goal from it
+    }
+  }
+  return [...goals.values()];
 }
 
 /** Gates of a manifest's models as goals, in document order (a gate with both bounds counts as `min:`). */

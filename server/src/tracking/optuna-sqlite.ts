@@ -158,7 +158,14 @@ function readTrials(db: Database, schema: Schema, studies: Study[], now: number,
     const state = String(r.state ?? '').toUpperCase();
     const start = time(r.datetime_start);
     const end = time(r.datetime_complete);
-    const tags: Record<string, string> = { 'optuna.study': study.name, 'optuna.number': String(number), 'optuna.state': state, ...distributions.get(trial) };
+    const tags: Record<string, string> = {
+      'optuna.study': study.name,
+      'optuna.number': String(number),
+      'optuna.state': state,
+      // Which way each objective goes, for Compare Runs' best run: {"value": "MINIMIZE"}.
+      'optuna.directions': JSON.stringify(Object.fromEntries(study.metricNames.map((m, k) => [m, study.directions[k] ?? 'MINIMIZE']))),
+      ...distributions.get(trial),
+    };
     for (const [k, v] of userAttrs.get(trial) ?? []) tags[`optuna.user_attr.${k}`] = v;
     for (const [k, v] of system ?? []) if (k !== '_number') tags[`optuna.system_attr.${k}`] = v;
     const beat = heartbeats.get(trial);
