@@ -9,6 +9,7 @@ import { readMlflowDatabase } from './mlflow-sqlite';
 import { readOptunaDatabase } from './optuna-sqlite';
 import { databaseFingerprint } from './sqlite-read';
 import type { TrackingSnapshot } from './model';
+import { listTensorboardRuns, readEventFile, tensorboardExperiment, tensorboardFingerprint, tensorboardRun, tensorboardRunId, type EventFileState } from './tensorboard';
 import { MlflowServerError, readMlflowServer, type RemoteOptions } from './mlflow-rest';
 import type { ReadIssue } from './model';
 import type { TrackingRepository } from './repository';
@@ -37,6 +38,7 @@ const RUN_PARTS = ['meta.yaml', 'metrics', 'params', 'tags'];
  */
 export class TrackingIndexer {
   private readonly jsonl = new Map<string, JsonlState>();
+  private readonly tfevents = new Map<string, { state: EventFileState; issues: ReadIssue[] }>();
   /** How MLflow tracking servers are reached (token, page size, timeout). */
   remote: RemoteOptions = {};
 
@@ -103,6 +105,8 @@ export class TrackingIndexer {
         return this.syncDatabase(source, sourceId, result, readOptunaDatabase);
       case 'jsonl-runs':
         return this.syncJsonlFiles(source, listJsonl(source.path), result, true);
+      case 'tensorboard':
+        return this.syncTensorboard(source, sourceId, result);
     }
   }
 
@@ -253,6 +257,45 @@ export class TrackingIndexer {
       this.repo.replaceRegistry(sourceId, read.registeredModels);
     });
     result.newIssues.push(...read.issues);
+  }
+
+  // ---- TensorBoard event files (a run per folder; files read on from where the last read stopped)
+
+  private syncTensorboard(source: TrackingSource, sourceId: number, result: SyncResult): void {
+    const runs = listTensorboardRuns(source.path);
+    const known = this.repo.runFingerprints(sourceId);
+    const present = new Set(runs.map((r) => tensorboardRunId(source.path, r.dir)));
+    this.repo.transaction(() => {
+      this.repo.replaceExperiments(sourceId, runs.length > 0 ? [tensorboardExperiment(source.path)] : []);
+      for (const runId of known.keys()) {
+        if (present.has(runId)) continue;
+        this.repo.deleteRun(sourceId, runId);
+        this.repo.replaceIssues(sourceId, runUnit(runId), []);
+        result.runsDeleted++;
+      }
+      for (const run of runs) {
+        const runId = tensorboardRunId(source.path, run.dir);
+        const fingerprint = tensorboardFingerprint(run);
+        if (known.get(runId) === fingerprint) {
+          result.runsUnchanged++;
+          continue;
+        }
+        const states = run.files.map(({ file, prefix }) => {
+          const previous = this.tfevents.get(file);
+          const read = readEventFile(file, previous?.state, prefix);
+          // A file read from its start again drops the problems of its earlier reads.
+          const issues = read.state.offset < (previous?.state.offset ?? 0) || !previous ? read.issues : [...previous.issues, ...read.issues];
+          this.tfevents.set(file, { state: read.state, issues });
+          result.newIssues.push(...read.issues);
+          return read.state;
+        });
+        const issues = run.files.flatMap(({ file }) => this.tfevents.get(file)?.issues ?? []);
+        const record = tensorboardRun(source.path, run, states, issues);
+        this.repo.replaceRun(sourceId, record, fingerprint);
+        this.repo.replaceIssues(sourceId, runUnit(runId), issues.map((i) => ({ ...i, runId, experimentId: record.experimentId })));
+        result.runsRead++;
+      }
+    });
   }
 
   // ---- JSONL run logs (one file per run)

@@ -194,6 +194,7 @@ const SOURCE_KIND: Record<RunSummary['sourceKind'], string> = {
   'mlflow-file-store': 'MLflow file store',
   'mlflow-sqlite': 'MLflow database',
   'optuna-sqlite': 'Optuna storage',
+  tensorboard: 'TensorBoard event files',
   'jsonl-runs': 'JSONL run log',
   'mlflow-server': 'MLflow tracking server',
 };

@@ -1,8 +1,9 @@
 import { readdirSync, statSync, type Dirent } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import type { TrackingSource } from '../contract';
 import { isManifestPath } from '../manifest/parse';
 import { databaseKind } from '../tracking/sqlite-read';
+import { EVENT_FILE, MERGED_SUBFOLDERS } from '../tracking/tensorboard';
 
 /** Folders that never hold a project's own manifests or run logs, and can be huge. */
 const SKIPPED_FOLDERS = new Set(['node_modules', '.git', '.hg', '.svn', '.mlops', '.venv', 'venv', '__pycache__', '.e2e', '.tox']);
@@ -37,6 +38,15 @@ export function scanWorkspace(root: string): ScanResult {
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    if (entries.some((e) => e.isFile() && EVENT_FILE.test(e.name))) {
+      // TensorBoard: the folder is a run (or a train/ or validation/ part of one); the source is the folder of runs above it.
+      const runDir = MERGED_SUBFOLDERS.has(basename(dir)) && dir !== root ? dirname(dir) : dir;
+      const logdir = runDir === root ? root : dirname(runDir);
+      if (!result.trackingSources.some((s) => s.kind === 'tensorboard' && (logdir === s.path || logdir.startsWith(s.path + sep)))) {
+        result.trackingSources = result.trackingSources.filter((s) => !(s.kind === 'tensorboard' && s.path.startsWith(logdir + sep)));
+        result.trackingSources.push({ kind: 'tensorboard', path: logdir });
+      }
+    }
     for (const entry of entries) {
       if (++seen > MAX_ENTRIES) {
         result.truncated = true;
