@@ -102,7 +102,7 @@ export interface ServerStatus {
   remedy?: string;
 }
 
-export type TrackingSourceKind = 'mlflow-file-store' | 'mlflow-sqlite' | 'optuna-sqlite' | 'tensorboard' | 'jsonl-runs' | 'mlflow-server';
+export type TrackingSourceKind = 'mlflow-file-store' | 'mlflow-sqlite' | 'optuna-sqlite' | 'tensorboard' | 'wandb' | 'jsonl-runs' | 'mlflow-server';
 
 export interface TrackingSource {
   kind: TrackingSourceKind;

@@ -8,7 +8,8 @@ import { readRunFolders } from './read-pool';
 import { readMlflowDatabase } from './mlflow-sqlite';
 import { readOptunaDatabase } from './optuna-sqlite';
 import { databaseFingerprint } from './sqlite-read';
-import type { TrackingSnapshot } from './model';
+import type { ExperimentRecord, TrackingSnapshot } from './model';
+import { listWandbRuns, readWandbRun, wandbFingerprint } from './wandb';
 import { listTensorboardRuns, readEventFile, tensorboardExperiment, tensorboardFingerprint, tensorboardRun, tensorboardRunId, type EventFileState } from './tensorboard';
 import { MlflowServerError, readMlflowServer, type RemoteOptions } from './mlflow-rest';
 import type { ReadIssue } from './model';
@@ -107,6 +108,8 @@ export class TrackingIndexer {
         return this.syncJsonlFiles(source, listJsonl(source.path), result, true);
       case 'tensorboard':
         return this.syncTensorboard(source, sourceId, result);
+      case 'wandb':
+        return this.syncWandb(source, sourceId, result);
     }
   }
 
@@ -295,6 +298,39 @@ export class TrackingIndexer {
         this.repo.replaceIssues(sourceId, runUnit(runId), issues.map((i) => ({ ...i, runId, experimentId: record.experimentId })));
         result.runsRead++;
       }
+    });
+  }
+
+  // ---- W&B run folders (each read again when its files changed)
+
+  private syncWandb(source: TrackingSource, sourceId: number, result: SyncResult): void {
+    const dirs = listWandbRuns(source.path);
+    const known = this.repo.runFingerprints(sourceId);
+    const present = new Set<string>();
+    const experiments = new Map<string, ExperimentRecord>();
+    this.repo.transaction(() => {
+      for (const dir of dirs) {
+        const fingerprint = wandbFingerprint(dir);
+        const read = readWandbRun(dir);
+        present.add(read.run.runId);
+        experiments.set(read.experiment.experimentId, read.experiment);
+        if (known.get(read.run.runId) === fingerprint) {
+          result.runsUnchanged++;
+          continue;
+        }
+        this.repo.replaceRun(sourceId, read.run, fingerprint);
+        const located = read.issues.map((i) => ({ ...i, runId: read.run.runId, experimentId: read.run.experimentId }));
+        this.repo.replaceIssues(sourceId, runUnit(read.run.runId), located);
+        result.newIssues.push(...located);
+        result.runsRead++;
+      }
+      for (const runId of known.keys()) {
+        if (present.has(runId)) continue;
+        this.repo.deleteRun(sourceId, runId);
+        this.repo.replaceIssues(sourceId, runUnit(runId), []);
+        result.runsDeleted++;
+      }
+      this.repo.replaceExperiments(sourceId, [...experiments.values()]);
     });
   }
 

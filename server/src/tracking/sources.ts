@@ -5,6 +5,7 @@ import { manifestText, parseManifest } from '../manifest/parse';
 import { scanWorkspace } from '../workspace/scan';
 import { databaseKind } from './sqlite-read';
 import { listTensorboardRuns } from './tensorboard';
+import { RUN_FOLDER } from './wandb';
 
 export interface ResolvedSources {
   sources: TrackingSource[];
@@ -51,7 +52,7 @@ function resolveEntry(workspaceRoot: string, manifest: string, entry: string): T
   const rel = relative(workspaceRoot, path);
   if (rel.startsWith('..') || isAbsolute(rel)) return { reason: `${entry} is outside the workspace` };
   const kind = kindOf(path);
-  return kind ? { kind, path } : { reason: `${entry} is not an MLflow store (mlruns/), an MLflow or Optuna database (.db), a TensorBoard log folder or a folder of .jsonl run logs` };
+  return kind ? { kind, path } : { reason: `${entry} is not an MLflow store (mlruns/), an MLflow or Optuna database (.db), a TensorBoard log folder, a W&B wandb/ folder or a folder of .jsonl run logs` };
 }
 
 /**
@@ -95,6 +96,7 @@ export function kindOf(path: string): TrackingSourceKind | undefined {
     const names = readdirSync(path);
     if (names.some((n) => n.endsWith('.jsonl'))) return 'jsonl-runs';
     if (names.some((n) => /^\d+$/.test(n))) return 'mlflow-file-store';
+    if (names.some((n) => RUN_FOLDER.test(n))) return 'wandb';
     if (listTensorboardRuns(path).length > 0) return 'tensorboard';
   } catch {
     return undefined;

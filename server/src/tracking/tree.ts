@@ -195,6 +195,7 @@ const SOURCE_KIND: Record<RunSummary['sourceKind'], string> = {
   'mlflow-sqlite': 'MLflow database',
   'optuna-sqlite': 'Optuna storage',
   tensorboard: 'TensorBoard event files',
+  wandb: 'W&B run folder',
   'jsonl-runs': 'JSONL run log',
   'mlflow-server': 'MLflow tracking server',
 };

@@ -4,6 +4,7 @@ import type { TrackingSource } from '../contract';
 import { isManifestPath } from '../manifest/parse';
 import { databaseKind } from '../tracking/sqlite-read';
 import { EVENT_FILE, MERGED_SUBFOLDERS } from '../tracking/tensorboard';
+import { listWandbRuns } from '../tracking/wandb';
 
 /** Folders that never hold a project's own manifests or run logs, and can be huge. */
 const SKIPPED_FOLDERS = new Set(['node_modules', '.git', '.hg', '.svn', '.mlops', '.venv', 'venv', '__pycache__', '.e2e', '.tox']);
@@ -60,6 +61,10 @@ export function scanWorkspace(root: string): ScanResult {
           continue; // an MLflow store is read by its own reader, not scanned for manifests
         }
         if (entry.name === 'runs' && hasJsonl(path)) result.trackingSources.push({ kind: 'jsonl-runs', path });
+        if (entry.name === 'wandb' && listWandbRuns(path).length > 0) {
+          result.trackingSources.push({ kind: 'wandb', path });
+          continue; // run folders hold logs and media, not manifests
+        }
         visit(path, depth + 1);
       } else if (entry.isFile() || entry.isSymbolicLink()) {
         if (isManifestPath(entry.name) && isRegularFile(path)) result.manifests.push(path);
