@@ -13,6 +13,8 @@ import { decodeParam, readOptunaDatabase, trialRunId } from '../../server/src/tr
 import { latestMetrics } from '../../server/src/tracking/model';
 import { databaseKind } from '../../server/src/tracking/sqlite-read';
 import { resolveTrackingSources } from '../../server/src/tracking/sources';
+import { parseManifest } from '../../server/src/manifest/parse';
+import { validateManifest } from '../../server/src/manifest/validate';
 import { seededRandom } from '../../server/src/util/random';
 import { CLI, REPO, SHARED_FIXTURES, tempDir } from '../helpers/paths';
 
@@ -200,4 +202,21 @@ test("Compare Runs on a study: the best run by the study's own direction, parall
   assert.equal(data.best?.direction, 'min', 'the study minimizes');
   assert.equal(data.runs[data.best!.runIndex].label, String(expected.best));
   assert.deepEqual(data.parallel?.dimensions, ['param:batch_size', 'param:dropout_rate', 'param:lr', 'param:optimizer', 'metric:value']);
+});
+
+test('tracking: names the tool where the shape does not say it; a malformed entry is flagged in the editor', () => {
+  const dir = tempDir('optuna-named');
+  copyFileSync(join(ROOT, 'YuzhouLin_3dCNN', 'sb1.db'), join(dir, 'search.bin'));
+  writeFileSync(join(dir, 'mlops.yaml'), 'version: 1\ntracking:\n  - optuna: search.bin\n  - tensorboard: logs/\n  - wandb: wandb/\n');
+  const sources = resolveTrackingSources(dir).sources.map((s) => [s.kind, s.path.slice(dir.length + 1)]);
+  assert.deepEqual(sources, [
+    ['optuna-sqlite', 'search.bin'],
+    ['tensorboard', 'logs'],
+    ['wandb', 'wandb'],
+  ]);
+  const text = 'version: 1\ntracking:\n  - neptune: x/\n  - { optuna: a.db, wandb: b/ }\n';
+  const findings = validateManifest(parseManifest(text), { manifestPath: join(dir, 'mlops.yaml'), workspaceRoot: dir }).filter((f) => f.code === 'tracking-entry');
+  assert.equal(findings.length, 2);
+  assert.match(findings[0].message, /a path or URL, or one of \{optuna: path\}, \{tensorboard: path\}, \{wandb: path\}/);
+  assert.equal(findings[0].range.start.line, 2);
 });

@@ -15,6 +15,16 @@ export interface Located<T> {
   range: Range;
 }
 
+/** Tools whose logs a `tracking:` entry may name explicitly (`- optuna: study.db`). */
+export const TRACKING_KINDS = ['optuna', 'tensorboard', 'wandb'] as const;
+export type TrackingKind = (typeof TRACKING_KINDS)[number];
+
+/** A `tracking:` entry: a path or URL, or `{<kind>: path}`; `problem` when the item is neither. */
+export interface TrackingItem extends Located<string> {
+  kind?: TrackingKind;
+  problem?: string;
+}
+
 /** A `key: value` entry with a typed value. */
 export interface Field<T> extends Located<T> {
   keyRange: Range;
@@ -107,7 +117,7 @@ export interface MonitorDecl extends Entry {
 
 export interface ManifestModel {
   version?: Field<unknown>;
-  tracking?: Entry & { items: Located<string>[] };
+  tracking?: Entry & { items: TrackingItem[] };
   models?: Group<ModelDecl>;
   serving?: ServingDecl;
   experiments?: Group<ExperimentDecl>;
@@ -138,7 +148,7 @@ export function readManifestModel(parsed: ParsedManifest, memo?: ManifestMemo): 
         model.version ??= { value: scalarValue(p.value), range: p.range, keyRange: p.keyRange };
         break;
       case 'tracking':
-        model.tracking ??= { name: p.key, keyRange: p.keyRange, range: p.range, items: r.strings(p.value) };
+        model.tracking ??= { name: p.key, keyRange: p.keyRange, range: p.range, items: r.trackingItems(p.value) };
         break;
       case 'models':
         model.models ??= r.group(p, (e) => readModel(r, e));
@@ -574,6 +584,29 @@ class Reader {
     for (const item of seq.items) {
       const value = this.locator.deref(item);
       if (isScalar(value) && typeof value.value === 'string') out.push({ value: value.value, range: this.locator.range(item) });
+    }
+    return out;
+  }
+
+  trackingItems(node: unknown): TrackingItem[] {
+    const seq = this.locator.deref(node);
+    if (!isSeq(seq)) return [];
+    const out: TrackingItem[] = [];
+    for (const item of seq.items) {
+      const value = this.locator.deref(item);
+      if (isScalar(value) && typeof value.value === 'string') {
+        out.push({ value: value.value, range: this.locator.range(item) });
+        continue;
+      }
+      const pairs = isMap(value) ? value.items : [];
+      const pair = pairs.length === 1 ? pairs[0] : undefined;
+      const key = pair && isScalar(pair.key) ? String(pair.key.value) : '';
+      const target = pair ? this.locator.deref(pair.value) : undefined;
+      if (pair && (TRACKING_KINDS as readonly string[]).includes(key) && isScalar(target) && typeof target.value === 'string' && target.value.trim() !== '') {
+        out.push({ value: target.value, range: this.locator.range(pair.value), kind: key as TrackingKind });
+      } else {
+        out.push({ value: '', range: this.locator.range(item), problem: `a tracking entry is a path or URL, or one of ${TRACKING_KINDS.map((k) => `{${k}: path}`).join(', ')}` });
+      }
     }
     return out;
   }

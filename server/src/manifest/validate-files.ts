@@ -16,7 +16,7 @@ export function checkFiles(model: ManifestModel, ctx: ValidationContext, report:
   const signatures: Signatures = new Map();
   if (!ctx.manifestPath) return signatures;
   const files = new WorkspaceFiles(ctx.manifestPath, ctx.workspaceRoot, report, ctx.fileFacts);
-  for (const entry of model.tracking?.items ?? []) files.checkInside({ ...entry, keyRange: entry.range });
+  for (const entry of model.tracking?.items ?? []) if (!entry.problem) files.checkInside({ ...entry, keyRange: entry.range });
   for (const m of model.models?.entries.values() ?? []) signatures.set(m.name, checkVersions(m, files, ctx, report));
   for (const mon of model.monitoring?.entries.values() ?? []) {
     const m = model.models?.entries.get(mon.name);

@@ -91,6 +91,11 @@ export function runLookup(runs: readonly RunSummary[]): RunLookup {
 /** `tracking:` entries that are URLs name MLflow tracking servers: http(s) only, no credentials, TLS off this machine. */
 function checkTrackingServers(model: ManifestModel, report: Report): void {
   for (const entry of model.tracking?.items ?? []) {
+    if (entry.problem) {
+      report(entry.range, 'error', 'tracking-entry', `Not a tracking source: ${entry.problem}.`);
+      continue;
+    }
+    if (entry.kind) continue;
     if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(entry.value)) continue;
     const resolved = trackingServerUrl(entry.value);
     if ('reason' in resolved) {

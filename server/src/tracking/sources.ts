@@ -24,7 +24,7 @@ export function resolveTrackingSources(workspaceRoot: string): ResolvedSources {
   for (const manifest of scan.manifests) {
     for (const entry of trackingEntries(manifest)) {
       const resolved = resolveEntry(workspaceRoot, manifest, entry);
-      if ('reason' in resolved) problems.push({ manifest, entry, reason: resolved.reason });
+      if ('reason' in resolved) problems.push({ manifest, entry: entry.path, reason: resolved.reason });
       else listed.push(resolved);
     }
   }
@@ -32,26 +32,42 @@ export function resolveTrackingSources(workspaceRoot: string): ResolvedSources {
   return { sources: dedupe(sources), problems };
 }
 
-function trackingEntries(manifest: string): string[] {
+/** A `tracking:` entry: a path or URL, or a path with the tool named (`optuna: study.db`). */
+interface TrackingEntry {
+  path: string;
+  kind?: TrackingSourceKind;
+}
+
+const NAMED_KINDS: Record<string, TrackingSourceKind> = { optuna: 'optuna-sqlite', tensorboard: 'tensorboard', wandb: 'wandb' };
+
+function trackingEntries(manifest: string): TrackingEntry[] {
   const text = manifestText(manifest);
   if (text === undefined) return [];
   try {
     const tracking = parseManifest(text).document?.toJS()?.tracking as unknown;
-    return Array.isArray(tracking) ? tracking.filter((t): t is string => typeof t === 'string' && t.trim() !== '') : [];
+    if (!Array.isArray(tracking)) return [];
+    return tracking.flatMap((t): TrackingEntry[] => {
+      if (typeof t === 'string') return t.trim() !== '' ? [{ path: t }] : [];
+      if (t && typeof t === 'object' && !Array.isArray(t)) {
+        const entries = Object.entries(t as Record<string, unknown>);
+        if (entries.length === 1 && NAMED_KINDS[entries[0][0]] && typeof entries[0][1] === 'string' && entries[0][1].trim() !== '') return [{ path: entries[0][1], kind: NAMED_KINDS[entries[0][0]] }];
+      }
+      return []; // the editor flags it (tracking-entry)
+    });
   } catch {
     return []; // toJS() refuses some documents (too many aliases): no entries, as for an unreadable file
   }
 }
 
-function resolveEntry(workspaceRoot: string, manifest: string, entry: string): TrackingSource | { reason: string } {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(entry)) {
+function resolveEntry(workspaceRoot: string, manifest: string, { path: entry, kind: named }: TrackingEntry): TrackingSource | { reason: string } {
+  if (!named && /^[a-z][a-z0-9+.-]*:\/\//i.test(entry)) {
     const url = trackingServerUrl(entry);
     return 'reason' in url ? url : { kind: 'mlflow-server', path: url.url };
   }
   const path = resolve(dirname(manifest), entry);
   const rel = relative(workspaceRoot, path);
   if (rel.startsWith('..') || isAbsolute(rel)) return { reason: `${entry} is outside the workspace` };
-  const kind = kindOf(path);
+  const kind = named ?? kindOf(path);
   return kind ? { kind, path } : { reason: `${entry} is not an MLflow store (mlruns/), an MLflow or Optuna database (.db), a TensorBoard log folder, a W&B wandb/ folder or a folder of .jsonl run logs` };
 }
 
