@@ -31,13 +31,33 @@ test('sources: an Optuna study, a TensorBoard log and a W&B run in the Experimen
     await wb.waitForText(row(wb, 'Experiments', 'lightning_logs'), /1 run/, INDEX_MS);
     await wb.waitForText(row(wb, 'Experiments', 'Lab-0'), /1 run/, INDEX_MS);
 
-    // The study's trials, named by their number; the best one has a star.
+    // A TensorBoard run: its scalars on the chart.
+    await expand(row(wb, 'Experiments', 'lightning_logs'));
+    const tbRun = row(wb, 'Experiments', /^version_0/);
+    await tbRun.click();
+    await wb.runCommand('MLOps: Plot Metrics');
+    const charts = wb.webviewFrame();
+    await wb.waitForText(charts.locator('[data-testid="charts"] h1'), /Metrics of 1 run/, DRAW_MS);
+    await charts.locator('[data-testid="chart"] canvas, [data-testid="chart"] svg').first().waitFor({ state: 'visible', timeout: DRAW_MS });
+    await wb.shot('tensorboard-metrics');
+
+    // The W&B run, with its name from the run log.
+    await expand(row(wb, 'Experiments', 'Lab-0'));
+    await row(wb, 'Experiments', 'alexnet_feature_extraction').waitFor({ timeout: INDEX_MS });
+    await wb.shot('wandb-run');
+
+    // The study's best trial and the first two, by a filter across every source (a tag with dots in backticks).
+    await wb.runCommand('MLOps: Filter Runs…');
+    const input = wb.page.locator('.quick-input-widget input.input');
+    await input.fill("tags.`optuna.best` = 'true' or (tags.`optuna.study` = 'ch2-conditional' and attributes.run_name IN ('0', '1'))");
+    await input.press('Enter');
+    await wb.waitForText(study, /3 of 100 runs/, INDEX_MS);
     await expand(study);
+    // The best trial has a star.
     const best = pane(wb, 'Experiments').locator('.monaco-list-row', { has: wb.page.locator('.codicon-star-full') }).first();
     await best.waitFor({ timeout: INDEX_MS });
     await wb.shot('optuna-study');
 
-    // Compare the best trial with the first two.
     const first = row(wb, 'Experiments', /^0value=/);
     const second = row(wb, 'Experiments', /^1value=/);
     for (let attempt = 1; ; attempt++) {
@@ -52,25 +72,11 @@ test('sources: an Optuna study, a TensorBoard log and a W&B run in the Experimen
         wb.noteRetry('selecting 3 trials', attempt, err);
       }
     }
+    // Compare Runs picks the best by the study's own direction and draws the params against the objective.
     await wb.runCommand('MLOps: Compare Runs');
     const frame = wb.webviewFrame();
     await wb.waitForText(frame.locator('[data-testid="compare"] h1'), 'Compare 3 runs', DRAW_MS);
     await wb.waitForText(frame.locator('[data-testid="best-run"]'), /^★ \d+: the (highest|lowest) value, [\d.]+ \(the Optuna study’s direction\)/, DRAW_MS);
     await frame.locator('[data-testid="parallel-chart"] canvas, [data-testid="parallel-chart"] svg').first().waitFor({ state: 'visible', timeout: DRAW_MS });
     await wb.shot('optuna-compare');
-
-    // A TensorBoard run: its scalars on the chart.
-    await expand(row(wb, 'Experiments', 'lightning_logs'));
-    const tbRun = row(wb, 'Experiments', /^version_0/);
-    await tbRun.click();
-    await wb.runCommand('MLOps: Plot Metrics');
-    const charts = wb.webviewFrame();
-    await wb.waitForText(charts.locator('[data-testid="charts"] h1'), /Metrics of 1 run/, DRAW_MS);
-    await charts.locator('[data-testid="chart"] canvas, [data-testid="chart"] svg').first().waitFor({ state: 'visible', timeout: DRAW_MS });
-    await wb.shot('tensorboard-metrics');
-
-    // The W&B run with its name from the run log.
-    await expand(row(wb, 'Experiments', 'Lab-0'));
-    await row(wb, 'Experiments', 'alexnet_feature_extraction').waitFor({ timeout: INDEX_MS });
-    await wb.shot('wandb-run');
   }));
