@@ -1,6 +1,6 @@
 // `mlops check` as the CI gate: files, ONNX models and runs are checked, a failed gate is an error.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { countBySeverity } from '../../server/src/check/check';
@@ -74,4 +74,45 @@ test('the bundled example passes the gate: its models load, its runs meet every 
   const { code, rows, stderr } = await check(tempDir('gate-example', 'examples/churn'));
   assert.equal(code, 0, stderr);
   assert.deepEqual(rows.map((r) => `${r.severity} ${r.code} ${r.line}:${r.column} ${r.message}`), []);
+});
+
+test('gates read runs of every source: an Optuna trial, a TensorBoard run and a W&B run as versions', async () => {
+  const dir = tempDir('gate-sources');
+  mkdirSync(join(dir, 'models'));
+  for (const v of ['1', '2', '3']) copyFileSync(RELU, join(dir, 'models', `v${v}.onnx`));
+  copyFileSync(join(SHARED_FIXTURES, 'optuna', 'pfnet-research_optuna-book', 'optuna-prepared.db'), join(dir, 'study.db'));
+  cpSync(join(SHARED_FIXTURES, 'tensorboard', 'Abdul-AA_Text-Generation-With-LSTM', 'lightning_logs'), join(dir, 'lightning_logs'), { recursive: true });
+  cpSync(join(SHARED_FIXTURES, 'wandb', 'ADL-Group-10_lab0', 'wandb'), join(dir, 'wandb'), { recursive: true });
+  const manifest = (valueMin: number) =>
+    writeFileSync(
+      join(dir, 'mlops.yaml'),
+      [
+        'version: 1',
+        'tracking: [study.db, lightning_logs/, wandb/]',
+        'models:',
+        '  tuned:',
+        '    versions:',
+        '      "1": { path: models/v1.onnx, run: "optuna:ch2-conditional:18" }',
+        `    gates: { value: { min: ${valueMin} } }`,
+        '  lstm:',
+        '    versions:',
+        '      "1": { path: models/v2.onnx, run: "tensorboard:version_0" }',
+        '    gates: { val_loss: { max: 0.3 } }',
+        '  alexnet:',
+        '    versions:',
+        '      "1": { path: models/v3.onnx, run: "wandb:0w7qaruh" }',
+        '    gates: { training_loss: { max: 10 } }',
+        '',
+      ].join('\n'),
+    );
+  manifest(0.85);
+  const passing = await check(dir);
+  assert.equal(passing.code, 0, `${passing.stderr}${JSON.stringify(passing.rows)}`);
+  assert.deepEqual(passing.rows, []);
+  // The best trial's value is 0.8598…: a higher bar fails at the trial's id.
+  manifest(0.9);
+  const failing = await check(dir);
+  assert.equal(failing.code, 1);
+  assert.deepEqual(failing.rows.map((r) => [r.code, r.line]), [['gate-failed', 6]]);
+  assert.match(failing.rows[0].message, /`value` is 0\.8598\d* .*needs ≥ 0\.9/);
 });
