@@ -1,4 +1,4 @@
-import { columns, describeSqliteError, openReadOnly, quote, readSchema, tryTo, type Database, type Schema } from './sqlite-read';
+import { columns, describeSqliteError, quote, readDatabaseSnapshot, type Database, type Schema } from './sqlite-read';
 export { databaseFingerprint } from './sqlite-read';
 import type {
   ExperimentRecord,
@@ -30,20 +30,10 @@ const RUN_STATUSES = new Set<RunStatus>(['RUNNING', 'SCHEDULED', 'FINISHED', 'FA
 const LOGGED_MODEL_STATUS: Record<string, string> = { '0': 'UNSPECIFIED', '1': 'PENDING', '2': 'READY', '3': 'FAILED' };
 
 export function readMlflowDatabase(path: string, options: DatabaseReadOptions = {}): TrackingSnapshot {
-  const snapshot: TrackingSnapshot = { experiments: [], runs: [], registeredModels: [], loggedModels: [], issues: [] };
-  const opened = openReadOnly(path, options.busyTimeoutMs ?? 2000);
-  if ('problem' in opened) {
-    snapshot.issues.push({ path, message: opened.problem });
-    return snapshot;
-  }
-  const db = opened.db;
-  try {
-    // One read transaction: every table is seen at the same instant, even while MLflow writes.
-    db.exec('BEGIN');
-    const schema = readSchema(db);
+  return readDatabaseSnapshot(path, options.busyTimeoutMs ?? 2000, 'MLflow databases', (db, schema, snapshot) => {
     if (!schema.has('runs') && !schema.has('experiments')) {
       snapshot.issues.push({ path, message: 'not an MLflow tracking database: it has no experiments or runs table' });
-      return snapshot;
+      return;
     }
     // A table that fails (a corrupt page, say) costs only its own part of the snapshot.
     const section = <T>(what: string, read: () => T, fallback: T): T => {
@@ -58,13 +48,7 @@ export function readMlflowDatabase(path: string, options: DatabaseReadOptions = 
     snapshot.runs = section('runs', () => readRuns(db, schema), []);
     snapshot.registeredModels = section('the model registry', () => readRegistry(db, schema), []);
     snapshot.loggedModels = section('logged models', () => readLoggedModels(db, schema), []);
-  } catch (error) {
-    snapshot.issues.push({ path, message: describeSqliteError(error) });
-  } finally {
-    if (db.inTransaction) tryTo(() => db.exec('COMMIT'));
-    tryTo(() => db.close());
-  }
-  return snapshot;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import type { ExperimentRecord, MetricPoint, RunRecord, RunStatus, TrackingSnapshot } from './model';
-import { columns, describeSqliteError, openReadOnly, quote, readSchema, tryTo, type Database, type Schema } from './sqlite-read';
+import { columns, quote, readDatabaseSnapshot, type Database, type Schema } from './sqlite-read';
 
 /**
  * Reader for Optuna's RDB storage in SQLite, every schema from 0.9 on. A study is an experiment and
@@ -39,30 +39,15 @@ export function isOptunaSchema(schema: Schema): boolean {
 }
 
 export function readOptunaDatabase(path: string, options: OptunaReadOptions = {}): TrackingSnapshot {
-  const snapshot: TrackingSnapshot = { experiments: [], runs: [], registeredModels: [], loggedModels: [], issues: [] };
-  const opened = openReadOnly(path, options.busyTimeoutMs ?? 2000, 'Optuna storages');
-  if ('problem' in opened) {
-    snapshot.issues.push({ path, message: opened.problem });
-    return snapshot;
-  }
-  const db = opened.db;
-  try {
-    db.exec('BEGIN');
-    const schema = readSchema(db);
+  return readDatabaseSnapshot(path, options.busyTimeoutMs ?? 2000, 'Optuna storages', (db, schema, snapshot) => {
     if (!isOptunaSchema(schema)) {
       snapshot.issues.push({ path, message: 'not an Optuna storage: it has no studies, trials, trial_params and version_info tables' });
-      return snapshot;
+      return;
     }
     const studies = readStudies(db, schema);
     snapshot.experiments = studies.map((s) => s.experiment);
     snapshot.runs = readTrials(db, schema, studies, options.now ?? Date.now(), (message) => snapshot.issues.push({ path, message }));
-  } catch (error) {
-    snapshot.issues.push({ path, message: describeSqliteError(error) });
-  } finally {
-    if (db.inTransaction) tryTo(() => db.exec('COMMIT'));
-    tryTo(() => db.close());
-  }
-  return snapshot;
+  });
 }
 
 interface Study {

@@ -6,6 +6,7 @@
 import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
 import { openSqlite, type SqliteDatabase } from '../sqlite';
 import { describeFsError } from '../workspace/scan';
+import type { TrackingSnapshot } from './model';
 
 export type Database = SqliteDatabase;
 /** Table name → its column names. */
@@ -124,4 +125,29 @@ export function databaseKind(path: string): 'mlflow-sqlite' | 'optuna-sqlite' | 
   } finally {
     tryTo(() => opened.db.close());
   }
+}
+
+/**
+ * A snapshot of another tool's database: opened read-only, read in one transaction (every table seen
+ * at the same instant, even while the tool writes), closed whatever happens. `read` fills the
+ * snapshot; a failure it does not catch itself becomes the snapshot's one issue.
+ */
+export function readDatabaseSnapshot(path: string, busyTimeoutMs: number, what: string, read: (db: Database, schema: Schema, snapshot: TrackingSnapshot) => void): TrackingSnapshot {
+  const snapshot: TrackingSnapshot = { experiments: [], runs: [], registeredModels: [], loggedModels: [], issues: [] };
+  const opened = openReadOnly(path, busyTimeoutMs, what);
+  if ('problem' in opened) {
+    snapshot.issues.push({ path, message: opened.problem });
+    return snapshot;
+  }
+  const db = opened.db;
+  try {
+    db.exec('BEGIN');
+    read(db, readSchema(db), snapshot);
+  } catch (error) {
+    snapshot.issues.push({ path, message: describeSqliteError(error) });
+  } finally {
+    if (db.inTransaction) tryTo(() => db.exec('COMMIT'));
+    tryTo(() => db.close());
+  }
+  return snapshot;
 }
