@@ -6,11 +6,13 @@
  * Medians over several rounds; the machine is noisy.
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrackingService } from '../server/src/tracking/service';
 import { writeSyntheticMlruns } from '../test/helpers/synthetic-mlruns';
+import { scalarEvent } from '../test/helpers/tfevents';
+import { openSqlite } from '../server/src/sqlite';
 import { median, percentile, report, type Row } from './report';
 import { loadableSqliteDrivers, sqliteDriverStatus, SQLITE_DRIVER_ENV, type SqliteDriverName } from '../server/src/sqlite';
 
@@ -116,6 +118,8 @@ async function main(): Promise<void> {
   const { maxRssMb } = JSON.parse(child.stdout) as { maxRssMb: number };
   rmSync(workspace, { recursive: true, force: true });
 
+  const sources = await otherSources();
+
   report('tracking', [
     { name: 'store', value: `2000 runs × 10 metrics × 100 steps, ${sizeMb.toFixed(0)} MB on disk` },
     { name: 'floor: read every file, no parsing (median ms)', value: median(floor) },
@@ -127,7 +131,127 @@ async function main(): Promise<void> {
     { name: `appended line → store, median ms (n=${latencies.length})`, value: median(latencies) },
     { name: 'appended line → store, p95 ms', value: percentile(latencies, 95), target: '≤ 300', pass: percentile(latencies, 95) <= 300 },
     { name: 'index + watch process peak RSS (MB)', value: maxRssMb, target: '≤ 300', pass: maxRssMb <= 300 },
+    ...sources,
   ]);
+}
+
+const TB_RUNS = 100;
+const TB_TAGS = 10;
+const TB_STEPS = 1_000;
+const TRIALS = 10_000;
+
+/** A TensorBoard tree of TB_RUNS event files, TB_TAGS scalars × TB_STEPS steps each (1,000 × 1,000 in all). */
+function writeTensorboardTree(root: string): void {
+  for (let r = 0; r < TB_RUNS; r++) {
+    const dir = join(root, 'tb_logs', `run${r}`);
+    mkdirSync(dir, { recursive: true });
+    const frames: Buffer[] = [];
+    for (let step = 0; step < TB_STEPS; step++) for (let t = 0; t < TB_TAGS; t++) frames.push(scalarEvent(`metric_${t}`, Math.sin(step / 100 + t + r), step, 1_700_000_000 + step));
+    writeFileSync(join(dir, `events.out.tfevents.1700000000.bench.${r}`), Buffer.concat(frames));
+  }
+}
+
+/** An Optuna 3.x storage with one study of TRIALS complete trials, two params each (the tables Optuna creates). */
+function writeOptunaStudy(path: string): void {
+  const db = openSqlite(path, { readonly: false });
+  db.exec(`CREATE TABLE studies (study_id INTEGER PRIMARY KEY, study_name VARCHAR(512) NOT NULL UNIQUE);
+    CREATE TABLE version_info (version_info_id INTEGER PRIMARY KEY, schema_version INTEGER, library_version VARCHAR(256));
+    CREATE TABLE study_directions (study_direction_id INTEGER PRIMARY KEY, direction VARCHAR(8) NOT NULL, study_id INTEGER NOT NULL, objective INTEGER NOT NULL);
+    CREATE TABLE study_user_attributes (study_user_attribute_id INTEGER PRIMARY KEY, study_id INTEGER, key VARCHAR(512), value_json TEXT);
+    CREATE TABLE study_system_attributes (study_system_attribute_id INTEGER PRIMARY KEY, study_id INTEGER, key VARCHAR(512), value_json TEXT);
+    CREATE TABLE trials (trial_id INTEGER PRIMARY KEY, number INTEGER, study_id INTEGER, state VARCHAR(8) NOT NULL, datetime_start DATETIME, datetime_complete DATETIME);
+    CREATE TABLE trial_user_attributes (trial_user_attribute_id INTEGER PRIMARY KEY, trial_id INTEGER, key VARCHAR(512), value_json TEXT);
+    CREATE TABLE trial_system_attributes (trial_system_attribute_id INTEGER PRIMARY KEY, trial_id INTEGER, key VARCHAR(512), value_json TEXT);
+    CREATE TABLE trial_params (param_id INTEGER PRIMARY KEY, trial_id INTEGER, param_name VARCHAR(512), param_value FLOAT, distribution_json TEXT);
+    CREATE TABLE trial_values (trial_value_id INTEGER PRIMARY KEY, trial_id INTEGER NOT NULL, objective INTEGER NOT NULL, value FLOAT, value_type VARCHAR(7) NOT NULL);
+    CREATE TABLE trial_intermediate_values (trial_intermediate_value_id INTEGER PRIMARY KEY, trial_id INTEGER NOT NULL, step INTEGER NOT NULL, intermediate_value FLOAT, intermediate_value_type VARCHAR(7) NOT NULL);
+    CREATE TABLE trial_heartbeats (trial_heartbeat_id INTEGER PRIMARY KEY, trial_id INTEGER NOT NULL, heartbeat DATETIME NOT NULL);
+    INSERT INTO studies VALUES (1, 'bench');
+    INSERT INTO version_info VALUES (1, 12, '3.6.0');
+    INSERT INTO study_directions VALUES (1, 'MINIMIZE', 1, 0);`);
+  const trial = db.prepare("INSERT INTO trials VALUES (?, ?, 1, 'COMPLETE', '2026-01-01 00:00:00.000000', '2026-01-01 00:00:01.000000')");
+  const param = db.prepare('INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) VALUES (?, ?, ?, ?)');
+  const value = db.prepare("INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES (?, 0, ?, 'FINITE')");
+  db.exec('BEGIN');
+  for (let i = 1; i <= TRIALS; i++) {
+    trial.run(i, i - 1);
+    param.run(i, 'lr', 10 ** (-5 + (i % 97) / 24), '{"name": "FloatDistribution", "attributes": {"log": true, "step": null, "low": 1e-05, "high": 0.1}}');
+    param.run(i, 'optimizer', i % 3, '{"name": "CategoricalDistribution", "attributes": {"choices": ["adam", "sgd", "rmsprop"]}}');
+    value.run(i, Math.abs(Math.sin(i)));
+  }
+  db.exec('COMMIT');
+  db.close();
+}
+
+/** Cold index of a workspace holding only the given sources, against reading their files without parsing. */
+async function coldIndexOf(workspace: string, expectedRuns: number): Promise<{ floor: number[]; ours: number[] }> {
+  const floor: number[] = [];
+  const ours: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const t = process.hrtime.bigint();
+    for (const entry of readdirSync(workspace)) if (entry !== '.mlops') statSync(join(workspace, entry)).isDirectory() ? readAllFiles(join(workspace, entry)) : readFileSync(join(workspace, entry));
+    floor.push(Number(process.hrtime.bigint() - t) / 1e6);
+    rmSync(join(workspace, '.mlops'), { recursive: true, force: true });
+    const started = process.hrtime.bigint();
+    const service = TrackingService.open(workspace);
+    const result = await service.refresh();
+    ours.push(Number(process.hrtime.bigint() - started) / 1e6);
+    await service.close();
+    if (result.runsRead !== expectedRuns) throw new Error(`expected ${expectedRuns} runs indexed, got ${result.runsRead}`);
+  }
+  return { floor, ours };
+}
+
+/** Latency from a scalar appended to a live event file to the index, while watching. */
+async function tensorboardAppendLatencies(workspace: string): Promise<number[]> {
+  const service = TrackingService.open(workspace);
+  await service.refresh();
+  let check: (() => void) | undefined;
+  await service.watch(() => check?.(), (message) => console.error(message));
+  const latencies: number[] = [];
+  for (let i = 0; i < APPENDS; i++) {
+    const r = (i * 37) % TB_RUNS;
+    const file = join(workspace, 'tb_logs', `run${r}`, `events.out.tfevents.1700000000.bench.${r}`);
+    const value = 1000 + i;
+    const started = process.hrtime.bigint();
+    const seen = new Promise<void>((resolve) => {
+      check = () => {
+        if (service.runs().find((x) => x.runId === `tensorboard:run${r}`)?.metrics.live === value) resolve();
+      };
+    });
+    appendFileSync(file, scalarEvent('live', value, 10_000 + i, 1_800_000_000 + i));
+    await Promise.race([seen, new Promise((_, reject) => setTimeout(() => reject(new Error('appended record not indexed within 5 s')), 5000))]);
+    latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  await service.close();
+  return latencies;
+}
+
+async function otherSources(): Promise<Row[]> {
+  const tb = mkdtempSync(join(tmpdir(), 'mlops-bench-tensorboard-'));
+  writeTensorboardTree(tb);
+  const tbSize = dirSize(join(tb, 'tb_logs')) / 1024 / 1024;
+  const tbTimes = await coldIndexOf(tb, TB_RUNS);
+  const tbRatios = tbTimes.ours.map((ms, i) => ms / tbTimes.floor[i]);
+  const tbLatencies = await tensorboardAppendLatencies(tb);
+  rmSync(tb, { recursive: true, force: true });
+
+  const optuna = mkdtempSync(join(tmpdir(), 'mlops-bench-optuna-'));
+  writeOptunaStudy(join(optuna, 'study.db'));
+  const optunaTimes = await coldIndexOf(optuna, TRIALS);
+  const optunaRatios = optunaTimes.ours.map((ms, i) => ms / optunaTimes.floor[i]);
+  rmSync(optuna, { recursive: true, force: true });
+  return [
+    { name: 'TensorBoard tree', value: `${TB_RUNS} event files, ${TB_RUNS * TB_TAGS} scalars × ${TB_STEPS} steps, ${tbSize.toFixed(0)} MB` },
+    { name: 'TensorBoard floor: read every file, no parsing (median ms)', value: median(tbTimes.floor) },
+    { name: 'TensorBoard cold index (median ms)', value: median(tbTimes.ours) },
+    { name: 'TensorBoard cold index / floor, median of the rounds', value: median(tbRatios), target: '≤ 3', pass: median(tbRatios) <= 3 },
+    { name: 'TensorBoard appended record → index, p95 ms', value: percentile(tbLatencies, 95), target: '≤ 300', pass: percentile(tbLatencies, 95) <= 300 },
+    { name: 'Optuna study', value: `${TRIALS} trials, 2 params and 1 value each` },
+    { name: 'Optuna floor: read the file, no parsing (median ms)', value: median(optunaTimes.floor) },
+    { name: 'Optuna cold index (median ms)', value: median(optunaTimes.ours) },
+    { name: 'Optuna cold index / floor, median of the rounds', value: median(optunaRatios), target: '≤ 3', pass: median(optunaRatios) <= 3 },
+  ];
 }
 
 function driverRows(byDriver: Map<SqliteDriverName, number[]>): Row[] {

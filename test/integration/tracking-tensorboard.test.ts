@@ -12,6 +12,7 @@ import { listTensorboardRuns, readEventFile, tensorboardRun, type EventFileState
 import { TrackingService } from '../../server/src/tracking/service';
 import { resolveTrackingSources } from '../../server/src/tracking/sources';
 import { maskedCrc32c } from '../../server/src/util/crc32c';
+import { frame, scalarEvent } from '../helpers/tfevents';
 import { seededRandom } from '../../server/src/util/random';
 import { CLI, REPO, SHARED_FIXTURES, tempDir } from '../helpers/paths';
 
@@ -88,18 +89,6 @@ test("the fixtures README's counts: Lightning's 15,445 records with 3 hparams-pl
   assert.equal(listTensorboardRuns(LOGDIRS[2]).length, 5);
 });
 
-/** A TFRecord frame around `data`. */
-function frame(data: Buffer): Buffer {
-  const length = Buffer.alloc(8);
-  length.writeBigUInt64LE(BigInt(data.length));
-  const crc = (b: Buffer) => {
-    const out = Buffer.alloc(4);
-    out.writeUInt32LE(maskedCrc32c(b));
-    return out;
-  };
-  return Buffer.concat([length, crc(length), data, crc(data)]);
-}
-
 test('a file still being written: a cut-off last frame waits, and the next read goes on from the offset with the new points only', () => {
   const [lightning] = listTensorboardRuns(LOGDIRS[0]);
   const bytes = readFileSync(lightning.files[0].file);
@@ -171,24 +160,6 @@ test('mlops runs finds TensorBoard logs by scanning and lists every run with its
   const after = runs().find((r) => r.name === 'run0')!;
   assert.equal(after.metrics['eval/accuracy'], Math.fround(0.975));
 });
-
-/** An Event frame with one simple_value scalar. */
-function scalarEvent(tag: string, value: number, step: number, wallSeconds: number): Buffer {
-  const t = Buffer.from(tag);
-  const v = Buffer.concat([Buffer.from([0x0a, t.length]), t, Buffer.from([0x15]), Buffer.from(new Float32Array([value]).buffer)]);
-  const summary = Buffer.concat([Buffer.from([0x0a, v.length]), v]);
-  const wall = Buffer.alloc(8);
-  wall.writeDoubleLE(wallSeconds);
-  const stepBytes: number[] = [];
-  for (let s = step; ; s >>>= 7) {
-    if (s < 128) {
-      stepBytes.push(s);
-      break;
-    }
-    stepBytes.push((s & 127) | 128);
-  }
-  return frame(Buffer.concat([Buffer.from([0x09]), wall, Buffer.from([0x10, ...stepBytes]), Buffer.from([0x2a, summary.length]), summary]));
-}
 
 test('while watching, a scalar appended to a live event file reaches the index, read on from the offset already indexed', async () => {
   const workspace = tempDir('tb-live');
