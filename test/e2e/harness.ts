@@ -189,26 +189,25 @@ export const ALLOWED_HOST_ERRORS: { pattern: RegExp; why: string }[] = [
   },
 ];
 
-/** Every CSP violation a webview reported to the browser console. */
-export function cspViolations(runDir: string): string[] {
+/** Lines of the run's browser console that match, each labelled. */
+function consoleProblems(runDir: string, pattern: RegExp, label: string): string[] {
   const file = path.join(runDir, 'browser-console.log');
   if (!fs.existsSync(file)) return [];
   return fs
     .readFileSync(file, 'utf8')
     .split('\n')
-    .filter((line) => /Content Security Policy/i.test(line))
-    .map((line) => `CSP violation: ${line.slice(0, 400)}`);
+    .filter((line) => pattern.test(line))
+    .map((line) => `${label}: ${line.slice(0, 400)}`);
+}
+
+/** Every CSP violation a webview reported to the browser console. */
+export function cspViolations(runDir: string): string[] {
+  return consoleProblems(runDir, /Content Security Policy/i, 'CSP violation');
 }
 
 /** Warnings Vega logged while drawing a chart ("WARN Infinite extent…": a layer with nothing to draw). */
 export function chartWarnings(runDir: string): string[] {
-  const file = path.join(runDir, 'browser-console.log');
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => /^\[warning\] WARN (?!color:)/.test(line))
-    .map((line) => `chart warning: ${line.slice(0, 400)}`);
+  return consoleProblems(runDir, /^\[warning\] WARN (?!color:)/, 'chart warning');
 }
 
 /** `[error]` lines of the extension host log not on ALLOWED_HOST_ERRORS. */

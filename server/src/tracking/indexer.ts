@@ -8,8 +8,8 @@ import { readRunFolders } from './read-pool';
 import { readMlflowDatabase } from './mlflow-sqlite';
 import { readOptunaDatabase } from './optuna-sqlite';
 import { databaseFingerprint } from './sqlite-read';
-import type { ExperimentRecord, TrackingSnapshot } from './model';
-import { listWandbRuns, readWandbRun, wandbFingerprint } from './wandb';
+import type { TrackingSnapshot } from './model';
+import { listWandbRuns, readWandbRun, wandbExperiment, wandbFingerprint, wandbRunId } from './wandb';
 import { listTensorboardRuns, readEventFile, tensorboardExperiment, tensorboardFingerprint, tensorboardRun, tensorboardRunId, type EventFileState } from './tensorboard';
 import { MlflowServerError, readMlflowServer, type RemoteOptions } from './mlflow-rest';
 import type { ReadIssue } from './model';
@@ -307,17 +307,17 @@ export class TrackingIndexer {
     const dirs = listWandbRuns(source.path);
     const known = this.repo.runFingerprints(sourceId);
     const present = new Set<string>();
-    const experiments = new Map<string, ExperimentRecord>();
     this.repo.transaction(() => {
       for (const dir of dirs) {
+        const runId = wandbRunId(dir);
         const fingerprint = wandbFingerprint(dir);
-        const read = readWandbRun(dir);
-        present.add(read.run.runId);
-        experiments.set(read.experiment.experimentId, read.experiment);
-        if (known.get(read.run.runId) === fingerprint) {
+        present.add(runId);
+        // Only a run whose files changed is read (its log can be large).
+        if (known.get(runId) === fingerprint) {
           result.runsUnchanged++;
           continue;
         }
+        const read = readWandbRun(dir);
         this.repo.replaceRun(sourceId, read.run, fingerprint);
         const located = read.issues.map((i) => ({ ...i, runId: read.run.runId, experimentId: read.run.experimentId }));
         this.repo.replaceIssues(sourceId, runUnit(read.run.runId), located);
@@ -330,7 +330,8 @@ export class TrackingIndexer {
         this.repo.replaceIssues(sourceId, runUnit(runId), []);
         result.runsDeleted++;
       }
-      this.repo.replaceExperiments(sourceId, [...experiments.values()]);
+      // A project is an experiment while a run of it is indexed (the id is `wandb:<project>`).
+      this.repo.replaceExperiments(sourceId, this.repo.experimentIdsOfRuns(sourceId).map((id) => wandbExperiment(id.slice('wandb:'.length))));
     });
   }
 

@@ -13,12 +13,12 @@
  * problem; a frame cut off at the end is a run still writing, read once it is complete: each file is
  * read on from the offset where the last read stopped.
  */
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { maskedCrc32c } from '../util/crc32c';
 import { messageDecoder } from '../util/protobuf';
 import type { ExperimentRecord, MetricPoint, ReadIssue, RunRecord } from './model';
+import { flattenParams, readParamsYaml } from './yaml-params';
 
 export const EVENT_FILE = /^events\.out\.tfevents\./;
 /** Subfolders whose events belong to the parent's run, under their own prefix. */
@@ -395,19 +395,7 @@ export function tensorboardRun(root: string, run: TensorboardRunFolder, states: 
 
 /** PyTorch Lightning's hparams.yaml: nested keys flattened with dots, values as text. */
 function lightningHparams(path: string, issues: ReadIssue[]): Record<string, string> {
-  if (!existsSync(path)) return {};
   const out: Record<string, string> = {};
-  let doc: unknown;
-  try {
-    doc = parseYaml(readFileSync(path, 'utf8'));
-  } catch (error) {
-    issues.push({ path, message: `hparams.yaml is not YAML (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); its params are left out` });
-    return {};
-  }
-  const walk = (v: unknown, key: string) => {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) walk(x, key ? `${key}.${k}` : k);
-    else if (key) out[key] = typeof v === 'string' ? v : JSON.stringify(v);
-  };
-  walk(doc, '');
+  flattenParams(readParamsYaml(path, issues), '', out);
   return out;
 }

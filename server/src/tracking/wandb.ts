@@ -16,9 +16,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { parse as parseYaml } from 'yaml';
 import { messageDecoder } from '../util/protobuf';
 import type { ExperimentRecord, MetricPoint, ReadIssue, RunRecord } from './model';
+import { flattenParams, readParamsYaml } from './yaml-params';
 
 export const RUN_FOLDER = /^(offline-)?run-\d{8}_\d{6}-([A-Za-z0-9]+)$/;
 const BLOCK = 32 * 1024;
@@ -219,6 +219,11 @@ export function listWandbRuns(root: string): string[] {
   }
 }
 
+/** `wandb:<id>`, the id from the folder's name (`run-20260329_145949-0w7qaruh`). */
+export function wandbRunId(dir: string): string {
+  return `wandb:${RUN_FOLDER.exec(basename(dir))?.[2] ?? basename(dir)}`;
+}
+
 export function wandbFingerprint(dir: string): string {
   return ['files/config.yaml', 'files/wandb-summary.json', 'files/wandb-metadata.json', ...logFiles(dir)]
     .map((f) => {
@@ -247,7 +252,8 @@ export function wandbExperiment(project: string): ExperimentRecord {
 /** One run folder as a run, with what it could not read. */
 export function readWandbRun(dir: string): { run: RunRecord; experiment: ExperimentRecord; issues: ReadIssue[] } {
   const issues: ReadIssue[] = [];
-  const id = RUN_FOLDER.exec(basename(dir))?.[2] ?? basename(dir);
+  const runId = wandbRunId(dir);
+  const id = runId.slice('wandb:'.length);
   const files = join(dir, 'files');
   const params = configParams(join(files, 'config.yaml'), issues);
   const summary = jsonFile(join(files, 'wandb-summary.json'), issues);
@@ -284,7 +290,7 @@ export function readWandbRun(dir: string): { run: RunRecord; experiment: Experim
   const experiment = wandbExperiment(project);
   return {
     run: {
-      runId: `wandb:${id}`,
+      runId,
       experimentId: experiment.experimentId,
       name: text(log.run?.display_name) ?? id,
       status: log.exit ? ((log.exit.exit_code ?? 0) === 0 ? 'FINISHED' : 'FAILED') : 'RUNNING',
@@ -305,24 +311,13 @@ export function readWandbRun(dir: string): { run: RunRecord; experiment: Experim
 
 /** config.yaml: `key: {desc, value}` per entry (older files) or plain values; nested values flattened. */
 function configParams(path: string, issues: ReadIssue[]): Record<string, string> {
-  if (!existsSync(path)) return {};
-  let doc: unknown;
-  try {
-    doc = parseYaml(readFileSync(path, 'utf8'));
-  } catch (error) {
-    issues.push({ path, message: `config.yaml is not YAML (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); its params are left out` });
-    return {};
-  }
+  const doc = readParamsYaml(path, issues);
   const out: Record<string, string> = {};
   if (!doc || typeof doc !== 'object') return out;
-  const walk = (v: unknown, key: string) => {
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) walk(x, `${key}.${k}`);
-    else out[key] = typeof v === 'string' ? v : JSON.stringify(v);
-  };
   for (const [key, entry] of Object.entries(doc as Record<string, unknown>)) {
     if (key === '_wandb' || key === 'wandb_version') continue;
     const value = entry !== null && typeof entry === 'object' && 'value' in (entry as object) ? (entry as { value: unknown }).value : entry;
-    walk(value, key);
+    flattenParams(value, key, out);
   }
   return out;
 }
