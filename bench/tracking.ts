@@ -183,13 +183,35 @@ function writeOptunaStudy(path: string): void {
   db.close();
 }
 
-/** Cold index of a workspace holding only the given sources, against reading their files without parsing. */
-async function coldIndexOf(workspace: string, expectedRuns: number): Promise<{ floor: number[]; ours: number[] }> {
+/** The floor of files: every byte read, nothing parsed. */
+function readWorkspaceFiles(workspace: string): void {
+  for (const entry of readdirSync(workspace)) if (entry !== '.mlops') statSync(join(workspace, entry)).isDirectory() ? readAllFiles(join(workspace, entry)) : readFileSync(join(workspace, entry));
+}
+
+/**
+ * The floor of a database: every row of the tables a study is made of, as the driver returns them
+ * (reading the file's bytes alone says nothing of what a query costs).
+ */
+function readOptunaRows(path: string): number {
+  const db = openSqlite(path, { readonly: true });
+  let rows = 0;
+  try {
+    for (const table of ['studies', 'study_directions', 'study_user_attributes', 'study_system_attributes', 'trials', 'trial_params', 'trial_values', 'trial_intermediate_values', 'trial_user_attributes', 'trial_system_attributes', 'trial_heartbeats']) {
+      rows += db.prepare(`SELECT * FROM ${table}`).all().length;
+    }
+  } finally {
+    db.close();
+  }
+  return rows;
+}
+
+/** Cold index of a workspace holding only the given sources, against the floor of reading them. */
+async function coldIndexOf(workspace: string, expectedRuns: number, readFloor: () => void): Promise<{ floor: number[]; ours: number[] }> {
   const floor: number[] = [];
   const ours: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const t = process.hrtime.bigint();
-    for (const entry of readdirSync(workspace)) if (entry !== '.mlops') statSync(join(workspace, entry)).isDirectory() ? readAllFiles(join(workspace, entry)) : readFileSync(join(workspace, entry));
+    readFloor();
     floor.push(Number(process.hrtime.bigint() - t) / 1e6);
     rmSync(join(workspace, '.mlops'), { recursive: true, force: true });
     const started = process.hrtime.bigint();
@@ -231,14 +253,14 @@ async function otherSources(): Promise<Row[]> {
   const tb = mkdtempSync(join(tmpdir(), 'mlops-bench-tensorboard-'));
   writeTensorboardTree(tb);
   const tbSize = dirSize(join(tb, 'tb_logs')) / 1024 / 1024;
-  const tbTimes = await coldIndexOf(tb, TB_RUNS);
+  const tbTimes = await coldIndexOf(tb, TB_RUNS, () => readWorkspaceFiles(tb));
   const tbRatios = tbTimes.ours.map((ms, i) => ms / tbTimes.floor[i]);
   const tbLatencies = await tensorboardAppendLatencies(tb);
   rmSync(tb, { recursive: true, force: true });
 
   const optuna = mkdtempSync(join(tmpdir(), 'mlops-bench-optuna-'));
   writeOptunaStudy(join(optuna, 'study.db'));
-  const optunaTimes = await coldIndexOf(optuna, TRIALS);
+  const optunaTimes = await coldIndexOf(optuna, TRIALS, () => readOptunaRows(join(optuna, 'study.db')));
   const optunaRatios = optunaTimes.ours.map((ms, i) => ms / optunaTimes.floor[i]);
   rmSync(optuna, { recursive: true, force: true });
   return [
@@ -248,7 +270,7 @@ async function otherSources(): Promise<Row[]> {
     { name: 'TensorBoard cold index / floor, median of the rounds', value: median(tbRatios), target: '≤ 3', pass: median(tbRatios) <= 3 },
     { name: 'TensorBoard appended record → index, p95 ms', value: percentile(tbLatencies, 95), target: '≤ 300', pass: percentile(tbLatencies, 95) <= 300 },
     { name: 'Optuna study', value: `${TRIALS} trials, 2 params and 1 value each` },
-    { name: 'Optuna floor: read the file, no parsing (median ms)', value: median(optunaTimes.floor) },
+    { name: 'Optuna floor: every row of its tables read (median ms)', value: median(optunaTimes.floor) },
     { name: 'Optuna cold index (median ms)', value: median(optunaTimes.ours) },
     { name: 'Optuna cold index / floor, median of the rounds', value: median(optunaRatios), target: '≤ 3', pass: median(optunaRatios) <= 3 },
   ];

@@ -5,10 +5,11 @@
 // offset already indexed.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
-import { listTensorboardRuns, readEventFile, tensorboardRun, type EventFileState } from '../../server/src/tracking/tensorboard';
+import { listTensorboardRuns, readEventFile, ScalarColumns, tensorboardRun, type EventFileState } from '../../server/src/tracking/tensorboard';
+import { historyPoints } from '../../server/src/tracking/packed-run';
 import { TrackingService } from '../../server/src/tracking/service';
 import { resolveTrackingSources } from '../../server/src/tracking/sources';
 import { maskedCrc32c } from '../../server/src/util/crc32c';
@@ -42,9 +43,10 @@ for (const logdir of LOGDIRS) {
     assert.ok(runs.length > 0);
     for (const run of runs) {
       const states: EventFileState[] = [];
+      const columns = new ScalarColumns();
       const expected = { records: 0, points: {} as Record<string, number>, last: {} as Record<string, [number, number]>, hparams: {} as Record<string, string>, first: Infinity, lastWall: -Infinity };
       for (const { file, prefix } of run.files) {
-        const read = readEventFile(file, undefined, prefix);
+        const read = readEventFile(file, undefined, columns, prefix);
         assert.deepEqual(read.issues, [], file);
         states.push(read.state);
         const t = truth(file, prefix);
@@ -55,12 +57,12 @@ for (const logdir of LOGDIRS) {
         if (t.first_wall !== null) expected.first = Math.min(expected.first, t.first_wall);
         if (t.last_wall !== null) expected.lastWall = Math.max(expected.lastWall, t.last_wall);
       }
-      const record = tensorboardRun(logdir, run, states, []);
+      const { run: record, history } = tensorboardRun(logdir, run, states, [columns], []);
       const where = record.runId;
       assert.equal(Number(record.tags['tensorboard.records']), expected.records, `${where}: records`);
       const counts: Record<string, number> = {};
       const last: Record<string, [number, number]> = {};
-      for (const p of record.metrics) {
+      for (const p of historyPoints(history)) {
         counts[p.key] = (counts[p.key] ?? 0) + 1;
         last[p.key] = [p.step, p.value];
       }
@@ -75,17 +77,20 @@ for (const logdir of LOGDIRS) {
 
 test("the fixtures README's counts: Lightning's 15,445 records with 3 hparams-plugin ones; Keras' train and validation in one run; five Trainer runs", () => {
   const [lightning] = listTensorboardRuns(LOGDIRS[0]);
-  const state = readEventFile(lightning.files[0].file, undefined).state;
+  const columns = new ScalarColumns();
+  const state = readEventFile(lightning.files[0].file, undefined, columns).state;
   assert.equal(state.records, 15_445);
-  const record = tensorboardRun(LOGDIRS[0], lightning, [state], []);
+  const record = tensorboardRun(LOGDIRS[0], lightning, [state], [columns], []);
   // hparams.yaml and the hparams plugin agree.
-  assert.deepEqual(record.params, { hidden_units: '512', lr: '0.001', num_chars: '29', num_layers: '2', seq_length: '100' });
+  assert.deepEqual(record.run.params, { hidden_units: '512', lr: '0.001', num_chars: '29', num_layers: '2', seq_length: '100' });
   const keras = listTensorboardRuns(LOGDIRS[1]);
   assert.equal(keras.length, 1);
   assert.deepEqual([...new Set(keras[0].files.map((f) => f.prefix))], ['train/', 'validation/']);
-  const kerasRun = tensorboardRun(LOGDIRS[1], keras[0], keras[0].files.map((f) => readEventFile(f.file, undefined, f.prefix).state), []);
-  assert.ok(kerasRun.metrics.some((m) => m.key === 'validation/epoch_loss') && kerasRun.metrics.some((m) => m.key === 'train/epoch_loss'));
-  assert.match(kerasRun.tags['tensorboard.skipped'], /histograms \d+/);
+  const kerasColumns = new ScalarColumns();
+  const kerasRun = tensorboardRun(LOGDIRS[1], keras[0], keras[0].files.map((f) => readEventFile(f.file, undefined, kerasColumns, f.prefix).state), [kerasColumns], []);
+  const kerasKeys = new Set(historyPoints(kerasRun.history).map((m) => m.key));
+  assert.ok(kerasKeys.has('validation/epoch_loss') && kerasKeys.has('train/epoch_loss'));
+  assert.match(kerasRun.run.tags['tensorboard.skipped'], /histograms \d+/);
   assert.equal(listTensorboardRuns(LOGDIRS[2]).length, 5);
 });
 
@@ -96,14 +101,25 @@ test('a file still being written: a cut-off last frame waits, and the next read 
   const file = join(dir, 'events.out.tfevents.1.host');
   // Cut in the middle of a frame, far in.
   writeFileSync(file, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
-  const first = readEventFile(file, undefined);
+  const growing = new ScalarColumns();
+  const first = readEventFile(file, undefined, growing);
   assert.deepEqual(first.issues, [], 'a cut-off frame at the end is not a problem');
   assert.ok(first.state.offset < Math.floor(bytes.length * 0.6) && first.state.offset > 0);
+  const pointsBefore = first.state.points;
   appendFileSync(file, bytes.subarray(Math.floor(bytes.length * 0.6)));
-  const second = readEventFile(file, first.state);
-  const whole = readEventFile(lightning.files[0].file, undefined);
+  const second = readEventFile(file, first.state, growing);
+  assert.equal(second.restarted, false);
+  const wholeColumns = new ScalarColumns();
+  const whole = readEventFile(lightning.files[0].file, undefined, wholeColumns);
   assert.equal(second.state.records, whole.state.records);
-  assert.deepEqual(second.state.points, whole.state.points);
+  assert.equal(second.state.points, whole.state.points);
+  assert.ok(pointsBefore > 0 && pointsBefore < whole.state.points);
+  assert.deepEqual(growing.counts(), wholeColumns.counts());
+  const history = (c: ScalarColumns) => historyPoints(tensorboardRun(LOGDIRS[0], lightning, [whole.state], [c], []).history);
+  assert.deepEqual(history(growing), history(wholeColumns));
+  // The same file replaced by a shorter one is read from its start, and says so.
+  writeFileSync(file, bytes.subarray(0, 4096));
+  assert.equal(readEventFile(file, second.state, new ScalarColumns()).restarted, true);
 });
 
 test('broken files (a flipped byte, zeroes, random bytes, an absurd length) give a located read problem and keep what came before', () => {
@@ -127,7 +143,7 @@ test('broken files (a flipped byte, zeroes, random bytes, an absurd length) give
   for (const [what, data] of cases) {
     const file = join(dir, `events.out.tfevents.${what.replace(/\W+/g, '-')}`);
     writeFileSync(file, data);
-    const read = readEventFile(file, undefined);
+    const read = readEventFile(file, undefined, new ScalarColumns());
     assert.ok(read.issues.length > 0, `${what}: a problem is said`);
     assert.match(read.issues[0].message, /^byte \d+: /, what);
     assert.ok(read.state.records <= 15_445);
@@ -165,6 +181,7 @@ test('while watching, a scalar appended to a live event file reaches the index, 
   const workspace = tempDir('tb-live');
   cpSync(join(ROOT, 'Abdul-AA_Text-Generation-With-LSTM', 'lightning_logs'), join(workspace, 'lightning_logs'), { recursive: true });
   const file = listTensorboardRuns(join(workspace, 'lightning_logs'))[0].files[0].file;
+  const want = truth(file, '').points;
   const service = TrackingService.open(workspace);
   await service.refresh();
   const run = () => service.runs().find((r) => r.runId === 'tensorboard:version_0');
@@ -189,8 +206,45 @@ test('while watching, a scalar appended to a live event file reaches the index, 
     const ms = await seen;
     assert.ok(ms < 10_000);
     assert.equal(Number(run()!.tags['tensorboard.records']) >= 15_446, true, 'every record, the old ones once');
+    const counts = Object.fromEntries(service.repo.metricHistory('tensorboard:version_0').map((h) => [h.key, h.steps.length]));
+    assert.ok(counts.live_loss >= 1);
+    delete counts.live_loss;
+    assert.deepEqual(counts, want, 'the stored history holds each earlier point once');
   } finally {
     clearInterval(writer);
+    await service.close();
+  }
+});
+
+test('the index follows a run whose files come and go: a second event file adds its points, a replaced or removed file is read again from the start', async () => {
+  const workspace = tempDir('tb-files');
+  cpSync(join(ROOT, 'Abdul-AA_Text-Generation-With-LSTM', 'lightning_logs'), join(workspace, 'lightning_logs'), { recursive: true });
+  const [lightning] = listTensorboardRuns(join(workspace, 'lightning_logs'));
+  const first = lightning.files[0].file;
+  const want = truth(first, '').points;
+  const service = TrackingService.open(workspace);
+  const counts = () => Object.fromEntries(service.repo.metricHistory('tensorboard:version_0').map((h) => [h.key, h.steps.length]));
+  try {
+    await service.refresh();
+    assert.deepEqual(counts(), want);
+    // A resumed run writes a new file beside the first.
+    const second = join(lightning.dir, 'events.out.tfevents.1900000000.host.2');
+    writeFileSync(second, Buffer.concat([scalarEvent('resumed', 1, 1, 1_900_000_000), scalarEvent('resumed', 2, 2, 1_900_000_001)]));
+    await service.refresh();
+    assert.deepEqual(counts(), { ...want, resumed: 2 });
+    appendFileSync(second, scalarEvent('resumed', 3, 3, 1_900_000_002));
+    await service.refresh();
+    assert.deepEqual(counts(), { ...want, resumed: 3 });
+    // Replaced by a shorter file at the same path: what it held before is gone.
+    writeFileSync(second, scalarEvent('resumed', 9, 1, 1_900_000_000));
+    await service.refresh();
+    assert.deepEqual(counts(), { ...want, resumed: 1 });
+    assert.equal(service.repo.latestMetric('tensorboard:version_0', 'resumed'), 9);
+    // The first file removed: only the second's points are left.
+    rmSync(first);
+    await service.refresh();
+    assert.deepEqual(counts(), { resumed: 1 });
+  } finally {
     await service.close();
   }
 });

@@ -3,14 +3,14 @@ import { join, relative, sep } from 'node:path';
 import type { TrackingSource } from '../contract';
 import { readJsonlRun, type JsonlState } from './jsonl';
 import { listFileStore, readFileStoreRegistry, readLoggedModels, type FileStamp } from './mlflow-files';
-import { fingerprintOf, readRunFolder, type RunFolderRead } from './packed-run';
-import { readRunFolders } from './read-pool';
+import { fingerprintOf, readRunFolder, type PackedRun, type RunFolderRead } from './packed-run';
+import { readRunFolders, readTensorboardRuns } from './read-pool';
 import { readMlflowDatabase } from './mlflow-sqlite';
 import { readOptunaDatabase } from './optuna-sqlite';
 import { databaseFingerprint } from './sqlite-read';
 import type { TrackingSnapshot } from './model';
 import { listWandbRuns, readWandbRun, wandbExperiment, wandbFingerprint, wandbRunId } from './wandb';
-import { listTensorboardRuns, readEventFile, tensorboardExperiment, tensorboardFingerprint, tensorboardRun, tensorboardRunId, type EventFileState } from './tensorboard';
+import { eventBytes, listTensorboardRuns, readEventFile, readTensorboardRunFromStart, ScalarColumns, type TensorboardRunFolder, tensorboardExperiment, tensorboardFingerprint, tensorboardRun, tensorboardRunId, type EventFileState } from './tensorboard';
 import { MlflowServerError, readMlflowServer, type RemoteOptions } from './mlflow-rest';
 import type { ReadIssue } from './model';
 import type { TrackingRepository } from './repository';
@@ -39,7 +39,10 @@ const RUN_PARTS = ['meta.yaml', 'metrics', 'params', 'tags'];
  */
 export class TrackingIndexer {
   private readonly jsonl = new Map<string, JsonlState>();
+  /** Per event file: where its read stopped, and its problems so far. Its points are in the index. */
   private readonly tfevents = new Map<string, { state: EventFileState; issues: ReadIssue[] }>();
+  /** Per TensorBoard run: the event files its stored history was read from. */
+  private readonly tensorboardRunFiles = new Map<string, string[]>();
   /** How MLflow tracking servers are reached (token, page size, timeout). */
   remote: RemoteOptions = {};
 
@@ -107,7 +110,7 @@ export class TrackingIndexer {
       case 'jsonl-runs':
         return this.syncJsonlFiles(source, listJsonl(source.path), result, true);
       case 'tensorboard':
-        return this.syncTensorboard(source, sourceId, result);
+        return this.syncTensorboard(source, sourceId, result, onProgress);
       case 'wandb':
         return this.syncWandb(source, sourceId, result);
     }
@@ -215,7 +218,7 @@ export class TrackingIndexer {
       if (failed) return;
       this.repo.replaceExperiments(sourceId, snapshot.experiments);
       this.repo.deleteAllRuns(sourceId);
-      for (const run of snapshot.runs) this.repo.replaceRun(sourceId, run, null);
+      for (const run of snapshot.runs) this.repo.insertRun(sourceId, run, null);
       this.repo.replaceRegistry(sourceId, snapshot.registeredModels);
       this.repo.replaceLoggedModels(sourceId, snapshot.loggedModels);
       this.repo.setSourceFingerprint(sourceId, fingerprint);
@@ -264,7 +267,7 @@ export class TrackingIndexer {
 
   // ---- TensorBoard event files (a run per folder; files read on from where the last read stopped)
 
-  private syncTensorboard(source: TrackingSource, sourceId: number, result: SyncResult): void {
+  private async syncTensorboard(source: TrackingSource, sourceId: number, result: SyncResult, onProgress?: (p: IndexProgress) => void): Promise<void> {
     const runs = listTensorboardRuns(source.path);
     const known = this.repo.runFingerprints(sourceId);
     const present = new Set(runs.map((r) => tensorboardRunId(source.path, r.dir)));
@@ -274,31 +277,73 @@ export class TrackingIndexer {
         if (present.has(runId)) continue;
         this.repo.deleteRun(sourceId, runId);
         this.repo.replaceIssues(sourceId, runUnit(runId), []);
+        for (const file of this.tensorboardRunFiles.get(runId) ?? []) this.tfevents.delete(file);
+        this.tensorboardRunFiles.delete(runId);
         result.runsDeleted++;
       }
-      for (const run of runs) {
-        const runId = tensorboardRunId(source.path, run.dir);
-        const fingerprint = tensorboardFingerprint(run);
-        if (known.get(runId) === fingerprint) {
-          result.runsUnchanged++;
-          continue;
-        }
-        const states = run.files.map(({ file, prefix }) => {
-          const previous = this.tfevents.get(file);
-          const read = readEventFile(file, previous?.state, prefix);
-          // A file read from its start again drops the problems of its earlier reads.
-          const issues = read.state.offset < (previous?.state.offset ?? 0) || !previous ? read.issues : [...previous.issues, ...read.issues];
-          this.tfevents.set(file, { state: read.state, issues });
-          result.newIssues.push(...read.issues);
-          return read.state;
-        });
-        const issues = run.files.flatMap(({ file }) => this.tfevents.get(file)?.issues ?? []);
-        const record = tensorboardRun(source.path, run, states, issues);
-        this.repo.replaceRun(sourceId, record, fingerprint);
-        this.repo.replaceIssues(sourceId, runUnit(runId), issues.map((i) => ({ ...i, runId, experimentId: record.experimentId })));
-        result.runsRead++;
+    });
+    const changed = runs
+      .map((run) => ({ run, runId: tensorboardRunId(source.path, run.dir), fingerprint: tensorboardFingerprint(run) }))
+      .filter(({ runId, fingerprint }) => known.get(runId) !== fingerprint);
+    result.runsUnchanged += runs.length - changed.length;
+    // Read positions advance only once the points read are stored: a failed write reads them again.
+    const store = (read: { runId: string; packed: PackedRun; files: { file: string; state: EventFileState; issues: ReadIssue[] }[] }, fingerprint: string) => {
+      const issues = read.files.flatMap((f) => f.issues);
+      this.repo.replacePackedRun(sourceId, read.packed, fingerprint);
+      this.repo.replaceIssues(sourceId, runUnit(read.runId), issues.map((i) => ({ ...i, runId: read.runId, experimentId: read.packed.run.experimentId })));
+      result.runsRead++;
+      return () => {
+        for (const f of read.files) this.tfevents.set(f.file, { state: f.state, issues: f.issues });
+        this.tensorboardRunFiles.set(read.runId, read.files.map((f) => f.file));
+      };
+    };
+    // A live run's appended records: small reads on top of its stored history, on this thread.
+    const live = changed.filter(({ run, runId }) => this.continuesTensorboardRun(run, runId, known.has(runId)));
+    const commits: (() => void)[] = [];
+    this.repo.transaction(() => {
+      for (const { run, runId, fingerprint } of live) {
+        const read = this.readOnTop(source.path, run, runId);
+        result.newIssues.push(...read.newIssues);
+        commits.push(store(read, fingerprint));
       }
     });
+    for (const commit of commits) commit();
+    // Everything else from the files' starts, on worker threads when there is much to read.
+    const fromStart = changed.filter((c) => !live.includes(c));
+    const fingerprints = new Map(fromStart.map((c) => [c.runId, c.fingerprint]));
+    const bytes = fromStart.reduce((n, c) => n + eventBytes(c.run), 0);
+    let done = runs.length - fromStart.length;
+    for await (const reads of readTensorboardRuns(fromStart.map(({ run }) => ({ root: source.path, run })), bytes, this.workerDir)) {
+      const stored = this.repo.transaction(() => reads.map((read) => store(read, fingerprints.get(read.runId)!)));
+      for (const commit of stored) commit();
+      for (const read of reads) result.newIssues.push(...read.files.flatMap((f) => f.issues));
+      done += reads.length;
+      onProgress?.({ done, total: runs.length, source: source.path });
+      await yieldToEventLoop();
+    }
+  }
+
+  /** Whether a changed run can be read on from where its files' reads stopped: none of them gone. */
+  private continuesTensorboardRun(run: TensorboardRunFolder, runId: string, stored: boolean): boolean {
+    const before = this.tensorboardRunFiles.get(runId);
+    return stored && before !== undefined && before.every((f) => run.files.some((x) => x.file === f));
+  }
+
+  /**
+   * A run's files read on from where their last reads stopped, on top of its stored history; from
+   * their starts when one of them was replaced or truncated meanwhile.
+   */
+  private readOnTop(root: string, run: TensorboardRunFolder, runId: string) {
+    const base = ScalarColumns.of(this.repo.metricHistory(runId));
+    const added = new ScalarColumns();
+    const reads = run.files.map(({ file, prefix }) => readEventFile(file, this.tfevents.get(file)?.state, added, prefix));
+    if (reads.some((r) => r.restarted)) {
+      const again = readTensorboardRunFromStart(root, run);
+      return { ...again, newIssues: again.files.flatMap((f) => f.issues) };
+    }
+    const files = run.files.map(({ file }, i) => ({ file, state: reads[i].state, issues: [...(this.tfevents.get(file)?.issues ?? []), ...reads[i].issues] }));
+    const packed = tensorboardRun(root, run, files.map((f) => f.state), [base, added], files.flatMap((f) => f.issues));
+    return { runId, packed, files, newIssues: reads.flatMap((r) => r.issues) };
   }
 
   // ---- W&B run folders (each read again when its files changed)

@@ -148,7 +148,7 @@ function readTrials(db: Database, schema: Schema, studies: Study[], now: number,
       'optuna.number': String(number),
       'optuna.state': state,
       // Which way each objective goes, for Compare Runs' best run: {"value": "MINIMIZE"}.
-      'optuna.directions': JSON.stringify(Object.fromEntries(study.metricNames.map((m, k) => [m, study.directions[k] ?? 'MINIMIZE']))),
+      'optuna.directions': directionsJson(study),
       ...distributions.get(trial),
     };
     for (const [k, v] of userAttrs.get(trial) ?? []) tags[`optuna.user_attr.${k}`] = v;
@@ -217,14 +217,29 @@ function markBest(runs: RunRecord[], studies: Study[]): void {
 }
 
 /** A param's stored float, as the value the objective saw. */
+type Distribution = { name?: string; attributes?: { choices?: unknown[] } };
+
+/** Parsed distributions by their JSON: a study repeats the same few for every trial. */
+const parsedDistributions = new Map<string, Distribution | null>();
+
+function parseDistribution(json: string): Distribution | null {
+  let parsed = parsedDistributions.get(json);
+  if (parsed === undefined) {
+    try {
+      parsed = JSON.parse(json) as Distribution;
+    } catch {
+      parsed = null;
+    }
+    if (parsedDistributions.size > 10_000) parsedDistributions.clear();
+    parsedDistributions.set(json, parsed);
+  }
+  return parsed;
+}
+
 export function decodeParam(stored: unknown, distributionJson: unknown): string {
   const value = Number(stored);
-  let distribution: { name?: string; attributes?: { choices?: unknown[] } } = {};
-  try {
-    distribution = JSON.parse(String(distributionJson)) as typeof distribution;
-  } catch {
-    return String(value);
-  }
+  const distribution = parseDistribution(String(distributionJson));
+  if (distribution === null || typeof distribution !== 'object') return String(value);
   const name = distribution.name ?? '';
   if (name === 'CategoricalDistribution') {
     const choices = distribution.attributes?.choices ?? [];
@@ -233,6 +248,13 @@ export function decodeParam(stored: unknown, distributionJson: unknown): string 
   }
   if (name === 'IntDistribution' || name === 'IntUniformDistribution' || name === 'IntLogUniformDistribution') return String(Math.round(value));
   return String(value);
+}
+
+const directionsOfStudy = new WeakMap<Study, string>();
+function directionsJson(study: Study): string {
+  let json = directionsOfStudy.get(study);
+  if (json === undefined) directionsOfStudy.set(study, (json = JSON.stringify(Object.fromEntries(study.metricNames.map((m, k) => [m, study.directions[k] ?? 'MINIMIZE'])))));
+  return json;
 }
 
 function metricNamesOf(json: string | undefined, objectives: number): string[] {

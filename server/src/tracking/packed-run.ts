@@ -53,6 +53,17 @@ export function fingerprintOf(dir: string, stamps: FileStamp[]): string {
   return createHash('sha1').update(lines.join('\n')).digest('base64');
 }
 
+/** The points of a packed history, key by key in stored order. */
+export function historyPoints(history: PackedHistory | null): MetricPoint[] {
+  if (!history) return [];
+  const out: MetricPoint[] = [];
+  let i = 0;
+  for (const [key, count] of JSON.parse(history.keysJson) as [string, number][]) {
+    for (const end = i + count; i < end; i++) out.push({ key, step: history.steps[i], timestamp: history.timestamps[i], value: history.values[i] });
+  }
+  return out;
+}
+
 function encodeLatest(points: MetricPoint[]): string {
   const out: Record<string, number | string> = {};
   for (const [key, p] of latestMetrics(points)) out[key] = Number.isFinite(p.value) ? p.value : String(p.value);
@@ -98,7 +109,7 @@ interface KeySegment {
  * (step, timestamp), equal ones in file order. Files written by MLflow are already in step order,
  * so the usual case copies without sorting.
  */
-class HistoryBuilder implements MetricSink {
+export class HistoryBuilder implements MetricSink {
   private steps = new Float64Array(1024);
   private timestamps = new Float64Array(1024);
   private values = new Float64Array(1024);
@@ -123,6 +134,32 @@ class HistoryBuilder implements MetricSink {
     this.timestamps[this.length] = timestamp;
     this.values[this.length] = value;
     this.length++;
+  }
+
+  /** Room for `more` points beyond those held, so that adding them copies nothing twice. */
+  reserve(more: number): void {
+    const size = this.length + more;
+    if (size <= this.steps.length) return;
+    for (const name of ['steps', 'timestamps', 'values'] as const) {
+      const bigger = new Float64Array(size);
+      bigger.set(this[name].subarray(0, this.length));
+      this[name] = bigger;
+    }
+  }
+
+  /** A whole series of one key at once (copied), as a reader that groups points by key hands them over. */
+  addSeries(key: string, steps: Float64Array, timestamps: Float64Array, values: Float64Array): void {
+    this.beginKey(key);
+    const n = steps.length;
+    if (this.length + n > this.steps.length) this.reserve(Math.max(n, this.length));
+    this.steps.set(steps, this.length);
+    this.timestamps.set(timestamps, this.length);
+    this.values.set(values, this.length);
+    const segment = this.segment!;
+    for (let i = 1; i < n && segment.ordered; i++) {
+      if (steps[i - 1] > steps[i] || (steps[i - 1] === steps[i] && timestamps[i - 1] > timestamps[i])) segment.ordered = false;
+    }
+    this.length += n;
   }
 
   /** Latest value per key, as latestMetrics picks it: the greatest (step, timestamp, value), first of equals. */

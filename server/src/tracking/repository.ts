@@ -121,8 +121,17 @@ export class TrackingRepository {
     this.replacePackedRun(sourceId, packRun(run), fingerprint);
   }
 
-  replacePackedRun(sourceId: number, { run, metricsJson, history }: PackedRun, fingerprint: string | null): void {
-    this.stmt.deleteRun.run(sourceId, run.runId);
+  replacePackedRun(sourceId: number, packed: PackedRun, fingerprint: string | null): void {
+    this.stmt.deleteRun.run(sourceId, packed.run.runId);
+    this.insertPackedRun(sourceId, packed, fingerprint);
+  }
+
+  /** A run not stored yet (after deleteAllRuns): no delete first. */
+  insertRun(sourceId: number, run: RunRecord, fingerprint: string | null): void {
+    this.insertPackedRun(sourceId, packRun(run), fingerprint);
+  }
+
+  private insertPackedRun(sourceId: number, { run, metricsJson, history }: PackedRun, fingerprint: string | null): void {
     this.stmt.insertRun.run(
       sourceId,
       run.runId,

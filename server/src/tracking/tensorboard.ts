@@ -16,8 +16,9 @@
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { maskedCrc32c } from '../util/crc32c';
-import { messageDecoder } from '../util/protobuf';
-import type { ExperimentRecord, MetricPoint, ReadIssue, RunRecord } from './model';
+import { messageDecoder, WireCursor, type MessageDecoder } from '../util/protobuf';
+import type { ExperimentRecord, ReadIssue } from './model';
+import { HistoryBuilder, type PackedRun } from './packed-run';
 import { flattenParams, readParamsYaml } from './yaml-params';
 
 export const EVENT_FILE = /^events\.out\.tfevents\./;
@@ -27,57 +28,11 @@ export const MERGED_SUBFOLDERS = new Set(['train', 'validation', 'val', 'eval', 
 const READ_CHUNK = 16 * 1024 * 1024;
 const MAX_DEPTH = 12;
 
-const EVENT_PROTO = `
+// The hparams plugin's content, read once per run with protobufjs; Events themselves are read
+// straight from the wire below (one per scalar point: the hot path).
+const HPARAMS_PROTO = `
 syntax = "proto3";
 package tb;
-message Event {
-  double wall_time = 1;
-  int64 step = 2;
-  oneof what {
-    string file_version = 3;
-    bytes graph_def = 4;
-    Summary summary = 5;
-    bytes log_message = 6;
-    bytes session_log = 7;
-    bytes tagged_run_metadata = 8;
-    bytes meta_graph_def = 9;
-  }
-}
-message Summary {
-  repeated Value value = 1;
-  message Value {
-    string tag = 1;
-    SummaryMetadata metadata = 9;
-    oneof value {
-      float simple_value = 2;
-      bytes obsolete_old_style_histogram = 3;
-      bytes image = 4;
-      bytes histo = 5;
-      bytes audio = 6;
-      TensorProto tensor = 8;
-    }
-  }
-}
-message SummaryMetadata {
-  PluginData plugin_data = 1;
-  message PluginData {
-    string plugin_name = 1;
-    bytes content = 2;
-  }
-}
-message TensorProto {
-  int32 dtype = 1;
-  TensorShapeProto tensor_shape = 2;
-  bytes tensor_content = 4;
-  repeated float float_val = 5 [packed = true];
-  repeated double double_val = 6 [packed = true];
-  repeated int32 int_val = 7 [packed = true];
-  repeated int64 int64_val = 10 [packed = true];
-}
-message TensorShapeProto {
-  repeated Dim dim = 2;
-  message Dim { int64 size = 1; }
-}
 message HParamsPluginData {
   int32 version = 1;
   oneof data {
@@ -102,44 +57,78 @@ message Value {
 }
 `;
 
-interface TensorJson {
-  dtype?: number;
-  tensor_shape?: { dim?: { size?: number }[] };
-  tensor_content?: Uint8Array;
-  float_val?: number[];
-  double_val?: number[];
-  int_val?: number[];
-  int64_val?: number[];
-}
-interface ValueJson {
-  tag?: string;
-  metadata?: { plugin_data?: { plugin_name?: string; content?: Uint8Array } };
-  simple_value?: number;
-  obsolete_old_style_histogram?: Uint8Array;
-  image?: Uint8Array;
-  histo?: Uint8Array;
-  audio?: Uint8Array;
-  tensor?: TensorJson;
-  value?: string;
-}
-interface EventJson {
-  wall_time?: number;
-  step?: number;
-  file_version?: string;
-  graph_def?: Uint8Array;
-  summary?: { value?: ValueJson[] };
-  what?: string;
-}
 interface HParamsJson {
   session_start_info?: { hparams?: Record<string, { number_value?: number; string_value?: string; bool_value?: boolean; kind?: string }> };
 }
 
-let decoders: { event: ReturnType<typeof messageDecoder<EventJson>>; hparams: ReturnType<typeof messageDecoder<HParamsJson>> } | undefined;
-function decode() {
-  return (decoders ??= { event: messageDecoder<EventJson>(EVENT_PROTO, 'tb.Event'), hparams: messageDecoder<HParamsJson>(EVENT_PROTO, 'tb.HParamsPluginData') });
+let hparamsDecoder: MessageDecoder<HParamsJson> | undefined;
+
+/** tensorflow.Event's fields (event.proto) and Summary.Value's (summary.proto), by number. */
+const EVENT = { wallTime: 1, step: 2, fileVersion: 3, graphDef: 4, summary: 5, logMessage: 6, sessionLog: 7, taggedRunMetadata: 8, metaGraphDef: 9 } as const;
+const EVENT_KIND: Record<number, string> = { 4: 'graphs', 6: 'log message', 7: 'session log', 8: 'tagged run metadata', 9: 'graphs' };
+const VALUE = { tag: 1, simpleValue: 2, obsoleteHistogram: 3, image: 4, histo: 5, audio: 6, tensor: 8, metadata: 9 } as const;
+
+/**
+ * Scalar points grouped by metric key as they are read, each key in growing columns (no object per
+ * point); handed to the index's history as whole series.
+ */
+interface Series {
+  steps: Float64Array;
+  timestamps: Float64Array;
+  values: Float64Array;
+  length: number;
 }
 
-/** What one event file gave so far, and where to read on. */
+export class ScalarColumns {
+  readonly series = new Map<string, Series>();
+
+  /** Columns holding histories already stored, to read on top of. */
+  static of(histories: { key: string; steps: Float64Array; timestamps: Float64Array; values: Float64Array }[]): ScalarColumns {
+    const columns = new ScalarColumns();
+    for (const h of histories) columns.series.set(h.key, { steps: h.steps, timestamps: h.timestamps, values: h.values, length: h.steps.length });
+    return columns;
+  }
+
+  push(key: string, step: number, timestamp: number, value: number): void {
+    ScalarColumns.append(this.seriesOf(key), step, timestamp, value);
+  }
+
+  /** The series of `key`, created empty when new. */
+  seriesOf(key: string): Series {
+    let s = this.series.get(key);
+    if (!s) this.series.set(key, (s = { steps: new Float64Array(64), timestamps: new Float64Array(64), values: new Float64Array(64), length: 0 }));
+    return s;
+  }
+
+  static append(s: Series, step: number, timestamp: number, value: number): void {
+    if (s.length === s.steps.length) {
+      for (const name of ['steps', 'timestamps', 'values'] as const) {
+        const bigger = new Float64Array(Math.max(64, s.length * 2));
+        bigger.set(s[name]);
+        s[name] = bigger;
+      }
+    }
+    s.steps[s.length] = step;
+    s.timestamps[s.length] = timestamp;
+    s.values[s.length] = value;
+    s.length++;
+  }
+
+  /** Points per key. */
+  counts(): Record<string, number> {
+    return Object.fromEntries([...this.series].map(([k, s]) => [k, s.length]));
+  }
+
+  /** Each key's series, trimmed to its length, for the history. */
+  addTo(history: HistoryBuilder): void {
+    let total = 0;
+    for (const s of this.series.values()) total += s.length;
+    history.reserve(total);
+    for (const [key, s] of this.series) history.addSeries(key, s.steps.subarray(0, s.length), s.timestamps.subarray(0, s.length), s.values.subarray(0, s.length));
+  }
+}
+
+/** What reading one event file gave so far (its points went to a ScalarColumns), and where to read on. */
 export interface EventFileState {
   file: string;
   /** Bytes read: the start of the first frame not read yet. */
@@ -148,125 +137,259 @@ export interface EventFileState {
   ino: number;
   /** Set once a frame failed its CRC: nothing after it is read. */
   broken: boolean;
-  points: MetricPoint[];
   params: Record<string, string>;
   /** Tag → plugin, from the first value of each tag that carried metadata. */
   plugins: Record<string, string>;
   /** Records skipped by kind ("histograms", "images", "graphs", …). */
   skipped: Record<string, number>;
   records: number;
+  /** Scalar points read. */
+  points: number;
   firstWall: number | null;
   lastWall: number | null;
 }
 
 export function newEventFileState(file: string): EventFileState {
-  return { file, offset: 0, ino: -1, broken: false, points: [], params: {}, plugins: {}, skipped: {}, records: 0, firstWall: null, lastWall: null };
+  return { file, offset: 0, ino: -1, broken: false, params: {}, plugins: {}, skipped: {}, records: 0, points: 0, firstWall: null, lastWall: null };
 }
 
 /**
- * Reads the frames of `file` after `state.offset` (a copy of the state is returned; a truncated or
- * replaced file starts again). `prefix` goes before every metric name (a merged subfolder's).
+ * Reads the frames of `file` after `previous.offset`, their scalar points into `into` (a copy of
+ * the state is returned). A truncated or replaced file is read from its start: `restarted` then
+ * says the points read before it are not to be kept. `prefix` goes before every metric name (a
+ * merged subfolder's).
  */
-export function readEventFile(file: string, previous: EventFileState | undefined, prefix = ''): { state: EventFileState; issues: ReadIssue[] } {
+export function readEventFile(file: string, previous: EventFileState | undefined, into: ScalarColumns, prefix = ''): { state: EventFileState; issues: ReadIssue[]; restarted: boolean } {
   const issues: ReadIssue[] = [];
   let fd: number;
   try {
     fd = openSync(file, 'r');
   } catch (error) {
     issues.push({ path: file, message: `cannot read the event file (${(error as NodeJS.ErrnoException).code ?? String(error)})` });
-    return { state: previous ?? newEventFileState(file), issues };
+    return { state: previous ?? newEventFileState(file), issues, restarted: false };
   }
   try {
     const st = fstatSync(fd);
-    const fresh = !previous || previous.ino !== st.ino || st.size < previous.offset;
-    const state: EventFileState = fresh ? newEventFileState(file) : { ...previous, points: [...previous.points], params: { ...previous.params }, plugins: { ...previous.plugins }, skipped: { ...previous.skipped } };
+    const restarted = previous !== undefined && (previous.ino !== st.ino || st.size < previous.offset);
+    const state: EventFileState = !previous || restarted ? newEventFileState(file) : { ...previous, params: { ...previous.params }, plugins: { ...previous.plugins }, skipped: { ...previous.skipped } };
     state.ino = st.ino;
-    if (state.broken) return { state, issues };
+    if (state.broken) return { state, issues, restarted };
+    const reader = new FrameReader(state, into, prefix, issues);
     while (state.offset < st.size) {
       const length = Math.min(READ_CHUNK, st.size - state.offset);
-      const chunk = Buffer.alloc(length);
+      const chunk = Buffer.allocUnsafe(length);
       const got = readSync(fd, chunk, 0, length, state.offset);
-      const consumed = readFrames(chunk.subarray(0, got), state, prefix, issues);
+      const consumed = reader.frames(chunk.subarray(0, got));
       if (consumed === 0) break; // a frame cut off at the end (still being written), or a broken one
       state.offset += consumed;
       if (state.broken) break;
     }
-    return { state, issues };
+    return { state, issues, restarted };
   } finally {
     closeSync(fd);
   }
 }
 
-/** Frames in `bytes`, applied to `state`; the number of bytes of whole frames read. */
-function readFrames(bytes: Buffer, state: EventFileState, prefix: string, issues: ReadIssue[]): number {
-  let at = 0;
-  while (at + 12 <= bytes.length) {
-    const lengthBytes = bytes.subarray(at, at + 8);
-    if (bytes.readUInt32LE(at + 8) !== maskedCrc32c(lengthBytes)) return fail(state, issues, state.offset + at, 'the length of a record does not match its CRC', at);
-    const length = Number(bytes.readBigUInt64LE(at));
-    if (length > READ_CHUNK - 16) return fail(state, issues, state.offset + at, `a record of ${length} bytes is larger than any this reader takes`, at);
-    const end = at + 12 + length + 4;
-    if (end > bytes.length) break; // not all there yet
-    const data = bytes.subarray(at + 12, at + 12 + length);
-    if (bytes.readUInt32LE(at + 12 + length) !== maskedCrc32c(data)) return fail(state, issues, state.offset + at, 'a record does not match its CRC', at);
-    applyEvent(data, state, prefix, issues, state.offset + at);
-    at = end;
-  }
-  return at;
+/** A tag met before: its bytes, its text and the series its scalars go to. */
+interface KnownTag {
+  raw: Buffer;
+  tag: string;
+  series: Series | undefined;
 }
 
-function fail(state: EventFileState, issues: ReadIssue[], offset: number, why: string, consumed: number): number {
-  state.broken = true;
-  issues.push({ path: state.file, message: `byte ${offset}: ${why}; the rest of the file is not read` });
-  return consumed;
-}
+/** Applies the frames of a chunk to a file's state, its scalars to the columns. */
+class FrameReader {
+  /**
+   * Tags met so far, by a hash of their bytes: a file repeats a few tags a million times, and
+   * decoding each one's UTF-8 and looking its series up by the text cost more than the rest.
+   */
+  private readonly tags = new Map<number, KnownTag[]>();
+  // One cursor per nesting level, reused: no allocation per record.
+  private readonly eventCursor = new WireCursor(Buffer.alloc(0), 0, 0);
+  private readonly summaryCursor = new WireCursor(Buffer.alloc(0), 0, 0);
+  private readonly valueCursor = new WireCursor(Buffer.alloc(0), 0, 0);
+  constructor(
+    private readonly state: EventFileState,
+    private readonly into: ScalarColumns,
+    private readonly prefix: string,
+    private readonly issues: ReadIssue[],
+  ) {}
 
-function applyEvent(data: Buffer, state: EventFileState, prefix: string, issues: ReadIssue[], offset: number): void {
-  let event: EventJson;
-  try {
-    event = decode().event.decode(data);
-  } catch (error) {
-    issues.push({ path: state.file, message: `byte ${offset}: not an Event record (${error instanceof Error ? error.message : String(error)}); skipped` });
-    return;
-  }
-  state.records++;
-  const wallMs = typeof event.wall_time === 'number' ? event.wall_time * 1000 : null;
-  if (wallMs !== null && Number.isFinite(wallMs)) {
-    state.firstWall = state.firstWall === null ? wallMs : Math.min(state.firstWall, wallMs);
-    state.lastWall = state.lastWall === null ? wallMs : Math.max(state.lastWall, wallMs);
-  }
-  if (!event.summary) {
-    if (event.what && event.what !== 'file_version') count(state, event.what === 'graph_def' || event.what === 'meta_graph_def' ? 'graphs' : event.what.replace(/_/g, ' '));
-    return;
-  }
-  for (const value of event.summary.value ?? []) {
-    const tag = value.tag ?? '';
-    const plugin = value.metadata?.plugin_data?.plugin_name;
-    if (plugin) state.plugins[tag] = plugin;
-    const known = state.plugins[tag];
-    if (known === 'hparams' && value.metadata?.plugin_data?.content) {
-      readHparams(value.metadata.plugin_data.content, state);
-      continue;
+  /** The number of bytes of whole frames read from `bytes`. */
+  frames(bytes: Buffer): number {
+    const state = this.state;
+    let at = 0;
+    while (at + 12 <= bytes.length) {
+      if (bytes.readUInt32LE(at + 8) !== maskedCrc32c(bytes, at, at + 8)) return this.fail(at, 'the length of a record does not match its CRC');
+      const length = bytes.readUInt32LE(at) + bytes.readUInt32LE(at + 4) * 2 ** 32;
+      if (length > READ_CHUNK - 16) return this.fail(at, `a record of ${length} bytes is larger than any this reader takes`);
+      const end = at + 12 + length + 4;
+      if (end > bytes.length) break; // not all there yet
+      if (bytes.readUInt32LE(at + 12 + length) !== maskedCrc32c(bytes, at + 12, at + 12 + length)) return this.fail(at, 'a record does not match its CRC');
+      try {
+        this.event(bytes, at + 12, at + 12 + length);
+        state.records++;
+      } catch (error) {
+        this.issues.push({ path: state.file, message: `byte ${state.offset + at}: not an Event record (${error instanceof Error ? error.message : String(error)}); skipped` });
+      }
+      at = end;
     }
-    if (value.simple_value !== undefined && value.value === 'simple_value') {
-      state.points.push({ key: prefix + tag, value: value.simple_value, timestamp: wallMs ?? 0, step: event.step ?? 0 });
-      continue;
-    }
-    if (value.tensor && (known === 'scalars' || known === undefined)) {
-      const scalar = scalarOf(value.tensor);
-      if (scalar !== undefined) {
-        state.points.push({ key: prefix + tag, value: scalar, timestamp: wallMs ?? 0, step: event.step ?? 0 });
-        continue;
+    return at;
+  }
+
+  private fail(at: number, why: string): number {
+    this.state.broken = true;
+    this.issues.push({ path: this.state.file, message: `byte ${this.state.offset + at}: ${why}; the rest of the file is not read` });
+    return at;
+  }
+
+  /** One Event: its time and step first (fields may come in any order), then its summary's values. */
+  private event(bytes: Buffer, start: number, end: number): void {
+    const c = this.eventCursor.reset(bytes, start, end);
+    let wallSeconds: number | undefined;
+    let step = 0;
+    let summaryStart = -1;
+    let summaryEnd = -1;
+    let kind: number | undefined;
+    while (!c.done) {
+      const key = c.varint();
+      const field = key >>> 3;
+      const type = key & 7;
+      if (field === EVENT.wallTime && type === 1) wallSeconds = c.double();
+      else if (field === EVENT.step && type === 0) step = c.varint();
+      else if (field === EVENT.summary && type === 2) {
+        summaryEnd = c.delimited();
+        summaryStart = c.pos;
+        c.pos = summaryEnd;
+      }
+      else {
+        if (field >= EVENT.fileVersion && field <= EVENT.metaGraphDef) kind = field;
+        c.skip(type);
       }
     }
-    count(state, kindOf(value, known));
+    const state = this.state;
+    const wallMs = wallSeconds === undefined ? null : wallSeconds * 1000;
+    if (wallMs !== null && Number.isFinite(wallMs)) {
+      state.firstWall = state.firstWall === null ? wallMs : Math.min(state.firstWall, wallMs);
+      state.lastWall = state.lastWall === null ? wallMs : Math.max(state.lastWall, wallMs);
+    }
+    if (summaryStart < 0) {
+      if (kind !== undefined && EVENT_KIND[kind]) count(state, EVENT_KIND[kind]);
+      return;
+    }
+    const summary = this.summaryCursor.reset(bytes, summaryStart, summaryEnd);
+    while (!summary.done) {
+      const key = summary.varint();
+      if (key >>> 3 === 1 && (key & 7) === 2) {
+        const valueEnd = summary.delimited();
+        const valueStart = summary.pos;
+        summary.pos = valueEnd;
+        this.value(bytes, valueStart, valueEnd, step, wallMs ?? 0);
+      } else summary.skip(key & 7);
+    }
   }
+
+  /** One Summary.Value: a scalar to the columns, hparams to the params, anything else counted. */
+  private value(bytes: Buffer, start: number, end: number, step: number, timestamp: number): void {
+    const c = this.valueCursor.reset(bytes, start, end);
+    let tagStart = start;
+    let tagEnd = start;
+    let kind = 0;
+    let simple = 0;
+    let tensor: [number, number] | undefined;
+    let plugin: string | undefined;
+    let content: [number, number] | undefined;
+    while (!c.done) {
+      const key = c.varint();
+      const field = key >>> 3;
+      const type = key & 7;
+      if (field === VALUE.tag && type === 2) {
+        tagEnd = c.delimited();
+        tagStart = c.pos;
+        c.pos = tagEnd;
+      }
+      else if (field === VALUE.simpleValue && type === 5) {
+        simple = c.float();
+        kind = field;
+      } else if (field === VALUE.tensor && type === 2) {
+        tensor = c.span();
+        kind = field;
+      } else if (field === VALUE.metadata && type === 2) {
+        const [s, e] = c.span();
+        ({ plugin, content } = pluginData(bytes, s, e));
+      } else {
+        if (field >= VALUE.obsoleteHistogram && field <= VALUE.audio) kind = field;
+        c.skip(type);
+      }
+    }
+    const state = this.state;
+    const known = this.tagAt(bytes, tagStart, tagEnd);
+    if (plugin) state.plugins[known.tag] = plugin;
+    // A plain simple_value (the usual scalar) needs no plugin: only hparams content is told apart.
+    if (kind === VALUE.simpleValue && !content) {
+      ScalarColumns.append((known.series ??= this.into.seriesOf(this.prefix + known.tag)), step, timestamp, simple);
+      state.points++;
+      return;
+    }
+    const knownPlugin = state.plugins[known.tag];
+    if (knownPlugin === 'hparams' && content) {
+      readHparams(bytes.subarray(content[0], content[1]), state);
+      return;
+    }
+    let scalar: number | undefined;
+    if (kind === VALUE.simpleValue) scalar = simple;
+    else if (tensor && (knownPlugin === 'scalars' || knownPlugin === undefined)) scalar = scalarOf(bytes, tensor[0], tensor[1]);
+    if (scalar !== undefined) {
+      ScalarColumns.append((known.series ??= this.into.seriesOf(this.prefix + known.tag)), step, timestamp, scalar);
+      state.points++;
+      return;
+    }
+    count(state, kindOf(kind, knownPlugin));
+  }
+
+  /** The tag whose UTF-8 is bytes[start, end). */
+  private tagAt(bytes: Buffer, start: number, end: number): KnownTag {
+    let hash = 0x811c9dc5 ^ (end - start);
+    for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
+    const bucket = this.tags.get(hash);
+    if (bucket) {
+      outer: for (const known of bucket) {
+        const raw = known.raw;
+        if (raw.length !== end - start) continue;
+        for (let i = 0; i < raw.length; i++) if (raw[i] !== bytes[start + i]) continue outer;
+        return known;
+      }
+    }
+    const known: KnownTag = { raw: Buffer.from(bytes.subarray(start, end)), tag: bytes.toString('utf8', start, end), series: undefined };
+    if (bucket) bucket.push(known);
+    else this.tags.set(hash, [known]);
+    return known;
+  }
+}
+
+/** SummaryMetadata's plugin_data: the plugin's name and content. */
+function pluginData(bytes: Buffer, start: number, end: number): { plugin?: string; content?: [number, number] } {
+  const c = new WireCursor(bytes, start, end);
+  const out: { plugin?: string; content?: [number, number] } = {};
+  while (!c.done) {
+    const key = c.varint();
+    if (key >>> 3 === 1 && (key & 7) === 2) {
+      const pd = new WireCursor(bytes, ...c.span());
+      while (!pd.done) {
+        const k = pd.varint();
+        if (k >>> 3 === 1 && (k & 7) === 2) out.plugin = pd.string();
+        else if (k >>> 3 === 2 && (k & 7) === 2) out.content = pd.span();
+        else pd.skip(k & 7);
+      }
+    } else c.skip(key & 7);
+  }
+  return out;
 }
 
 function readHparams(content: Uint8Array, state: EventFileState): void {
   let data: HParamsJson;
   try {
-    data = decode().hparams.decode(content);
+    data = (hparamsDecoder ??= messageDecoder<HParamsJson>(HPARAMS_PROTO, 'tb.HParamsPluginData')).decode(content);
   } catch {
     count(state, 'unreadable hparams');
     return;
@@ -278,24 +401,73 @@ function readHparams(content: Uint8Array, state: EventFileState): void {
   }
 }
 
-/** The number of a one-element numeric tensor, or undefined. */
-function scalarOf(t: TensorJson): number | undefined {
-  const elements = (t.tensor_shape?.dim ?? []).reduce((n, d) => n * (d.size ?? 0), 1);
+/** TensorProto's dtype values (types.proto) a scalar can have, and their field of typed values. */
+const DT_FLOAT = 1;
+const DT_DOUBLE = 2;
+const TENSOR = { dtype: 1, shape: 2, content: 4, floatVal: 5, doubleVal: 6, intVal: 7, int64Val: 10 } as const;
+
+/** The number of a one-element numeric TensorProto, or undefined. */
+function scalarOf(bytes: Buffer, start: number, end: number): number | undefined {
+  const c = new WireCursor(bytes, start, end);
+  let dtype = 0;
+  let elements = 1;
+  let content: [number, number] | undefined;
+  let first: number | undefined;
+  const take = (v: number) => void (first ??= v);
+  while (!c.done) {
+    const key = c.varint();
+    const field = key >>> 3;
+    const type = key & 7;
+    if (field === TENSOR.dtype && type === 0) dtype = c.varint();
+    else if (field === TENSOR.shape && type === 2) elements = shapeElements(bytes, ...c.span());
+    else if (field === TENSOR.content && type === 2) content = c.span();
+    else if (field === TENSOR.floatVal) packedOr(c, type, 5, (r) => take(r.float()));
+    else if (field === TENSOR.doubleVal) packedOr(c, type, 1, (r) => take(r.double()));
+    else if (field === TENSOR.intVal || field === TENSOR.int64Val) packedOr(c, type, 0, (r) => take(r.varint()));
+    else c.skip(type);
+  }
   if (elements !== 1) return undefined;
-  const content = t.tensor_content;
-  if (content && content.length > 0) {
-    const view = new DataView(content.buffer, content.byteOffset, content.byteLength);
-    if (t.dtype === 1 && content.length === 4) return view.getFloat32(0, true);
-    if (t.dtype === 2 && content.length === 8) return view.getFloat64(0, true);
+  if (content && content[1] > content[0]) {
+    const length = content[1] - content[0];
+    if (dtype === DT_FLOAT && length === 4) return bytes.readFloatLE(content[0]);
+    if (dtype === DT_DOUBLE && length === 8) return bytes.readDoubleLE(content[0]);
     return undefined;
   }
-  return t.float_val?.[0] ?? t.double_val?.[0] ?? t.int_val?.[0] ?? t.int64_val?.[0];
+  return first;
 }
 
-function kindOf(value: ValueJson, plugin: string | undefined): string {
-  if (value.histo || value.obsolete_old_style_histogram || plugin === 'histograms') return 'histograms';
-  if (value.image || plugin === 'images') return 'images';
-  if (value.audio || plugin === 'audio') return 'audio';
+/** A repeated scalar field, packed (one length-delimited run) or not (one value per key). */
+function packedOr(c: WireCursor, type: number, elementType: number, readOne: (cursor: WireCursor) => void): void {
+  if (type === elementType) return readOne(c);
+  if (type !== 2) return c.skip(type);
+  const run = new WireCursor(c.bytes, ...c.span());
+  while (!run.done) readOne(run);
+}
+
+/** The number of elements of a TensorShapeProto (dim = 2, each with size = 1); 1 for no dims. */
+function shapeElements(bytes: Buffer, start: number, end: number): number {
+  const c = new WireCursor(bytes, start, end);
+  let n = 1;
+  while (!c.done) {
+    const key = c.varint();
+    if (key >>> 3 === 2 && (key & 7) === 2) {
+      const dim = new WireCursor(bytes, ...c.span());
+      let size = 0;
+      while (!dim.done) {
+        const k = dim.varint();
+        if (k >>> 3 === 1 && (k & 7) === 0) size = dim.varint();
+        else dim.skip(k & 7);
+      }
+      n *= size;
+    } else c.skip(key & 7);
+  }
+  return n;
+}
+
+function kindOf(field: number, plugin: string | undefined): string {
+  if (field === VALUE.histo || field === VALUE.obsoleteHistogram || plugin === 'histograms') return 'histograms';
+  if (field === VALUE.image || plugin === 'images') return 'images';
+  if (field === VALUE.audio || plugin === 'audio') return 'audio';
   if (plugin === 'text') return 'text';
   return plugin ? `${plugin} plugin values` : 'other values';
 }
@@ -339,6 +511,19 @@ export function listTensorboardRuns(root: string): TensorboardRunFolder[] {
   return [...runs.values()].sort((a, b) => (a.dir < b.dir ? -1 : 1));
 }
 
+/** The size of a run's event files together. */
+export function eventBytes(run: TensorboardRunFolder): number {
+  let total = 0;
+  for (const { file } of run.files) {
+    try {
+      total += statSync(file).size;
+    } catch {
+      // gone meanwhile: its read says so
+    }
+  }
+  return total;
+}
+
 /** What the run's files looked like: an unchanged fingerprint means nothing to read. */
 export function tensorboardFingerprint(run: TensorboardRunFolder): string {
   const stamps = run.files.map(({ file }) => {
@@ -364,8 +549,12 @@ export function tensorboardExperiment(root: string): ExperimentRecord {
   return { experimentId: `tensorboard:${name}`, name, artifactLocation: null, lifecycleStage: 'active', creationTime: null, lastUpdateTime: null, tags: {} };
 }
 
-/** The run of a folder from the states of its files (and its hparams.yaml). */
-export function tensorboardRun(root: string, run: TensorboardRunFolder, states: EventFileState[], issues: ReadIssue[]): RunRecord {
+/**
+ * The run of a folder, packed for the index, from the states of its files (and its hparams.yaml)
+ * and the scalar columns its reads filled (several reads' columns add up: an earlier history, then
+ * what was appended since).
+ */
+export function tensorboardRun(root: string, run: TensorboardRunFolder, states: EventFileState[], columns: ScalarColumns[], issues: ReadIssue[]): PackedRun {
   const params: Record<string, string> = { ...lightningHparams(join(run.dir, 'hparams.yaml'), issues) };
   for (const s of states) Object.assign(params, s.params);
   const skipped: Record<string, number> = {};
@@ -376,21 +565,43 @@ export function tensorboardRun(root: string, run: TensorboardRunFolder, states: 
   const tags: Record<string, string> = { 'tensorboard.records': String(states.reduce((n, s) => n + s.records, 0)), 'tensorboard.files': String(run.files.length) };
   const skippedText = Object.entries(skipped).sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k} ${n}`).join(', ');
   if (skippedText) tags['tensorboard.skipped'] = skippedText;
+  const history = new HistoryBuilder();
+  for (const c of columns) c.addTo(history);
   return {
-    runId: tensorboardRunId(root, run.dir),
-    experimentId: tensorboardExperiment(root).experimentId,
-    name: rel === '' ? basename(root) : rel,
-    status: 'FINISHED',
-    startTime: firsts.length > 0 ? Math.min(...firsts) : null,
-    endTime: lasts.length > 0 ? Math.max(...lasts) : null,
-    lifecycleStage: 'active',
-    artifactUri: null,
-    parentRunId: null,
-    userId: null,
-    params,
-    tags,
-    metrics: states.flatMap((s) => s.points),
+    run: {
+      runId: tensorboardRunId(root, run.dir),
+      experimentId: tensorboardExperiment(root).experimentId,
+      name: rel === '' ? basename(root) : rel,
+      status: 'FINISHED',
+      startTime: firsts.length > 0 ? Math.min(...firsts) : null,
+      endTime: lasts.length > 0 ? Math.max(...lasts) : null,
+      lifecycleStage: 'active',
+      artifactUri: null,
+      parentRunId: null,
+      userId: null,
+      params,
+      tags,
+    },
+    metricsJson: history.latestJson(),
+    history: history.pack(),
   };
+}
+
+/** A TensorBoard run read from its files' starts: packed for the index, with where each file's read stopped. */
+export interface TensorboardRunRead {
+  runId: string;
+  packed: PackedRun;
+  files: { file: string; state: EventFileState; issues: ReadIssue[] }[];
+}
+
+export function readTensorboardRunFromStart(root: string, run: TensorboardRunFolder): TensorboardRunRead {
+  const columns = new ScalarColumns();
+  const files = run.files.map(({ file, prefix }) => {
+    const read = readEventFile(file, undefined, columns, prefix);
+    return { file, state: read.state, issues: read.issues };
+  });
+  const packed = tensorboardRun(root, run, files.map((f) => f.state), [columns], files.flatMap((f) => f.issues));
+  return { runId: packed.run.runId, packed, files };
 }
 
 /** PyTorch Lightning's hparams.yaml: nested keys flattened with dots, values as text. */
