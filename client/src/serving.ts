@@ -14,13 +14,13 @@ export function registerServing(ctx: Ctx, view: vscode.TreeView<TreeNode>): void
   const show = (status: ServingStatus) => {
     void vscode.commands.executeCommand('setContext', 'mlops.serving.running', status.state === 'running' || status.state === 'restarting');
     // The view's header says where it serves: no toast over the open panels.
-    view.description = status.url && status.state !== 'stopped' ? status.url.replace(/^https?:\/\//, '') : undefined;
+    view.description = status.state !== 'stopped' ? status.protocols : undefined;
     if (status.state === 'stopped') return item.hide();
     const port = status.url ? new URL(status.url).port : '';
     const look = { starting: '$(loading~spin)', running: '$(radio-tower)', restarting: '$(sync~spin)', failed: '$(error)' }[status.state];
     item.text = `${look} Serving${port ? ` :${port}` : ''}`;
     item.accessibilityInformation = { label: `MLOps model server: ${status.state}${status.url ? ` at ${status.url}` : ''}` };
-    item.tooltip = new vscode.MarkdownString([`**Model server: ${status.state}**`, status.url ? `\`${status.url}\`` : '', status.message ?? '', '_Click for the Serving view._'].filter(Boolean).join('\n\n'));
+    item.tooltip = new vscode.MarkdownString([`**Model server: ${status.state}**`, status.url ? `\`${status.url}\`` : '', status.grpc ? `gRPC \`${status.grpc}\`` : '', status.message ?? '', '_Click for the Serving view._'].filter(Boolean).join('\n\n'));
     item.backgroundColor = status.state === 'failed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     item.command = 'mlops.serving.focus';
     item.show();
@@ -36,7 +36,7 @@ export function registerServing(ctx: Ctx, view: vscode.TreeView<TreeNode>): void
     );
     show(status);
     if (status.state === 'running') {
-      ctx.output.info(`Serving ${status.endpoints} endpoint${status.endpoints === 1 ? '' : 's'} at ${status.url}`);
+      ctx.output.info(`Serving ${status.endpoints} endpoint${status.endpoints === 1 ? '' : 's'} at ${status.url}${status.grpc ? ` and gRPC ${status.grpc}` : ''}`);
     } else {
       const choice = await vscode.window.showErrorMessage(`MLOps: the model server did not start: ${status.message ?? status.state}`, 'Show Log');
       if (choice === 'Show Log') ctx.output.show();

@@ -181,6 +181,10 @@ export interface IndexProgressEvent {
 export interface ServingStatus {
   state: 'stopped' | 'starting' | 'running' | 'restarting' | 'failed';
   url?: string;
+  /** host:port of the gRPC service (serving.grpc in mlops.yaml), when it is on. */
+  grpc?: string;
+  /** Where it answers, for people: "127.0.0.1:8080", or "REST :8080 · gRPC :8081". */
+  protocols?: string;
   endpoints?: number;
   /** The server process, while it runs. */
   pid?: number;

@@ -24,7 +24,7 @@ const stats = (control: [number, number], canary: [number, number]): SeriesStats
   [
     ['1', control],
     ['2', canary],
-  ].map(([version, [requests, errors]]) => ({ endpoint: 'churn', version: version as string, requests: requests as number, errors: errors as number, requestsPerSecond: 0, p50: 1, p95: 1, p99: 1 }));
+  ].map(([version, [requests, errors]]) => ({ endpoint: 'churn', version: version as string, requests: requests as number, protocols: { v2: requests as number }, errors: errors as number, requestsPerSecond: 0, p50: 1, p95: 1, p99: 1 }));
 
 interface Harness {
   folder: string;

@@ -87,9 +87,9 @@ export class ServingHost {
       createInterface({ input: child.stdout! }).on('line', (line) => {
         if (answered) return;
         try {
-          const { url, endpoints } = JSON.parse(line) as { url: string; endpoints: EndpointSummary[] };
+          const { url, grpc, endpoints } = JSON.parse(line) as { url: string; grpc?: string; endpoints: EndpointSummary[] };
           this.endpoints = endpoints;
-          answer(this.setStatus({ state: 'running', url, endpoints: endpoints.length, pid: child.pid }));
+          answer(this.setStatus({ state: 'running', url, ...(grpc ? { grpc } : {}), protocols: protocolsText(url, grpc), endpoints: endpoints.length, pid: child.pid }));
           this.pollStats(url);
         } catch {
           // not the announcement line
@@ -168,7 +168,7 @@ export class ServingHost {
           id: `endpoint:${e.name}`,
           label: e.name,
           description: `${e.model} · ${formatRate(rps)} req/s`,
-          tooltip: [`**${e.name}** serves model **${e.model}**`, `\`${this.status.url}/v2/models/${e.name}/infer\``, e.sticky ? `Sticky by ${e.sticky}` : '', e.mirror ? `Mirrors ${e.mirror.percent}% to version ${e.mirror.version}` : ''].filter(Boolean).join('\n\n'),
+          tooltip: [`**${e.name}** serves model **${e.model}**`, `\`${this.status.url}/v2/models/${e.name}/infer\``, this.status.grpc ? `gRPC \`${this.status.grpc}\` (inference.GRPCInferenceService, model_name "${e.name}")` : '', e.sticky ? `Sticky by ${e.sticky}` : '', e.mirror ? `Mirrors ${e.mirror.percent}% to version ${e.mirror.version}` : ''].filter(Boolean).join('\n\n'),
           icon: 'server-process',
           hasChildren: e.versions.length > 0,
           contextValue: 'endpoint',
@@ -206,6 +206,11 @@ export class ServingHost {
   }
 }
 
+/** Where the server answers, for the Serving view's header: "127.0.0.1:8080", or "REST :8080 · gRPC :8081" (one host for both). */
+export function protocolsText(url: string, grpc: string | undefined): string {
+  return grpc ? `REST :${new URL(url).port} · gRPC :${grpc.slice(grpc.lastIndexOf(':') + 1)}` : url.replace(/^https?:\/\//, '');
+}
+
 function formatRate(perSecond: number): string {
   return perSecond >= 100 ? formatCount(Math.round(perSecond)) : perSecond.toFixed(1);
 }
@@ -218,6 +223,8 @@ function formatMs(ms: number | null): string {
   return ms === null ? '—' : `${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms`;
 }
 
+const PROTOCOL_NAMES: Record<string, string> = { v2: 'V2 REST', v1: 'V1 REST', mlflow: 'MLflow', grpc: 'gRPC' };
+
 /** Everything about a served version that does not fit its row. */
 function versionTooltip(endpoint: string, version: string, percent: number, s: SeriesStats | undefined): string {
   const head = `**${endpoint}** version **${version}**: ${percent}% of the traffic`;
@@ -225,6 +232,9 @@ function versionTooltip(endpoint: string, version: string, percent: number, s: S
   return [
     head,
     `${formatRate(s.requestsPerSecond)} req/s over the last 10 s · ${formatCount(s.requests)} requests, ${formatCount(s.errors)} errors since start`,
+    Object.keys(s.protocols ?? {}).length > 1 || s.protocols?.grpc ? `By protocol: ${Object.entries(s.protocols).map(([p, n]) => `${PROTOCOL_NAMES[p] ?? p} ${formatCount(n)}`).join(' · ')}` : '',
     `Latency (last ${formatCount(Math.min(s.requests, 1024))} requests): p50 ${formatMs(s.p50)} · p95 ${formatMs(s.p95)} · p99 ${formatMs(s.p99)}`,
-  ].join('\n\n');
+  ]
+    .filter(Boolean)
+    .join('\n\n');
 }

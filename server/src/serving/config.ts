@@ -43,6 +43,8 @@ export interface EndpointConfig {
 export interface ServingConfig {
   host?: string;
   port?: number;
+  /** The Open Inference Protocol over gRPC on this port (0 = a free one); off when absent. */
+  grpcPort?: number;
   /** Name of the environment variable holding the bearer token (the token never sits in the manifest). */
   tokenEnv?: string;
   models: Map<string, ModelConfig>;
@@ -91,6 +93,12 @@ export function readServingConfig(doc: unknown, manifestDir: string, workspaceRo
   if (s.port !== undefined) {
     if (Number.isInteger(s.port) && (s.port as number) >= 0 && (s.port as number) <= 65535) config.port = s.port as number;
     else problems.push(`serving.port: must be an integer from 0 to 65535, not ${JSON.stringify(s.port)}`);
+  }
+  if (s.grpc !== undefined) {
+    const g = s.grpc as Obj;
+    if (!isObj(g)) problems.push('serving.grpc: must be a mapping such as { port: 8081 }');
+    else if (!Number.isInteger(g.port) || (g.port as number) < 0 || (g.port as number) > 65535) problems.push(`serving.grpc.port: must be an integer from 0 to 65535, not ${JSON.stringify(g.port)}`);
+    else config.grpcPort = g.port as number;
   }
   if (s.token_env !== undefined) {
     if (typeof s.token_env === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(s.token_env)) config.tokenEnv = s.token_env;

@@ -65,7 +65,11 @@ async function handle(app: ServingApp, options: HttpOptions, tokenDigest: Buffer
     const { protocol, endpoint, pinned } = route.target;
     const reply = await infer(app, { protocol, endpoint, pinned, body, contentType: req.headers['content-type'], headers: req.headers, requestId: call.requestId, started: call.started });
     call.requestId = reply.requestId;
-    sendJson(call, reply.status, reply.body, reply.version === undefined ? {} : { 'x-model-version': reply.version });
+    const headers: Record<string, string> = reply.version === undefined ? {} : { 'x-model-version': reply.version };
+    if (reply.headers) {
+      const { 'content-type': type, ...rest } = reply.headers;
+      send(call, reply.status, reply.body, type ?? JSON_TYPE, Object.assign(headers, rest));
+    } else sendJson(call, reply.status, reply.body, headers);
     return;
   }
   await answerOther(app, call, route);
@@ -110,8 +114,7 @@ function match(method: string, s: string[]): Route | undefined {
 
 async function answerOther(app: ServingApp, call: Call, route: Exclude<Route, { kind: 'infer' | 'wrong-method' }>): Promise<void> {
   const deployment = app.deployments.current;
-  // A log that can no longer keep rows makes the server unready: it would refuse every inference.
-  const problems = () => [...(app.log.problem ? [app.log.problem] : []), ...[...deployment.endpoints.values()].flatMap((e) => deployment.problems(e))];
+  const problems = () => serverProblems(app);
   const endpointOf = (name: string): LiveEndpoint => {
     const endpoint = deployment.endpoints.get(name);
     if (!endpoint) throw notFound(`unknown model ${JSON.stringify(name)}; served: ${[...deployment.endpoints.keys()].join(', ')}`);
@@ -129,7 +132,7 @@ async function answerOther(app: ServingApp, call: Call, route: Exclude<Route, { 
     case 'version':
       return sendText(call, 200, app.version);
     case 'server':
-      return sendJson(call, 200, JSON.stringify({ name: 'mlops-workbench', version: app.version, extensions: [] }));
+      return sendJson(call, 200, JSON.stringify({ name: 'mlops-workbench', version: app.version, extensions: SERVER_EXTENSIONS }));
     case 'metrics':
       return sendText(call, 200, app.metrics.render(externalSamples(app)), 'text/plain; version=0.0.4; charset=utf-8');
     case 'stats':
@@ -162,8 +165,17 @@ async function answerOther(app: ServingApp, call: Call, route: Exclude<Route, { 
   }
 }
 
+/** Protocol extensions the server speaks (in server metadata, REST and gRPC alike). */
+export const SERVER_EXTENSIONS = ['binary_tensor_data'];
+
+/** Why the server is not ready; none when it is. A log that can no longer keep rows makes it unready: it would refuse every inference. */
+export function serverProblems(app: ServingApp): string[] {
+  const deployment = app.deployments.current;
+  return [...(app.log.problem ? [app.log.problem] : []), ...[...deployment.endpoints.values()].flatMap((e) => deployment.problems(e))];
+}
+
 /** The version with the largest traffic share: what unpinned metadata describes. */
-function primaryVersion(endpoint: LiveEndpoint): string {
+export function primaryVersion(endpoint: LiveEndpoint): string {
   return [...endpoint.config.traffic].sort((a, b) => b.percent - a.percent)[0]?.version ?? [...endpoint.versions.keys()][0];
 }
 
@@ -237,17 +249,17 @@ function decodeSegment(segment: string): string {
   }
 }
 
-function sha256(text: string): Buffer {
+export function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
 /** Compares digests in constant time, so response timing says nothing about the token. */
-function authorized(header: string | undefined, tokenDigest: Buffer): boolean {
+export function authorized(header: string | undefined, tokenDigest: Buffer): boolean {
   const match = /^Bearer (.+)$/i.exec(header ?? '');
   return match !== null && timingSafeEqual(sha256(match[1]), tokenDigest);
 }
 
-function sendJson(call: Call, status: number, body: string, headers: Record<string, string> = {}): void {
+function sendJson(call: Call, status: number, body: string | Buffer, headers: Record<string, string> = {}): void {
   send(call, status, body, JSON_TYPE, headers);
 }
 
@@ -255,7 +267,7 @@ function sendText(call: Call, status: number, body: string, type = 'text/plain; 
   send(call, status, body, type, {});
 }
 
-function send(call: Call, status: number, body: string, type: string, headers: Record<string, string>): void {
+function send(call: Call, status: number, body: string | Buffer, type: string, headers: Record<string, string>): void {
   const { res } = call;
   if (res.headersSent || res.destroyed) return;
   // Not `{ ...headers, 'content-type': ... }`: in V8 that literal costs microseconds per response.

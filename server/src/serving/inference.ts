@@ -8,12 +8,13 @@ import type { Metrics } from './metrics';
 import { tensorsJson, type PredictionLog, type PredictionRecord } from './prediction-log';
 import { mlflowMediaType, mlflowResponse, parseMlflowCsv, parseMlflowJson } from './protocol-mlflow';
 import { parseV1Request, v1Response } from './protocol-v1';
-import { parseV2Request, selectOutputs, v2Response } from './protocol-v2';
+import { parseV2Request, selectOutputs, v2BinaryResponse, v2Response } from './protocol-v2';
 import { mirrorTarget, routeRequest } from './router';
 import type { ModelSignature } from './sessions';
 import { toHostTensors, type RawInput } from './tensors';
 
-export type Protocol = 'v2' | 'v1' | 'mlflow';
+/** How a request came: REST in one of three forms, or the Open Inference Protocol over gRPC. */
+export type Protocol = 'v2' | 'v1' | 'mlflow' | 'grpc';
 
 /** What the HTTP side and the inference pipeline share. */
 export interface ServingApp {
@@ -33,6 +34,8 @@ export interface InferenceRequest {
   /** A version id or alias from /versions/{v}/. */
   pinned?: string;
   body: Buffer;
+  /** Decodes inputs a transport carried itself (gRPC's messages); the body is then not read. */
+  decodeInputs?: () => Decoded;
   contentType?: string;
   headers: IncomingHttpHeaders;
   /** The client's x-request-id (already checked) or a new one; a V2 body's id takes precedence. */
@@ -42,9 +45,16 @@ export interface InferenceRequest {
 
 export interface Reply {
   status: number;
-  body: string;
+  /** The encoded answer (empty for gRPC, which encodes `outputs` itself), or a JSON error. */
+  body: string | Buffer;
+  /** Headers the answer's form needs (the binary extension's). */
+  headers?: Record<string, string>;
   requestId: string;
   version?: string;
+  /** On success: the outputs answered, in the order asked for. */
+  outputs?: Map<string, HostTensor>;
+  /** A refusal's message, for transports that do not send the JSON body. */
+  error?: string;
 }
 
 /**
@@ -69,10 +79,12 @@ let idPrefix = '';
 const REQUEST_ID = /^[\x20-\x7e]{1,256}$/;
 export const isValidRequestId = (id: string): boolean => REQUEST_ID.test(id);
 
-interface Decoded {
+export interface Decoded {
   inputs: RawInput[];
   id?: string;
   outputs?: string[];
+  /** V2 REST's binary extension: outputs to answer as binary data. */
+  binaryOutputs?: 'all' | Set<string>;
 }
 
 /**
@@ -99,18 +111,18 @@ export async function infer(app: ServingApp, request: InferenceRequest): Promise
       if (!isValidRequestId(decoded.id)) throw badRequest('id must be 1 to 256 printable ASCII characters (it is echoed in the x-request-id header)');
       requestId = decoded.id;
     }
-    const fetch = request.protocol === 'v2' ? selectOutputs(decoded.outputs, session.signature) : session.signature.outputs.map((o) => o.name);
+    const fetch = request.protocol === 'v2' || request.protocol === 'grpc' ? selectOutputs(decoded.outputs, session.signature) : session.signature.outputs.map((o) => o.name);
     const inputs = toHostTensors(decoded.inputs, session.signature);
     const outputs = pick(await run(deployment, version, inputs), fetch);
-    const body = encode(request.protocol, endpointName, version.id, requestId, outputs, fetch);
+    const encoded = encode(request.protocol, endpointName, version.id, requestId, outputs, fetch, decoded.binaryOutputs);
     await commit(app, row(200, null, inputs, outputs));
-    app.metrics.observe(endpointName, version.id, 200, performance.now() - request.started);
+    app.metrics.observe(endpointName, version.id, 200, performance.now() - request.started, false, request.protocol);
     const mirror = mirrorTarget(endpoint.config, version.id);
     if (mirror) {
       mirroring = true;
       setImmediate(() => void shadow(app, deployment, endpoint as LiveEndpoint, mirror, request, requestId).finally(() => app.deployments.release(deployment)));
     }
-    return { status: 200, body, requestId, version: version.id };
+    return { status: 200, body: encoded.body, ...(encoded.headers ? { headers: encoded.headers } : {}), requestId, version: version.id, outputs };
   } catch (error) {
     let refusal = asRefusal(error);
     try {
@@ -120,8 +132,8 @@ export async function infer(app: ServingApp, request: InferenceRequest): Promise
       const unlogged = asRefusal(logFailure);
       refusal = unlogged.message === refusal.message ? unlogged : { ...unlogged, message: `${refusal.message} (not logged: ${unlogged.message})` };
     }
-    app.metrics.observe(endpoint ? endpointName : 'unknown', version?.id ?? '', refusal.status, performance.now() - request.started);
-    return { status: refusal.status, body: JSON.stringify({ error: refusal.message }), requestId, version: version?.id };
+    app.metrics.observe(endpoint ? endpointName : 'unknown', version?.id ?? '', refusal.status, performance.now() - request.started, false, request.protocol);
+    return { status: refusal.status, body: JSON.stringify({ error: refusal.message }), requestId, version: version?.id, error: refusal.message };
   } finally {
     if (!mirroring) app.deployments.release(deployment);
   }
@@ -135,11 +147,15 @@ function pickVersion(deployment: Deployment, endpoint: LiveEndpoint, request: In
 }
 
 function decode(request: InferenceRequest, signature: ModelSignature): Decoded {
+  if (request.decodeInputs) return request.decodeInputs();
   if (request.protocol === 'mlflow' && mlflowMediaType(request.contentType) === 'csv') {
     return { inputs: parseMlflowCsv(utf8(request.body), signature) };
   }
+  if (request.protocol === 'v2') {
+    const split = binaryExtension(request);
+    return split ? parseV2Request(parseJson(split.json), split.binary) : parseV2Request(parseJson(request.body));
+  }
   const body = parseJson(request.body);
-  if (request.protocol === 'v2') return parseV2Request(body);
   if (request.protocol === 'v1') return { inputs: parseV1Request(body, signature) };
   return { inputs: parseMlflowJson(body, signature) };
 }
@@ -200,9 +216,25 @@ function pick(outputs: Map<string, HostTensor>, names: readonly string[]): Map<s
   return new Map(names.map((n) => [n, outputs.get(n) as HostTensor]));
 }
 
-function encode(protocol: Protocol, endpoint: string, version: string, id: string, outputs: Map<string, HostTensor>, names: string[]): string {
-  if (protocol === 'v2') return v2Response(endpoint, version, id, outputs, names);
-  return protocol === 'v1' ? v1Response(outputs) : mlflowResponse(outputs);
+/** The binary extension's body split at Inference-Header-Content-Length: the JSON, then the tensors' bytes. */
+function binaryExtension(request: InferenceRequest): { json: Buffer; binary: Buffer } | undefined {
+  const header = request.headers['inference-header-content-length'];
+  if (header === undefined) return undefined;
+  const length = Number(header);
+  if (typeof header !== 'string' || !/^\d+$/.test(header.trim()) || length > request.body.length) {
+    throw badRequest(`Inference-Header-Content-Length must be the byte length of the JSON at the start of the body (at most ${request.body.length}), got ${JSON.stringify(header)}`);
+  }
+  return { json: request.body.subarray(0, length), binary: request.body.subarray(length) };
+}
+
+function encode(protocol: Protocol, endpoint: string, version: string, id: string, outputs: Map<string, HostTensor>, names: string[], binary?: 'all' | Set<string>): { body: string | Buffer; headers?: Record<string, string> } {
+  if (protocol === 'grpc') return { body: '' };
+  if (protocol === 'v2' && binary) {
+    const { body, headerLength } = v2BinaryResponse(endpoint, version, id, outputs, names, binary);
+    return { body, headers: { 'inference-header-content-length': String(headerLength), 'content-type': 'application/octet-stream' } };
+  }
+  if (protocol === 'v2') return { body: v2Response(endpoint, version, id, outputs, names) };
+  return { body: protocol === 'v1' ? v1Response(outputs) : mlflowResponse(outputs) };
 }
 
 /** Shadow traffic: the same request on the mirror version; logged, measured, never answered. */

@@ -10,6 +10,8 @@ export interface SeriesStats {
   endpoint: string;
   version: string;
   requests: number;
+  /** Requests by how they came: v2, v1, mlflow (REST) or grpc. */
+  protocols: Record<string, number>;
   errors: number;
   /** Over the last 10 seconds. */
   requestsPerSecond: number;
@@ -21,6 +23,7 @@ export interface SeriesStats {
 
 class Series {
   readonly codes = new Map<number, number>();
+  readonly protocols = new Map<string, number>();
   readonly buckets = new Array<number>(BUCKETS.length).fill(0);
   count = 0;
   errors = 0;
@@ -82,10 +85,13 @@ export class Metrics {
   private readonly series = new Map<string, Series>();
 
   /** `version` is '' when the request never reached one (unknown model, unreadable body). */
-  observe(endpoint: string, version: string, status: number, latencyMs: number, mirrored = false): void {
+  observe(endpoint: string, version: string, status: number, latencyMs: number, mirrored = false, protocol?: string): void {
     const s = this.get(endpoint, version);
     if (mirrored) s.mirrored++;
-    else s.observe(status, latencyMs / 1000, Date.now());
+    else {
+      s.observe(status, latencyMs / 1000, Date.now());
+      if (protocol !== undefined) s.protocols.set(protocol, (s.protocols.get(protocol) ?? 0) + 1);
+    }
   }
 
   snapshot(): SeriesStats[] {
@@ -93,7 +99,7 @@ export class Metrics {
     return [...this.series.values()].map((s) => {
       const q = s.quantiles();
       const ms = (i: number) => (q ? q[i] * 1000 : null);
-      return { endpoint: s.endpoint, version: s.version, requests: s.count, errors: s.errors, requestsPerSecond: s.rate(now), p50: ms(0), p95: ms(1), p99: ms(2) };
+      return { endpoint: s.endpoint, version: s.version, requests: s.count, protocols: Object.fromEntries(s.protocols), errors: s.errors, requestsPerSecond: s.rate(now), p50: ms(0), p95: ms(1), p99: ms(2) };
     });
   }
 
@@ -106,6 +112,8 @@ export class Metrics {
 
     family('mlops_requests_total', 'counter', 'Requests answered, by endpoint, model version and HTTP status.');
     for (const s of all) for (const [code, n] of s.codes) out.push(`mlops_requests_total{${ev(s, `,code="${code}"`)}} ${n}`);
+    family('mlops_requests_by_protocol_total', 'counter', 'Requests answered, by endpoint, model version and how they came: v2, v1, mlflow (REST) or grpc.');
+    for (const s of all) for (const [protocol, n] of s.protocols) out.push(`mlops_requests_by_protocol_total{${ev(s, `,protocol="${escapeLabel(protocol)}"`)}} ${n}`);
     family('mlops_request_errors_total', 'counter', 'Requests answered with a 4xx or 5xx status.');
     for (const s of all) if (s.count > 0) out.push(`mlops_request_errors_total{${ev(s)}} ${s.errors}`);
     family('mlops_mirrored_requests_total', 'counter', 'Shadow requests sent to a mirror version (responses discarded).');

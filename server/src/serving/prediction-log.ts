@@ -16,7 +16,7 @@ export interface PredictionRecord {
   endpoint: string;
   model: string | null;
   version: string | null;
-  protocol: 'v2' | 'v1' | 'mlflow';
+  protocol: 'v2' | 'v1' | 'mlflow' | 'grpc';
   inputs: string | null;
   inputsBytes: number | null;
   outputs: string | null;

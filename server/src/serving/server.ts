@@ -3,8 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { watch, type FSWatcher } from 'chokidar';
 import { ServingConfigError, loadServingConfig, type ServingConfig } from './config';
 import { Deployment, DeploymentSet } from './deployment';
-import { answerClientError, createHandler, describeEndpoints, type EndpointSummary } from './http';
-import type { ServingApp } from './inference';
+import { startGrpcServer, type GrpcServer } from './grpc/transport';
+import { grpcHandlers } from './grpc/service';
+import { answerClientError, createHandler, describeEndpoints, sha256, type EndpointSummary } from './http';
+import { asRefusal, type ServingApp } from './inference';
 import { Metrics } from './metrics';
 import { PredictionLog } from './prediction-log';
 
@@ -25,6 +27,8 @@ export interface ModelServerOptions {
   manifestPath: string;
   /** Default: serving.port from mlops.yaml, else 8080; 0 picks a free port. */
   port?: number;
+  /** The gRPC port (0 = a free one). Default: serving.grpc.port from mlops.yaml; off when neither says. */
+  grpcPort?: number;
   /** Default: serving.host from mlops.yaml, else 127.0.0.1. Any non-loopback address requires `token`. */
   host?: string;
   /** When set, every request must carry `Authorization: Bearer <token>`. Default: the variable named by serving.token_env. */
@@ -51,6 +55,8 @@ export interface ReloadResult {
 
 export interface ModelServer {
   url: string;
+  /** host:port of the gRPC service, when it is on. */
+  grpcAddress?: string;
   /** What is being served now. */
   endpoints(): EndpointSummary[];
   /** Re-read mlops.yaml and the model files; new sessions warm up before they take traffic. */
@@ -93,7 +99,20 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const bracketed = host.includes(':') ? `[${host}]` : host;
+  const url = `http://${bracketed}:${port}`;
+  const grpcPort = options.grpcPort ?? config.grpcPort;
+  let grpcServer: GrpcServer | undefined;
+  if (grpcPort !== undefined) {
+    try {
+      grpcServer = await startGrpcServer({ host, port: grpcPort, maxMessageBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY, handlers: grpcHandlers(app, token === undefined ? undefined : sha256(token)), asRefusal });
+    } catch (error) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.log.close();
+      await app.deployments.closeAll();
+      throw new ServingConfigError([`cannot serve gRPC on ${bracketed}:${grpcPort}: ${(error as Error).message}`]);
+    }
+  }
 
   let reloading: Promise<ReloadResult> = Promise.resolve({ ok: true, messages: [] });
   const reload = () => (reloading = reloading.then(() => reloadOnce(options, app, watcher)));
@@ -102,13 +121,14 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
 
   return {
     url,
+    ...(grpcServer ? { grpcAddress: `${bracketed}:${grpcServer.port}` } : {}),
     endpoints: () => describeEndpoints(app),
     logSettled: () => app.log.settled(),
     reload,
     close: async () => {
       await watcher?.close();
       await reloading;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), grpcServer?.close()]);
       await app.deployments.drained();
       await app.log.close();
       await app.deployments.closeAll();

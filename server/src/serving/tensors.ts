@@ -1,4 +1,4 @@
-import { decodeValues, isDatatype, type HostTensor } from './dtypes';
+import { decodeValues, isDatatype, type HostTensor, type TensorData } from './dtypes';
 import { badRequest } from './errors';
 import { describeValue } from './json';
 import type { ModelSignature, TensorSpec } from './sessions';
@@ -9,8 +9,10 @@ export interface RawInput {
   /** Only V2 requests state a datatype; the other protocols take the model's. */
   datatype?: unknown;
   shape: unknown;
-  /** Row-major elements, still JSON values. */
+  /** Row-major elements, still JSON values (or protobuf's typed contents). */
   values: unknown[];
+  /** Row-major elements already as tensor data (raw little-endian contents); `values` is then empty. */
+  data?: TensorData;
 }
 
 /** Deeper nesting than any real tensor; bounds the recursion on hostile input. */
@@ -92,8 +94,9 @@ function toHostTensor(input: RawInput, spec: TensorSpec): HostTensor {
   const fits = dims.length === spec.shape.length && spec.shape.every((d, i) => d < 0 || d === dims[i]);
   if (!fits) throw badRequest(`${label}: expected shape [${spec.shape.join(', ')}] (${spec.datatype}), got ${shapeText(dims)}`);
   const count = dims.reduce((a, b) => a * b, 1);
-  if (count !== input.values.length) {
-    throw badRequest(`${label}: shape ${shapeText(dims)} holds ${count} elements, the data has ${input.values.length}`);
+  const given = input.data ? input.data.length : input.values.length;
+  if (count !== given) {
+    throw badRequest(`${label}: shape ${shapeText(dims)} holds ${count} elements, the data has ${given}`);
   }
-  return { datatype: spec.datatype, shape: dims, data: decodeValues(spec.datatype, input.values, label) };
+  return { datatype: spec.datatype, shape: dims, data: input.data ?? decodeValues(spec.datatype, input.values, label) };
 }

@@ -123,3 +123,8 @@ export class WireCursor {
     return Number(BigInt.asIntN(64, v));
   }
 }
+
+/** The JSON descriptor of .proto text (protobufjs' form), for loaders that take one. */
+export function protoDescriptorJson(protoText: string): Record<string, unknown> {
+  return protobuf.parse(protoText, { keepCase: true }).root.toJSON() as Record<string, unknown>;
+}

@@ -5,21 +5,23 @@ import { MANIFEST_FILE_NAMES } from '../../manifest/parse';
 import { ServingConfigError, startModelServer, type EndpointSummary, type ServerEvent } from '../../serving/server';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type Out } from '../usage';
 
-export const SERVE_HELP = `Usage: mlops serve [folder] [--port N] [--host H] [--token T] [--json]
+export const SERVE_HELP = `Usage: mlops serve [folder] [--port N] [--grpc-port N] [--host H] [--token T] [--json]
 
 Serves the ONNX models of folder/mlops.yaml (default: the current folder) over HTTP until
 interrupted (Ctrl+C): Open Inference Protocol (KServe V2), KServe V1 and MLflow /invocations,
-with the traffic split, sticky routing, mirroring and batching of its serving section. Reloads
+and, when asked, the Open Inference Protocol over gRPC (GRPCInferenceService), with the traffic split, sticky routing, mirroring and batching of its serving section. Reloads
 when mlops.yaml or a model file changes. Every prediction is logged to folder/.mlops/index.db.
 
 Options:
   --port N             port (default: serving.port, else 8080; 0 picks a free one)
+  --grpc-port N        also serve gRPC on this port (default: serving.grpc.port; off when
+                       neither says; 0 picks a free one)
   --host H             bind address (default: serving.host, else 127.0.0.1); any address but
                        loopback requires a token
   --token T            require "Authorization: Bearer T" on every request (or set MLOPS_SERVE_TOKEN)
   --max-body-mb N      refuse larger request bodies with 413 (default 8)
   --inputs-sample R    log the inputs of this fraction of requests, 0 to 1 (default 1)
-  --json               print {"url", "endpoints"} and then events as JSON lines
+  --json               print {"url", "grpc", "endpoints"} and then events as JSON lines
 
 Exit codes: 0 stopped by a signal, 1 the configuration or the port is unusable, 2 bad usage.
 `;
@@ -31,6 +33,7 @@ export async function serveCommand(args: string[], out: Out): Promise<number> {
     allowPositionals: true,
     options: {
       port: { type: 'string' },
+      'grpc-port': { type: 'string' },
       host: { type: 'string' },
       token: { type: 'string' },
       'max-body-mb': { type: 'string' },
@@ -57,6 +60,7 @@ export async function serveCommand(args: string[], out: Out): Promise<number> {
       workspaceRoot: folder,
       manifestPath,
       port: optionalNumber(values.port, '--port', (n) => Number.isInteger(n) && n >= 0 && n <= 65535),
+      grpcPort: optionalNumber(values['grpc-port'], '--grpc-port', (n) => Number.isInteger(n) && n >= 0 && n <= 65535),
       host: values.host,
       token: values.token ?? (process.env.MLOPS_SERVE_TOKEN || undefined),
       maxBodyBytes: mib(optionalNumber(values['max-body-mb'], '--max-body-mb', (n) => n > 0)),
@@ -68,7 +72,7 @@ export async function serveCommand(args: string[], out: Out): Promise<number> {
     for (const p of problems) out.stderr(`mlops serve: ${p}\n`);
     return EXIT_FINDINGS;
   }
-  out.stdout(json ? `${JSON.stringify({ url: server.url, endpoints: server.endpoints() })}\n` : describeServer(server.url, server.endpoints()));
+  out.stdout(json ? `${JSON.stringify({ url: server.url, ...(server.grpcAddress ? { grpc: server.grpcAddress } : {}), endpoints: server.endpoints() })}\n` : describeServer(server.url, server.grpcAddress, server.endpoints()));
   await new Promise<void>((stop) => {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -92,8 +96,8 @@ function describeEvent(event: ServerEvent): string {
   return event.notes.length === 0 ? 'reloaded' : `reloaded:\n  ${event.notes.join('\n  ')}`;
 }
 
-function describeServer(url: string, endpoints: EndpointSummary[]): string {
-  const lines = [`Serving on ${url}  (Ctrl+C stops)`, ''];
+function describeServer(url: string, grpc: string | undefined, endpoints: EndpointSummary[]): string {
+  const lines = [`Serving on ${url}${grpc ? ` and gRPC ${grpc}` : ''}  (Ctrl+C stops)`, ''];
   for (const e of endpoints) {
     const split = Object.entries(e.traffic).map(([v, p]) => `${v}: ${p}%`).join(', ');
     const extras = [e.sticky && `sticky ${e.sticky}`, e.mirror && `mirror ${e.mirror.version} ${e.mirror.percent}%`].filter(Boolean).join(', ');
@@ -102,6 +106,7 @@ function describeServer(url: string, endpoints: EndpointSummary[]): string {
     lines.push(`    POST ${url}/v2/models/${encodeURIComponent(e.name)}/infer`, `    POST ${url}/v1/models/${encodeURIComponent(e.name)}:predict`);
   }
   if (endpoints.length > 0) lines.push(`  MLflow: POST ${url}/invocations (${endpoints[0].name})`);
+  if (grpc) lines.push(`  gRPC: inference.GRPCInferenceService at ${grpc} (ModelInfer, ModelMetadata, ModelReady, ServerLive, ServerReady, ServerMetadata)`);
   lines.push(`  Metrics: ${url}/metrics`, '');
   return lines.join('\n');
 }
