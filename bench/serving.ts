@@ -8,10 +8,15 @@
  *      prediction log on), one row per request, pinned to version 2 so it runs the same model;
  *      as the example configures it (batching, max_batch_size 32, max_delay_ms 2) and on a copy
  *      without `batching:`, at 50 and at 200 connections (and at 1, for the latency without queueing);
+ *  (g) the gRPC floor: a bare grpc-js server in a child process answering the same ModelInferResponse
+ *      that our gRPC ModelInfer answers; (h) our ModelInfer on the batched server, both at 50
+ *      concurrent unary calls from one grpc-js channel in this process;
  * plus the resident memory each loaded model adds to a process. Every round runs every case, so all
  * see the same load on a busy machine; the figures are medians over rounds, the ratios medians of
  * each round's ratio. autocannon measures latency in whole milliseconds.
  */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { ROOT } from './lib/repo';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +34,9 @@ import type * as Ort from 'onnxruntime-node';
 import { startModelServer } from '../server/src/serving/server';
 import { ModelSession } from '../server/src/serving/sessions';
 import { median, percentile, report, type Row } from './report';
+import { GRPC_PREDICT_V2_PROTO } from '../server/src/serving/grpc/proto';
+import { protoDescriptorJson } from '../server/src/util/protobuf';
+import { inferenceClient } from '../test/helpers/grpc';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
@@ -43,6 +51,41 @@ const MODEL = join(EXAMPLE, 'models', 'churn-v2.onnx');
 const INFER_PATH = '/v2/models/churn/versions/2/infer';
 
 /** The first customer of the example's reference data: 26 encoded features. */
+/** `streams` unary ModelInfer calls kept in flight on one grpc-js channel, for DURATION_S after a warm-up second. */
+async function loadGrpc(server: Child, streams: number, request: Record<string, unknown>): Promise<Load> {
+  const client = inferenceClient(server.grpc as string);
+  const run = async (seconds: number) => {
+    const latencies: number[] = [];
+    const end = performance.now() + seconds * 1000;
+    let failed = 0;
+    const stream = async () => {
+      while (performance.now() < end) {
+        const started = performance.now();
+        try {
+          await client.call('ModelInfer', request);
+          latencies.push(performance.now() - started);
+        } catch {
+          failed++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: streams }, stream));
+    if (failed > 0) throw new Error(`${server.grpc}: ${failed} failed gRPC calls`);
+    return latencies;
+  };
+  try {
+    await run(WARMUP_S);
+    const before = await statsOf(server);
+    const clientCpu = process.cpuUsage();
+    const latencies = await run(DURATION_S);
+    const { user, system } = process.cpuUsage(clientCpu);
+    const after = await statsOf(server);
+    return { rps: latencies.length / DURATION_S, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuUs: (after.cpu - before.cpu) / latencies.length, clientCpuUs: (user + system) / latencies.length };
+  } finally {
+    client.close();
+  }
+}
+
 function firstRow(): number[] {
   const lines = readFileSync(join(EXAMPLE, 'data', 'reference.csv'), 'utf8').split('\n');
   const row = lines[1].split(',').map(Number);
@@ -74,10 +117,23 @@ async function childFloor(bodyFile: string): Promise<void> {
 }
 
 async function childServe(workspace: string): Promise<void> {
-  const server = await startModelServer({ workspaceRoot: workspace, manifestPath: join(workspace, 'mlops.yaml'), port: 0, host: '127.0.0.1' });
-  process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
+  const server = await startModelServer({ workspaceRoot: workspace, manifestPath: join(workspace, 'mlops.yaml'), port: 0, grpcPort: 0, host: '127.0.0.1' });
+  process.stdout.write(`${JSON.stringify({ url: server.url, grpc: server.grpcAddress })}\n`);
   answerStats();
   process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));
+}
+
+/** A bare grpc-js server whose ModelInfer answers the reply in `replyFile` (JSON form); reports {url, grpc}. */
+async function childGrpcFloor(replyFile: string): Promise<void> {
+  const reply = JSON.parse(readFileSync(replyFile, 'utf8')) as Record<string, unknown>;
+  const definition = protoLoader.fromJSON(protoDescriptorJson(GRPC_PREDICT_V2_PROTO), { keepCase: true, longs: String, defaults: true });
+  const service = (grpc.loadPackageDefinition(definition) as unknown as { inference: { GRPCInferenceService: { service: grpc.ServiceDefinition } } }).inference.GRPCInferenceService.service;
+  const server = new grpc.Server();
+  server.addService(service, { ModelInfer: (_call: unknown, callback: (e: null, r: unknown) => void) => callback(null, reply) });
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  process.stdout.write(`${JSON.stringify({ url: '', grpc: `127.0.0.1:${port}` })}\n`);
+  answerStats();
+  process.once('SIGTERM', () => server.tryShutdown(() => process.exit(0)));
 }
 
 interface Stats {
@@ -148,6 +204,8 @@ async function childMemory(n: number): Promise<void> {
 interface Child {
   process: ChildProcess;
   url: string;
+  /** host:port of its gRPC service, when it has one. */
+  grpc?: string;
 }
 
 /**
@@ -184,8 +242,8 @@ function nodeArgs(name: string): string[] {
 async function startChild(mode: string, arg: string, name: string, env: Record<string, string> = {}): Promise<Child> {
   // Servers run with the flags the editor gives them; the floor too, so both share the same young generation.
   const child = spawn(process.execPath, [...MODEL_SERVER_NODE_FLAGS, ...nodeArgs(name), script, mode, arg], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...childEnv, ...env } });
-  const { url } = JSON.parse(await firstLine(child, name)) as { url: string };
-  return { process: child, url };
+  const { url, grpc } = JSON.parse(await firstLine(child, name)) as { url: string; grpc?: string };
+  return { process: child, url, grpc };
 }
 
 async function runChild<T>(args: string[], what: string): Promise<T> {
@@ -249,6 +307,7 @@ function copyExample(batching: boolean): string {
 async function main(): Promise<void> {
   const [mode, arg] = process.argv.slice(2);
   if (mode === '--floor') return childFloor(arg);
+  if (mode === '--grpc-floor') return childGrpcFloor(arg);
   if (mode === '--serve') return childServe(arg);
   if (mode === '--raw') return childRaw(Number(arg));
   if (mode === '--memory') return childMemory(Number(arg));
@@ -272,8 +331,16 @@ async function main(): Promise<void> {
   const bodyFile = join(batchedDir, 'floor-body.json');
   writeFileSync(bodyFile, answer.replace(/"id":"[^"]*"/, `"id":"${'0'.repeat(36)}"`));
   const floor = await startChild('--floor', bodyFile, 'floor');
+  // The gRPC floor answers what our ModelInfer answers to the same row.
+  const grpcRequest = { model_name: 'churn', model_version: '2', id: '0'.repeat(36), inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 26], contents: { fp32_contents: firstRow() } }] };
+  const probeClient = inferenceClient(batched.grpc as string);
+  const grpcReply = await probeClient.call('ModelInfer', grpcRequest);
+  probeClient.close();
+  const replyFile = join(batchedDir, 'grpc-floor-reply.json');
+  writeFileSync(replyFile, JSON.stringify(grpcReply));
+  const grpcFloor = await startChild('--grpc-floor', replyFile, 'grpc-floor');
 
-  const rounds: { floor: Load; raw: Load; c50: Load; u50: Load; c200: Load; u200: Load; floor1: Load; c1: Load; o50?: Load }[] = [];
+  const rounds: { floor: Load; raw: Load; c50: Load; u50: Load; c200: Load; u200: Load; floor1: Load; c1: Load; o50?: Load; g50floor: Load; g50: Load }[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const floor1 = await load(floor, 1, body);
     const c1 = await load(batched, 1, body);
@@ -284,17 +351,19 @@ async function main(): Promise<void> {
     const c200 = await load(batched, 200, body);
     const u200 = await load(unbatched, 200, body);
     const o50 = other ? await load(other, 50, body) : undefined;
-    rounds.push({ floor: f, raw, c50, u50, c200, u200, floor1, c1, o50 });
-    console.error(`round ${r + 1}/${ROUNDS}: floor ${f.rps.toFixed(0)}/s p99 ${f.p99} ms, session.run ${raw.rps.toFixed(0)}/s, ours@50 ${c50.rps.toFixed(0)}/s p99 ${c50.p99} ms (unbatched ${u50.rps.toFixed(0)}), ours@200 ${c200.rps.toFixed(0)}/s (unbatched ${u200.rps.toFixed(0)})`);
+    const g50floor = await loadGrpc(grpcFloor, 50, grpcRequest);
+    const g50 = await loadGrpc(batched, 50, grpcRequest);
+    rounds.push({ floor: f, raw, c50, u50, c200, u200, floor1, c1, o50, g50floor, g50 });
+    console.error(`round ${r + 1}/${ROUNDS}: floor ${f.rps.toFixed(0)}/s p99 ${f.p99} ms, session.run ${raw.rps.toFixed(0)}/s, ours@50 ${c50.rps.toFixed(0)}/s p99 ${c50.p99} ms (unbatched ${u50.rps.toFixed(0)}), ours@200 ${c200.rps.toFixed(0)}/s (unbatched ${u200.rps.toFixed(0)}), gRPC floor ${g50floor.rps.toFixed(0)}/s, ours gRPC ${g50.rps.toFixed(0)}/s`);
   }
 
   const serverRss = (await statsOf(batched)).rss;
   const floorRss = (await statsOf(floor)).rss;
-  await Promise.all([stop(batched), stop(unbatched), stop(floor), ...(other ? [stop(other)] : [])]);
+  await Promise.all([stop(batched), stop(unbatched), stop(floor), stop(grpcFloor), ...(other ? [stop(other)] : [])]);
   const memory = await runChild<{ empty: number; one: number; many: number; n: number }>(['--expose-gc', script, '--memory', String(MEMORY_SESSIONS)], 'memory');
 
   // The prediction log was on: every answered request has its row.
-  const served = rounds.reduce((n, r) => n + (r.c50.rps + r.c200.rps) * DURATION_S, 0);
+  const served = rounds.reduce((n, r) => n + (r.c50.rps + r.c200.rps + r.g50.rps) * DURATION_S, 0);
   const db = openSqlite(join(batchedDir, '.mlops', 'index.db'), { readonly: true });
   const logged = db.prepare('SELECT count(*) FROM predictions').pluck().get() as number;
   db.close();
@@ -339,6 +408,11 @@ async function main(): Promise<void> {
     { name: '    client (autocannon) CPU per request: floor | ours (µs)', value: `${med((r) => r.floor.clientCpuUs as number).toFixed(0)} | ${med((r) => r.c50.clientCpuUs as number).toFixed(0)}` },
     line('    unloaded: floor, 1 conn', (r) => r.floor1),
     line('    unloaded: ours V2 infer, batching on, 1 conn', (r) => r.c1),
+    line('(g) gRPC floor: bare grpc-js, same reply, 50 concurrent calls', (r) => r.g50floor),
+    line('(h) ours gRPC ModelInfer, batching on, 50 concurrent calls', (r) => r.g50),
+    { name: '(h) / (g) gRPC throughput', value: med((r) => r.g50.rps / r.g50floor.rps), target: '≥ 0.5', pass: med((r) => r.g50.rps / r.g50floor.rps) >= 0.5 },
+    { name: '(h) / (c) gRPC / REST throughput, same model, 50', value: med((r) => r.g50.rps / r.c50.rps), target: '≥ 1', pass: med((r) => r.g50.rps / r.c50.rps) >= 1 },
+    { name: '    client CPU per request: grpc-js | autocannon (µs)', value: `${med((r) => r.g50.clientCpuUs as number).toFixed(0)} | ${med((r) => r.c50.clientCpuUs as number).toFixed(0)}` },
     line('ours batched, 200 conns', (r) => r.c200),
     line('ours unbatched, 200 conns', (r) => r.u200),
     { name: 'batched / unbatched throughput at 200 conns', value: batchGain, target: '≥ 1.5', pass: batchGain >= 1.5 },
