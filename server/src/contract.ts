@@ -657,6 +657,8 @@ export interface ComparisonColumn {
   differs: boolean[];
   /** Metrics only: which way is better when this metric is picked (a manifest gate's, else its name's). */
   better?: BestDirection;
+  /** Params only: 'log' when the search sampled it on a log scale (Optuna's `log: true`): charts use a log axis. */
+  scale?: 'log';
 }
 
 export interface ComparisonData {

@@ -3,16 +3,19 @@
 // library alone; then broken copies (truncated, zeroed, random bytes) that must give a read problem
 // and never a crash; then a workspace whose storage has no telling name, found by its tables.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { comparisonData } from '../../server/src/charts/comparison';
+import { renderSvg } from '../../server/src/charts/render';
 import type { RunInfo } from '../../server/src/contract';
 import { decodeParam, readOptunaDatabase, trialRunId } from '../../server/src/tracking/optuna-sqlite';
 import { latestMetrics } from '../../server/src/tracking/model';
 import { databaseKind } from '../../server/src/tracking/sqlite-read';
 import { resolveTrackingSources } from '../../server/src/tracking/sources';
+import { TrackingService } from '../../server/src/tracking/service';
 import { parseManifest } from '../../server/src/manifest/parse';
 import { validateManifest } from '../../server/src/manifest/validate';
 import { seededRandom } from '../../server/src/util/random';
@@ -180,7 +183,7 @@ c.commit()`, path]);
   assert.equal(trial(24).tags['optuna.heartbeat'], undefined);
 });
 
-test("Compare Runs on a study: the best run by the study's own direction, parallel coordinates of its params → the objective", () => {
+test("Compare Runs on a study: the best run by the study's own direction, parallel coordinates of its params → the objective", async () => {
   const snapshot = readOptunaDatabase(join(ROOT, 'YuzhouLin_3dCNN', 'sb1.db'));
   const expected = Object.values(truth(join(ROOT, 'YuzhouLin_3dCNN', 'sb1.db')))[0];
   const runs: RunInfo[] = snapshot.runs.map((r) => ({
@@ -202,6 +205,25 @@ test("Compare Runs on a study: the best run by the study's own direction, parall
   assert.equal(data.best?.direction, 'min', 'the study minimizes');
   assert.equal(data.runs[data.best!.runIndex].label, String(expected.best));
   assert.deepEqual(data.parallel?.dimensions, ['param:batch_size', 'param:dropout_rate', 'param:lr', 'param:optimizer', 'metric:value']);
+  // lr was sampled from a LogUniformDistribution (1e-6 … 1e-2): a log axis, labelled as such, ticks in its own units.
+  const scales = Object.fromEntries(data.columns.filter((c) => c.kind === 'param').map((c) => [c.name, c.scale ?? 'linear']));
+  assert.deepEqual(scales, { batch_size: 'linear', dropout_rate: 'linear', lr: 'log', optimizer: 'linear' });
+  const spec = data.parallel!.spec as { datasets: { ticks: { label: string; text: string }[]; dims: { label: string }[] } };
+  assert.ok(spec.datasets.dims.some((d) => d.label === 'lr (log)'));
+  const lrTicks = spec.datasets.ticks.filter((t) => t.label === 'lr (log)').map((t) => Number(t.text));
+  const lrs = finished.map((r) => Number(r.params.lr));
+  assert.equal(lrTicks[0], Number(Math.min(...lrs).toPrecision(4)));
+  assert.equal(lrTicks[2], Number(Math.max(...lrs).toPrecision(4)));
+  // The middle tick is the geometric mean of the ends, as on any log axis.
+  assert.ok(Math.abs(lrTicks[1] - Math.sqrt(Math.min(...lrs) * Math.max(...lrs))) / lrTicks[1] < 1e-3);
+  const scatter = comparisonData(finished, { runIds: finished.map((r) => r.runId), scatterX: 'param:lr', scatterY: 'metric:value' }).scatter!.spec as { layer?: unknown[]; encoding?: unknown };
+  assert.match(JSON.stringify(scatter), /"title":"lr \(log\)","scale":\{"type":"log"/);
+  // Both render without a warning from Vega.
+  for (const chart of [data.parallel!.spec, scatter]) {
+    const warnings: string[] = [];
+    assert.match(await renderSvg(chart as never, undefined, warnings), /<svg/);
+    assert.deepEqual(warnings, []);
+  }
 });
 
 test('tracking: names the tool where the shape does not say it; a malformed entry is flagged in the editor', () => {
@@ -219,4 +241,57 @@ test('tracking: names the tool where the shape does not say it; a malformed entr
   assert.equal(findings.length, 2);
   assert.match(findings[0].message, /a path or URL, or one of \{optuna: path\}, \{tensorboard: path\}, \{wandb: path\}/);
   assert.equal(findings[0].range.start.line, 2);
+});
+
+test('a study being run: a writer in WAL mode (its connection open, as a worker keeps it) adds a trial and completes it, and the index follows while watching', async () => {
+  const workspace = tempDir('optuna-live');
+  const path = join(workspace, 'study.db');
+  copyFileSync(join(ROOT, 'YuzhouLin_3dCNN', 'sb1.db'), path);
+  // One Python process holds the connection and runs each line of SQL it is given, then says "ok".
+  const writer = spawn(existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', ['-u', '-c', `
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("PRAGMA journal_mode=WAL")
+print("ok", flush=True)
+for line in sys.stdin:
+    c.executescript(line)
+    c.commit()
+    print("ok", flush=True)`, path], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: writer.stdout! });
+  const acks: (() => void)[] = [];
+  lines.on('line', () => acks.shift()?.());
+  const write = (sql: string) => new Promise<void>((resolve) => {
+    acks.push(resolve);
+    writer.stdin!.write(`${sql.replace(/\n/g, ' ')}\n`);
+  });
+  const service = TrackingService.open(workspace);
+  try {
+    await new Promise<void>((resolve) => acks.push(resolve)); // WAL on
+    await service.refresh();
+    const trial = () => service.runs().find((r) => r.name === '25');
+    let check: (() => void) | undefined;
+    await service.watch(() => check?.(), () => undefined);
+    const until = (ok: () => boolean, what: string) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${what} never reached the index`)), 10_000);
+        check = () => {
+          if (ok()) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        check();
+      });
+    assert.equal(trial(), undefined);
+    await write("INSERT INTO trials (trial_id, number, study_id, state, datetime_start) VALUES (26, 25, 1, 'RUNNING', '2026-12-02 10:00:00.000000');");
+    await until(() => trial()?.status === 'RUNNING', 'the new RUNNING trial');
+    await write("UPDATE trials SET state = 'COMPLETE', datetime_complete = '2026-12-02 10:05:00.000000' WHERE trial_id = 26; INSERT INTO trial_values (trial_id, objective, value) VALUES (26, 0, 0.0625);");
+    await until(() => trial()?.status === 'FINISHED' && trial()?.metrics.value === 0.0625, 'the completed trial and its value');
+    assert.ok(existsSync(`${path}-wal`), 'read while the writer still holds the WAL');
+    assert.equal(service.runs().filter((r) => r.runId.startsWith('optuna:')).length, 26);
+  } finally {
+    await service.close();
+    writer.stdin!.end();
+    await new Promise((resolve) => writer.once('exit', resolve));
+  }
 });

@@ -27,7 +27,9 @@ export function categories(values: ComparisonValue[]): string[] {
 }
 
 /** A column's values as numbers on its axis: finite numbers as they are, categories by position, the rest null. */
-export function axisValues(column: ComparisonColumn): { values: (number | null)[]; categories?: string[] } {
+export function axisValues(column: ComparisonColumn): { values: (number | null)[]; categories?: string[]; log?: boolean } {
+  // A log-scale param sits on its axis by its logarithm, so a search over 1e-5…1e-1 spreads evenly.
+  if (column.numeric && column.scale === 'log') return { values: column.values.map((v) => (typeof v === 'number' && v > 0 ? Math.log10(v) : null)), log: true };
   if (column.numeric) return { values: column.values.map((v) => (typeof v === 'number' && Number.isFinite(v) ? v : null)) };
   const cats = categories(column.values);
   const position = new Map(cats.map((c, i) => [c, i]));
@@ -57,7 +59,7 @@ const BEST_STYLE = { best: { color: BEST_FALLBACK_COLOR } };
  */
 export function parallelCoordinatesSpec(input: SpecRuns & { dimensions: ComparisonColumn[]; colorBy: ComparisonColumn }): Spec {
   const { runs, bestIndex, dimensions, colorBy } = input;
-  const labels = dimensionLabels(dimensions);
+  const labels = dimensionLabels(dimensions).map((l, j) => (dimensions[j].scale === 'log' ? `${l} (log)` : l));
   const keys = dimensions.map((_, j) => `d${j}`);
   const axes = dimensions.map(axisValues);
   const color = axisValues(colorBy).values;
@@ -78,11 +80,12 @@ export function parallelCoordinatesSpec(input: SpecRuns & { dimensions: Comparis
     }
     const min = Math.min(...present);
     const max = Math.max(...present);
-    if (min === max) return [{ label, norm: 0.5, text: fmt(min) }];
+    const text = (v: number) => fmt(a.log ? 10 ** v : v);
+    if (min === max) return [{ label, norm: 0.5, text: text(min) }];
     return [
-      { label, norm: 0, text: fmt(min) },
-      { label, norm: 0.5, text: fmt((min + max) / 2) },
-      { label, norm: 1, text: fmt(max) },
+      { label, norm: 0, text: text(min) },
+      { label, norm: 0.5, text: text((min + max) / 2) },
+      { label, norm: 1, text: text(max) },
     ];
   });
   const x = { field: 'label', type: 'nominal' as const, scale: { type: 'point' as const, domain: labels, padding: 0.25 }, axis: { orient: 'top' as const, title: null, labelAngle: 0, labelLimit: 160, domain: false, ticks: false, labelPadding: 8 } };
@@ -164,7 +167,7 @@ export function scatterSpec(input: SpecRuns & { x: ComparisonColumn; y: Comparis
   const [xTitle, yTitle] = dimensionLabels([x, y]);
   const channel = (c: ComparisonColumn, field: 'x' | 'y', title: string) =>
     c.numeric
-      ? { field, type: 'quantitative' as const, title, scale: { zero: false, nice: true, padding: 16 } }
+      ? { field, type: 'quantitative' as const, title: c.scale === 'log' ? `${title} (log)` : title, scale: c.scale === 'log' ? { type: 'log' as const, nice: true, padding: 16 } : { zero: false, nice: true, padding: 16 } }
       : { field, type: 'ordinal' as const, title, scale: { domain: categories(c.values) }, axis: { labelLimit: 160 } };
   const encX = channel(x, 'x', xTitle);
   const encY = channel(y, 'y', yTitle);

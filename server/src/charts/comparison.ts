@@ -38,6 +38,7 @@ export function comparisonData(found: RunInfo[], params: ComparisonParams, goals
     ...paramNames.map((name) => paramColumn(name, runs.map((r) => r.params[name]))),
     ...ATTRIBUTES.map((name) => column('attribute', name, runs.map((r) => attribute(r, name)))),
   ];
+  for (const c of columns) if (c.kind === 'param' && sampledOnLogScale(runs, c)) c.scale = 'log';
   const known = [...goals, ...studyGoals(runs)];
   for (const c of columns) if (c.kind === 'metric') c.better = known.find((g) => g.metric === c.name)?.direction ?? metricDirection(c.name);
   const byColumn = new Map(columns.map((c) => [c.id, c]));
@@ -168,6 +169,31 @@ export function goalsFromGates(gates: { metric: string; min?: number; max?: numb
 function column(kind: ComparisonColumn['kind'], name: string, values: ComparisonValue[]): ComparisonColumn {
   const numeric = kind === 'metric' || (kind === 'attribute' && name === 'duration');
   return { id: `${kind}:${name}`, kind, name, numeric, values, differs: differences(values) };
+}
+
+/**
+ * Whether every run that has the param sampled it from a log-scale distribution (an Optuna trial's
+ * `optuna.distribution.<name>` tag: `"log": true` since Optuna 3, LogUniformDistribution and
+ * IntLogUniformDistribution before) and every value is a positive number.
+ */
+function sampledOnLogScale(runs: RunInfo[], column: ComparisonColumn): boolean {
+  if (!column.numeric) return false;
+  let seen = 0;
+  for (let i = 0; i < runs.length; i++) {
+    const v = column.values[i];
+    if (v === null) continue;
+    if (typeof v !== 'number' || !(v > 0)) return false;
+    const json = runs[i].tags[`optuna.distribution.${column.name}`];
+    if (json === undefined) return false;
+    try {
+      const d = JSON.parse(json) as { name?: unknown; attributes?: { log?: unknown } };
+      if (d.attributes?.log !== true && d.name !== 'LogUniformDistribution' && d.name !== 'IntLogUniformDistribution') return false;
+    } catch {
+      return false;
+    }
+    seen++;
+  }
+  return seen > 0;
 }
 
 /** A param column is numeric when every value the runs have reads as a finite number; otherwise its values stay as logged. */

@@ -1,6 +1,7 @@
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
+import { databaseFingerprint } from './sqlite-read';
 import type { TrackingSource } from '../contract';
 import { openDatabase, openStore, type Database } from '../store/store';
 import { TrackingIndexer, type IndexProgress, type SyncResult } from './indexer';
@@ -23,6 +24,12 @@ const SKIPPED = /[\\/](artifacts|\.trash)([\\/]|$)/;
 
 /** Changes within this window are read together: a training loop writes many files at once. */
 const DEBOUNCE_MS = 40;
+/**
+ * Databases are also checked this often while watching: SQLite writes its WAL in place with
+ * pwrite, and file watchers do not report every such write (a transaction could go unseen).
+ * A check is a stat and a 4-byte header read.
+ */
+const DATABASE_CHECK_MS = 1000;
 const MAX_WAIT_MS = 250;
 
 /** MLflow tracking servers cannot be watched: they are read again this often. */
@@ -53,6 +60,7 @@ export class TrackingService {
   private firstPendingAt = 0;
   private running: Promise<unknown> = Promise.resolve();
   private pollTimer: NodeJS.Timeout | undefined;
+  private databaseTimer: NodeJS.Timeout | undefined;
   private pollMs = DEFAULT_POLL_MS;
   /** The issues of the last poll, so an unchanged outage is not reported again every interval. */
   private lastPollIssues = '';
@@ -164,6 +172,7 @@ export class TrackingService {
       this.watchers.push(watcher);
     }
     if (databases.length > 0) this.watchers.push(watch(databases, { ignoreInitial: true }).on('all', (_event, path) => typeof path === 'string' && this.enqueue(path)));
+    this.checkDatabases(this.resolved.sources.filter(isDatabase).map((s) => s.path));
     for (const watcher of this.watchers) {
       watcher.on('error', (error: unknown) => this.onError(`watching tracking sources: ${error instanceof Error ? error.message : String(error)}`));
       ready.push(new Promise((resolve) => watcher.once('ready', () => resolve())));
@@ -176,6 +185,24 @@ export class TrackingService {
         if (result.runsRead + result.runsDeleted > 0 || result.newIssues.length > 0) this.onChange(result);
       });
     });
+  }
+
+  /** The safety net under the database watchers: a changed fingerprint is a change event. */
+  private checkDatabases(paths: string[]): void {
+    clearInterval(this.databaseTimer);
+    this.databaseTimer = undefined;
+    if (paths.length === 0) return;
+    const seen = new Map(paths.map((p) => [p, databaseFingerprint(p)]));
+    this.databaseTimer = setInterval(() => {
+      for (const path of paths) {
+        const now = databaseFingerprint(path);
+        if (now !== seen.get(path)) {
+          seen.set(path, now);
+          this.enqueue(path);
+        }
+      }
+    }, DATABASE_CHECK_MS);
+    this.databaseTimer.unref();
   }
 
   private schedulePoll(): void {
@@ -242,6 +269,7 @@ export class TrackingService {
   async close(): Promise<void> {
     clearTimeout(this.timer);
     clearInterval(this.pollTimer);
+    clearInterval(this.databaseTimer);
     this.watching = false;
     await Promise.all(this.watchers.map((w) => w.close()));
     await this.running;
