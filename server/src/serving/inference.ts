@@ -122,7 +122,10 @@ export async function infer(app: ServingApp, request: InferenceRequest): Promise
       mirroring = true;
       setImmediate(() => void shadow(app, deployment, endpoint as LiveEndpoint, mirror, request, requestId).finally(() => app.deployments.release(deployment)));
     }
-    return { status: 200, body: encoded.body, ...(encoded.headers ? { headers: encoded.headers } : {}), requestId, version: version.id, outputs };
+    // Fields spelt out, no spread: this runs for every request.
+    const reply: Reply = { status: 200, body: encoded.body, requestId, version: version.id, outputs };
+    if (encoded.headers) reply.headers = encoded.headers;
+    return reply;
   } catch (error) {
     let refusal = asRefusal(error);
     try {
