@@ -45,9 +45,21 @@ test('A/B dashboard: opened from the code lens, live as feedback arrives, warns 
     await promisify(execFile)(process.execPath, [CLI, 'replay', workspace, '--rows', '300']);
     await frame.locator('[data-testid="card-control"] dd').first().filter({ hasNotText: String(before) }).waitFor({ timeout: DRAW_MS });
     await frame.locator('[data-testid="timeline"] canvas').waitFor({ state: 'visible', timeout: DRAW_MS });
-    await frame.locator('[data-testid="timeline"]').scrollIntoViewIfNeeded();
+    // The panel re-renders as the replayed feedback keeps arriving: an element found can be replaced
+    // before it is scrolled to, so the scroll is tried again (and logged) on a detached element.
+    const scrollTo = async (selector: string) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await frame.locator(selector).scrollIntoViewIfNeeded();
+        } catch (error) {
+          if (attempt >= 5 || !/not attached to the DOM/.test(String(error))) throw error;
+          wb.noteRetry(`scrolling to ${selector}`, attempt, error);
+        }
+      }
+    };
+    await scrollTo('[data-testid="timeline"]');
     await wb.shot('ab-dashboard-live');
-    await frame.locator('[data-testid="ab-dashboard"] h1').scrollIntoViewIfNeeded();
+    await scrollTo('[data-testid="ab-dashboard"] h1');
 
     // A broken assignment: 600 requests logged for the treatment alone. The banner says so.
     const db = openStore(workspace);
