@@ -252,9 +252,13 @@ test('hot swap under gRPC load: a replaced model file and a changed split, zero 
   }
   const failed = seen.filter((s) => s.error !== undefined);
   assert.deepEqual(failed, [], `${failed.length} of ${seen.length} calls failed`);
-  for (const [p, factor] of [[0, 1], [1, 2], [2, 3]]) {
-    const after = seen.filter((s) => s.phase === p);
-    assert.ok(after.length >= 100 && after.every((s) => s.factor === factor), `phase ${p}: factors ${[...new Set(after.map((s) => s.factor))]}`);
+  // A call started before a reload may be answered by either side of the swap; never by anything else.
+  const factors = [1, 2, 3];
+  for (let p = 0; p < factors.length; p++) {
+    const started = seen.filter((s) => s.phase === p);
+    const allowed = new Set(factors.slice(p, p + 2));
+    assert.ok(started.every((s) => allowed.has(s.factor)), `phase ${p}: factors ${[...new Set(started.map((s) => s.factor))]}`);
+    assert.ok(started.filter((s) => s.factor === factors[p]).length >= 100, `phase ${p}: ${started.length} calls`);
   }
 });
 
