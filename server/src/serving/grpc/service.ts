@@ -97,7 +97,7 @@ export function decodeInferRequest(request: Msg): Decoded & { raw: boolean } {
   const raw = Array.isArray(request.raw_input_contents) ? (request.raw_input_contents as Buffer[]) : [];
   if (raw.length > 0 && raw.length !== inputs.length) throw badRequest(`raw_input_contents has ${raw.length} entries for ${inputs.length} inputs: give one per input, in the order of inputs`);
   const outputs = Array.isArray(request.outputs) && request.outputs.length > 0 ? (request.outputs as Msg[]).map((o) => String(o.name ?? '')) : undefined;
-  const decoded: Decoded & { raw: boolean } = { inputs: inputs.map((t) => inputOf(t, raw.length > 0 ? raw[inputs.indexOf(t)] : undefined)), raw: raw.length > 0 };
+  const decoded: Decoded & { raw: boolean } = { inputs: inputs.map((t, i) => inputOf(t, raw.length > 0 ? raw[i] : undefined)), raw: raw.length > 0 };
   if (typeof request.id === 'string' && request.id !== '') decoded.id = request.id;
   if (outputs) decoded.outputs = outputs;
   return decoded;
