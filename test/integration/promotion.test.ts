@@ -141,6 +141,9 @@ test('the serving model server follows a promotion and a rollback; live latency 
     };
     const versions = async (n: number) => new Set(await Promise.all(Array.from({ length: n }, ask)));
     await versions(40);
+    // Answers go out before their log rows are written (a writer thread commits them): the gate reads
+    // the log, so it waits for those rows, as a promotion after real traffic would find them.
+    await server.logSettled();
     const db = openStore(dir);
     const plan = planPromotion({
       manifestPath: join(dir, 'mlops.yaml'),
