@@ -351,3 +351,23 @@ test('fuzz: random CSV texts only ever give a report or a DriftInputError', () =
   }
   assert.ok(reports > 20, `${reports} reports`);
 });
+
+test('a semicolon-separated reference with a BOM and CRLF reads as the comma one does (the reader batch scoring uses)', () => {
+  const rows = [
+    ['tenure', 'Contract', 'TotalCharges'],
+    ['1', 'Month-to-month', '29.85'],
+    ['34', 'One year', '1889.5'],
+    ['2', 'Month-to-month', ''],
+    ['45', '"Two; year"', '1840.75'],
+  ];
+  const comma = tableFromCsv(rows.map((r) => r.map((c) => c.replace(/^"Two; year"$/, 'Two; year')).join(',')).join('\n'), 'comma.csv');
+  const semicolon = tableFromCsv('\uFEFF' + rows.map((r) => r.join(';')).join('\r\n') + '\r\n', 'semicolon.csv');
+  assert.deepEqual(semicolon.columns.map((c) => c.name), ['tenure', 'Contract', 'TotalCharges']);
+  assert.deepEqual(
+    semicolon.columns.map((c) => (c.kind === 'numbers' ? [...c.values] : c.values)),
+    comma.columns.map((c) => (c.kind === 'numbers' ? [...c.values] : c.values)),
+  );
+  assert.equal(semicolon.columns[1].kind, 'text');
+  assert.deepEqual(semicolon.columns[1].values, ['Month-to-month', 'One year', 'Month-to-month', 'Two; year']);
+  assert.ok(Number.isNaN((semicolon.columns[2].values as Float64Array)[2]));
+});

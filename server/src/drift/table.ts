@@ -2,7 +2,8 @@
  * Feature tables for drift reports: named columns of numbers (NaN = missing) or of text (null =
  * missing), read from a CSV with a header row or built from the prediction log.
  */
-import { CsvError, parseCsv } from '../example/csv';
+import { parseCsvText } from '../data/csv';
+import { isMissingCell } from '../data/cells';
 
 export type Column = { name: string; kind: 'numbers'; values: Float64Array } | { name: string; kind: 'text'; values: (string | null)[] };
 
@@ -18,12 +19,7 @@ export class DriftInputError extends Error {
   override name = 'DriftInputError';
 }
 
-/** Cells that mean "no value", as pandas reads them by default (case-sensitive, like pandas). */
-const MISSING = new Set(['', 'NA', 'N/A', 'NaN', 'nan', 'NULL', 'null', 'None', '#N/A', '-NaN', '-nan', '<NA>', 'n/a']);
-
-export function isMissingCell(cell: string): boolean {
-  return MISSING.has(cell.trim());
-}
+export { isMissingCell };
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -36,7 +32,7 @@ export function columnFromCells(name: string, cells: readonly string[]): Column 
   let numeric = true;
   for (let i = 0; i < cells.length; i++) {
     const cell = cells[i].trim();
-    if (MISSING.has(cell)) {
+    if (isMissingCell(cell)) {
       numbers[i] = NaN;
       continue;
     }
@@ -47,20 +43,18 @@ export function columnFromCells(name: string, cells: readonly string[]): Column 
     numbers[i] = Number(cell);
   }
   if (numeric) return { name, kind: 'numbers', values: numbers };
-  return { name, kind: 'text', values: cells.map((c) => (MISSING.has(c.trim()) ? null : c)) };
+  return { name, kind: 'text', values: cells.map((c) => (isMissingCell(c) ? null : c)) };
 }
 
-/** A feature table from CSV text with a header row; every problem names the file and line. */
+/**
+ * A feature table from CSV text with a header row (the delimiter found by itself, a BOM allowed:
+ * the same reader as batch scoring's); every problem names the file and record.
+ */
 export function tableFromCsv(text: string, source: string): FeatureTable {
-  let records: string[][];
-  try {
-    records = parseCsv(text);
-  } catch (error) {
-    if (error instanceof CsvError) throw new DriftInputError(`${source}:${error.line}: ${error.message.replace(/^line \d+: /, '')}`);
-    throw error;
-  }
-  // Blank lines are not records of one empty field.
-  const lines = records.map((r, i) => ({ r, line: i + 1 })).filter(({ r }) => !(r.length === 1 && r[0].trim() === ''));
+  const parsed = parseCsvText(text);
+  if (parsed.problems.length > 0) throw new DriftInputError(`${source}:${parsed.problems[0].record}: ${parsed.problems[0].message}`);
+  // Record numbers; a quoted field with a line break makes them differ from line numbers.
+  const lines = parsed.records.map((r, i) => ({ r, line: i + 1 })).filter(({ r }) => !(r.length === 1 && r[0].trim() === ''));
   if (lines.length === 0) throw new DriftInputError(`${source}: the file is empty; a header row naming the features is needed`);
   const header = lines[0].r.map((h) => h.trim());
   const seen = new Map<string, number>();

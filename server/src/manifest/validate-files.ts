@@ -3,6 +3,7 @@
  * and exist, ONNX files load, their outputs can be returned, and a monitoring reference's columns
  * match the model's inputs. Only a handful of stat/realpath calls per path, so they run on every edit.
  */
+import { parseCsvHeader } from '../data/csv';
 import { closeSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { resolveLinks } from '../workspace/links';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
@@ -117,7 +118,7 @@ function preview(names: string[]): string {
   return names.length > 8 ? `${names.slice(0, 8).join(', ')}, …` : names.join(', ');
 }
 
-/** The first record of a CSV file (quotes and a UTF-8 BOM handled), from at most its first 64 KiB. */
+/** The first record of a CSV file (any delimiter, quotes and a UTF-8 BOM handled), from at most its first 64 KiB. */
 export function readCsvHeader(path: string): string[] | undefined {
   let text: string;
   const fd = openSync(path, 'r');
@@ -127,24 +128,7 @@ export function readCsvHeader(path: string): string[] | undefined {
   } finally {
     closeSync(fd);
   }
-  const firstLine = text.split(/\r?\n/, 1)[0];
-  const delimiter = firstLine.includes(',') ? ',' : firstLine.includes('\t') ? '\t' : firstLine.includes(';') ? ';' : ',';
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === delimiter) fields.push(field.trim()), (field = '');
-    else if (c === '\n' || c === '\r') break;
-    else field += c;
-  }
-  fields.push(field.trim());
-  return fields.length === 1 && fields[0] === '' ? undefined : fields;
+  return parseCsvHeader(text);
 }
 
 /** What validation learns of a path on disk: its real path and whether that is a file, or why not. */
