@@ -12,6 +12,7 @@ const { runCli } = require(cli);
 runCli(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
+  stderrIsTTY: process.stderr.isTTY === true,
 }).then(
   (code) => (process.exitCode = code),
   (error) => {

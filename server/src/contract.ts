@@ -144,8 +144,8 @@ export interface TreeNode {
   runId?: string;
   /** Start expanded. */
   expanded?: boolean;
-  /** The manifest-declared model an item stands for (drift report, monitoring). */
-  model?: { manifest: string; name: string };
+  /** The manifest-declared model (and version) an item stands for (drift report, monitoring, scoring). */
+  model?: { manifest: string; name: string; version?: string };
 }
 
 /** A run as views and panels receive it; non-finite metric values travel as "NaN", "Infinity", "-Infinity". */
@@ -428,6 +428,15 @@ export const Requests = {
   monitoredModels: request<Record<string, never>, MonitoredModel[]>('mlops/monitoredModels'),
   /** Record that a retrain command ran (starts the cooldown). */
   retrainStarted: request<{ manifest: string; model: string }, { ok: true }>('mlops/retrainStarted'),
+  /** Versions (and aliases) a file can be scored with, per manifest; `file` picks the manifest nearest to it first. */
+  scoreChoices: request<{ file?: string }, ScoreChoice[]>('mlops/scoreChoices'),
+  /**
+   * Score a table file with a model version (`model@version|alias`) into `output` (default: beside the
+   * input, `name.predictions.ext`), as CSV, JSON Lines or Parquet. Progress comes
+   * as `scoreProgress` notifications with the same `job`; cancelling the request stops the job, and
+   * nothing is left at `output`.
+   */
+  scoreFile: request<{ job: string; manifest: string; model: string; input: string; output?: string; onError?: 'fail' | 'skip' }, ScoreSummary>('mlops/scoreFile'),
 } as const;
 
 export const ClientNotifications = {
@@ -451,7 +460,64 @@ export const Notifications = {
   predictionLogChanged: notification<{ manifest: string }>('mlops/predictionLogChanged'),
   /** Monitoring found what a model's `retrain.on` lists and its cooldown is over: offer the retrain. */
   retrainSuggested: notification<ModelHealth>('mlops/retrainSuggested'),
+  /** How far a scoreFile job is. */
+  scoreProgress: notification<{ job: string } & ScoreProgress>('mlops/scoreProgress'),
 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// Batch scoring (server/src/batch). Also what `mlops predict --json` prints.
+
+export interface ScoreChoice {
+  manifest: string;
+  model: string;
+  /** `model@version` or `model@alias`, as `mlops predict` takes it. */
+  ref: string;
+  version: string;
+  label: string;
+  description: string;
+}
+
+/** A row that was not scored: `row` counts data rows from 1 (the header is not a row). */
+export interface ScoreRowError {
+  row: number;
+  line?: number;
+  column?: string | number;
+  message: string;
+}
+
+export interface ScoreProgress {
+  rows: number;
+  rejected: number;
+  totalRows?: number;
+  /** 0–1, by rows when the total is known, else by bytes read. */
+  fraction: number;
+  elapsedMs: number;
+  rowsPerSecond: number;
+  etaSeconds?: number;
+}
+
+export interface ScoreSummary {
+  model: string;
+  version: string;
+  input: string;
+  output: string;
+  format: { input: 'csv' | 'jsonl' | 'parquet'; output: 'csv' | 'jsonl' | 'parquet' };
+  /** How the file's columns fed the model's inputs. */
+  mapping: string;
+  /** Data rows read, scored, and rejected (not scored: a bad cell or an unreadable row). */
+  rows: number;
+  scored: number;
+  rejected: number;
+  /** The first ten rejected rows, located. */
+  errors: ScoreRowError[];
+  /** Columns appended to the output. */
+  outputs: string[];
+  /** Outputs onnxruntime-node cannot return (skl2onnx's ZipMap), not written. */
+  skippedOutputs: string[];
+  seconds: number;
+  /** False when rejected rows stopped the job (`onError: 'fail'`): the output was not written. */
+  written: boolean;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Drift and model health (server/src/drift, server/src/monitoring). Report keys are snake_case: the

@@ -14,6 +14,7 @@ import { abCommand } from './commands/ab';
 import { historyCommand, promoteCommand, rollbackCommand } from './commands/promote';
 import { trainCommand } from './commands/train';
 import { exportCommand } from './commands/export';
+import { predictCommand } from './commands/predict';
 import { CHECK_HELP, DOCTOR_HELP, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, MAIN_HELP, UsageError, type Out } from './usage';
 
 declare const MLOPS_VERSION: string;
@@ -34,6 +35,7 @@ const COMMANDS: Record<string, (args: string[], out: Out) => number | Promise<nu
   drift: driftCommand,
   monitor: monitorCommand,
   export: exportCommand,
+  predict: predictCommand,
 };
 
 /** Run the CLI; resolves to the exit code. Output goes through `out` so tests and callers can capture it. */

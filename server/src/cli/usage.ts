@@ -1,4 +1,9 @@
-export type Out = { stdout: (s: string) => void; stderr: (s: string) => void };
+export type Out = {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  /** Whether stderr is a terminal: progress lines are drawn only there. */
+  stderrIsTTY?: boolean;
+};
 
 /** Bad command-line usage: printed with the help hint, exit code 2. */
 export class UsageError extends Error {}
@@ -16,6 +21,7 @@ Commands:
   runs [folder]    Index the folder's run logs and list runs (--filter, --order-by, --json)
   models [folder]  List registered models, versions, stages and aliases (--json)
   replay [folder]  Send the churn example's test customers to the served endpoint, with feedback
+  predict <model>[@version] --input F --output G [folder]  Score a CSV, JSON Lines or Parquet file (batch)
   serve [folder]   Serve the folder's mlops.yaml endpoints on 127.0.0.1 (V2, V1, MLflow /invocations)
   stats <test>     Statistics as scipy computes them: welch, student, ztest, chisq, srm, ks, wasserstein, psi
   ab <experiment>  Analyze an A/B experiment from the prediction and feedback log (--json, --html)
