@@ -113,6 +113,12 @@ export class Ctx implements vscode.Disposable {
     return this.client.sendRequest<R>(spec.method, params);
   }
 
+  /** The same, cancelled with `token` (the server stops the work and answers with a cancellation). */
+  async requestCancellable<P, R>(spec: RequestSpec<P, R>, params: P, token: vscode.CancellationToken): Promise<R> {
+    if (!this.client?.isRunning()) throw new Error('The MLOps server is not running.');
+    return this.client.sendRequest<R>(spec.method, params, token);
+  }
+
   /** A typed notification to the server; dropped when it is not running (settings are re-sent on start). */
   async notify<T>(spec: NotificationSpec<T>, payload: T): Promise<void> {
     if (this.client?.isRunning()) await this.client.sendNotification(spec.method, payload);

@@ -12,6 +12,7 @@ import { RunComparison } from './webviews/compare';
 import { Dashboard } from './webviews/dashboard';
 import { DriftReportPanel } from './webviews/drift';
 import { registerMonitoring } from './monitoring';
+import { registerScoring } from './scoring';
 
 let ctx: Ctx | undefined;
 
@@ -22,6 +23,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   ctx.setExperimentsMessage = (message) => (trees.experiments.message = message);
   registerIndexProgress(ctx);
   registerServing(ctx, trees.serving);
+  registerScoring(ctx);
   registerAutoRollbackWarnings(ctx);
   registerCommands(ctx, { dashboard: new Dashboard(ctx), compare: new RunComparison(ctx), charts: new MetricCharts(ctx), ab: new AbDashboard(ctx), trees });
   registerMonitoring(ctx, new DriftReportPanel(ctx), trees.models);

@@ -5,7 +5,9 @@ import {
   createConnection,
   DiagnosticSeverity,
   FileChangeType,
+  LSPErrorCodes,
   ProposedFeatures,
+  ResponseError,
   TextDocuments,
   TextDocumentSyncKind,
   type Diagnostic,
@@ -36,6 +38,8 @@ import { PredictionLogWatch } from './prediction-log-watch';
 import { PromotionHost } from './promotion-host';
 import { TrackingHost } from './tracking-host';
 import { MonitoringHost } from './monitoring-host';
+import { ScoringHost } from './scoring-host';
+import { ScoreCancelled, ScoreError } from '../batch/score';
 
 /** Register a handler typed by the contract's request spec. */
 function onRequest<P, R>(spec: RequestSpec<P, R>, handler: (params: P) => R | Promise<R>): void {
@@ -314,6 +318,26 @@ onRequest(Requests.monitoredModels, () => monitoring?.monitored() ?? []);
 onRequest(Requests.retrainStarted, (p) => {
   if (!monitoring) throw noMonitoring();
   return monitoring.retrainStarted(p);
+});
+const scoring = new ScoringHost({
+  folders: () => workspaceFolders,
+  openText,
+  progress: (job, progress) => void connection.sendNotification(Notifications.scoreProgress.method, { job, ...progress }),
+});
+onRequest(Requests.scoreChoices, ({ file }) => scoring.choices(file));
+// Registered directly for the cancellation token: cancelling the request stops the job.
+connection.onRequest(Requests.scoreFile.method, async (params: Parameters<ScoringHost['score']>[0], token) => {
+  const abort = new AbortController();
+  const listener = token.onCancellationRequested(() => abort.abort());
+  try {
+    return await scoring.score(params, abort.signal);
+  } catch (error) {
+    // A job that cannot run says why in one line; the client shows it as it is.
+    if (error instanceof ScoreError || error instanceof ScoreCancelled) throw new ResponseError(error instanceof ScoreCancelled ? LSPErrorCodes.RequestCancelled : 1, error.message);
+    throw error;
+  } finally {
+    listener.dispose();
+  }
 });
 onRequest(Requests.comparison, (params) => tracking?.comparison(params) ?? comparisonData([], params));
 

@@ -266,6 +266,7 @@ export function modelNodes(models: (RegisteredModelRecord & { sourcePath: string
           hasChildren: false,
           contextValue: 'modelVersion',
           runId: v.runId ?? undefined,
+          ...(isManifestPath(m.sourcePath) ? { model: { manifest: m.sourcePath, name: m.name, version: v.version } } : {}),
           command: linked ? { command: 'mlops.revealRun', title: 'Reveal source run', arguments: [v.runId] } : undefined,
         };
       }),
