@@ -9,6 +9,7 @@ import type { Ctx } from './ctx';
 
 const TABLE_FILES = { 'Tables (CSV, JSON Lines, Parquet)': ['csv', 'tsv', 'txt', 'jsonl', 'ndjson', 'parquet', 'pq'] };
 const count = (n: number) => n.toLocaleString('en-US');
+const OPEN_LIMIT_BYTES = 10 * 1024 * 1024;
 
 export function registerScoring(ctx: Ctx): void {
   const listeners = new Map<string, (p: ScoreProgress) => void>();
@@ -59,7 +60,9 @@ export function registerScoring(ctx: Ctx): void {
     }
     ctx.output.info(`Scored ${count(summary.scored)} of ${count(summary.rows)} rows of ${name} with ${summary.model} version ${summary.version} in ${summary.seconds.toFixed(1)} s → ${summary.output}`);
     const output = vscode.Uri.file(summary.output);
-    if (summary.format.output === 'parquet') {
+    // Parquet is binary, and remote editors ask before opening text over 10 MB: those are revealed instead.
+    const size = (await vscode.workspace.fs.stat(output)).size;
+    if (summary.format.output === 'parquet' || size > OPEN_LIMIT_BYTES) {
       void vscode.commands.executeCommand('revealInExplorer', output);
     } else {
       await vscode.window.showTextDocument(output, { preview: false });
