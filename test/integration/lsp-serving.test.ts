@@ -13,7 +13,8 @@ before(async () => {
   workspace = tempDir('lsp-serving', 'examples/churn');
   // Any free port: tests must not depend on 8080 being free.
   const manifest = join(workspace, 'mlops.yaml');
-  writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(/^  port: \d+$/m, '  port: 0'));
+  // A prediction cache on the endpoint too, to see its figures in the view.
+  writeFileSync(manifest, readFileSync(manifest, 'utf8').replace(/^  port: \d+$/m, '  port: 0').replace(/^(      batching: .*)$/m, '$1\n      cache: { max_entries: 500 }'));
   lsp = new LspSession();
   await lsp.initialize(workspace);
 });
@@ -61,6 +62,18 @@ test('start serving: the example answers on loopback and the Serving view shows 
   assert.match(versions[0].description ?? '', /^70% · [\d.]+ req\/s$/);
   for (const v of versions) assert.ok((v.description ?? '').length <= 24, `too long for the sidebar: ${v.description}`);
   assert.match(versions.find((v) => /p95/.test(v.tooltip ?? ''))!.tooltip!, /requests, 0 errors since start[\s\S]*p50 [\d.]+ ms · p95 [\d.]+ ms · p99 [\d.]+ ms/);
+  // row(i) repeats every 11 requests: 20 lookups between the versions, one entry per (version, input)
+  // pair that missed (the split may route a repeated row to either version). The view polls the
+  // server's stats, so wait for a poll that saw all 20.
+  const cacheRe = /Prediction cache: (\d+) hits, (\d+) misses \(\d+% hit rate\), 0 evictions/;
+  const seen = await until(async () => {
+    const [top] = await servingTree(null);
+    const matches = (await servingTree(top.id)).map((v) => cacheRe.exec(v.tooltip ?? '')).filter((m) => m !== null);
+    const lookups = matches.reduce((n, m) => n + Number(m[1]) + Number(m[2]), 0);
+    return lookups === 20 ? { top, misses: matches.reduce((n, m) => n + Number(m[2]), 0) } : undefined;
+  }, 'the cache figures of all 20 requests in the Serving view');
+  assert.ok(seen.misses >= 11 && seen.misses <= 20, `misses ${seen.misses}`);
+  assert.match(seen.top.tooltip ?? '', new RegExp(`Prediction cache: ${seen.misses} of 500 entries, [\\d.]+ KiB of 64\\.0 MiB`));
 });
 
 test('a crashed model server is restarted with backoff, and says why', async () => {

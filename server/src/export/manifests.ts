@@ -142,6 +142,7 @@ function kserveFiles(
   }
   if (endpoint.stickyHeader)
     warnings.push(`endpoint ${endpoint.name}: KServe's canary split is per request; sticky routing by ${endpoint.stickyHeader} is left out`);
+  if (endpoint.cache) warnings.push(`endpoint ${endpoint.name}: an InferenceService has no prediction cache; cache is left out`);
   return files;
 }
 
@@ -179,6 +180,7 @@ function seldonEndpoint(
       : undefined;
   if (endpoint.stickyHeader)
     warnings.push(`endpoint ${endpoint.name}: Seldon's Experiment splits per request; sticky routing by ${endpoint.stickyHeader} is left out`);
+  if (endpoint.cache) warnings.push(`endpoint ${endpoint.name}: a Seldon Model has no prediction cache; cache is left out`);
   // One version and no mirror: the Model alone serves the endpoint, no Experiment needed.
   if (candidates.length === 1 && !mirror) return undefined;
   return {

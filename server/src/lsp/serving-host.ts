@@ -168,7 +168,7 @@ export class ServingHost {
           id: `endpoint:${e.name}`,
           label: e.name,
           description: `${e.model} · ${formatRate(rps)} req/s`,
-          tooltip: [`**${e.name}** serves model **${e.model}**`, `\`${this.status.url}/v2/models/${e.name}/infer\``, this.status.grpc ? `gRPC \`${this.status.grpc}\` (inference.GRPCInferenceService, model_name "${e.name}")` : '', e.sticky ? `Sticky by ${e.sticky}` : '', e.mirror ? `Mirrors ${e.mirror.percent}% to version ${e.mirror.version}` : ''].filter(Boolean).join('\n\n'),
+          tooltip: [`**${e.name}** serves model **${e.model}**`, `\`${this.status.url}/v2/models/${e.name}/infer\``, this.status.grpc ? `gRPC \`${this.status.grpc}\` (inference.GRPCInferenceService, model_name "${e.name}")` : '', e.sticky ? `Sticky by ${e.sticky}` : '', e.mirror ? `Mirrors ${e.mirror.percent}% to version ${e.mirror.version}` : '', e.cache ? cacheText(e.cache) : ''].filter(Boolean).join('\n\n'),
           icon: 'server-process',
           hasChildren: e.versions.length > 0,
           contextValue: 'endpoint',
@@ -219,6 +219,23 @@ function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+function formatPercent(share: number): string {
+  const percent = share * 100;
+  return `${percent > 0 && percent < 1 ? '<1' : percent > 99 && percent < 100 ? '>99' : Math.round(percent)}%`;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** The endpoint's prediction cache: what it holds now, and its bounds. */
+function cacheText(cache: NonNullable<EndpointSummary['cache']>): string {
+  const ttl = cache.ttlSeconds === undefined ? '' : `, answers reused for ${cache.ttlSeconds} s`;
+  return `Prediction cache: ${formatCount(cache.entries)} of ${formatCount(cache.maxEntries)} entries, ${formatBytes(cache.bytes)} of ${formatBytes(cache.maxBytes)}${ttl}`;
+}
+
 function formatMs(ms: number | null): string {
   return ms === null ? '—' : `${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms`;
 }
@@ -234,6 +251,7 @@ function versionTooltip(endpoint: string, version: string, percent: number, s: S
     `${formatRate(s.requestsPerSecond)} req/s over the last 10 s · ${formatCount(s.requests)} requests, ${formatCount(s.errors)} errors since start`,
     Object.keys(s.protocols ?? {}).length > 1 || s.protocols?.grpc ? `By protocol: ${Object.entries(s.protocols).map(([p, n]) => `${PROTOCOL_NAMES[p] ?? p} ${formatCount(n)}`).join(' · ')}` : '',
     `Latency (last ${formatCount(Math.min(s.requests, 1024))} requests): p50 ${formatMs(s.p50)} · p95 ${formatMs(s.p95)} · p99 ${formatMs(s.p99)}`,
+    s.cache ? `Prediction cache: ${formatCount(s.cache.hits)} hits, ${formatCount(s.cache.misses)} misses (${formatPercent(s.cache.hitRate)} hit rate), ${formatCount(s.cache.evictions)} evictions` : '',
   ]
     .filter(Boolean)
     .join('\n\n');

@@ -68,6 +68,7 @@ export interface EndpointDecl extends Entry {
   sticky?: Field<string>;
   mirror?: Entry & { version?: Field<string>; percent?: Field<number> };
   batching?: Entry & { maxBatchSize?: Field<number>; maxDelayMs?: Field<number> };
+  cache?: Entry & { maxEntries?: Field<number>; maxBytes?: Field<number>; ttlS?: Field<number> };
   /** Canary auto-rollback bounds. */
   guard?: Entry & { maxErrorRateIncrease?: Field<number>; maxP95LatencyRatio?: Field<number>; minRequests?: Field<number> };
 }
@@ -210,6 +211,7 @@ function readEndpoint(r: Reader, e: KeyedNode): EndpointDecl {
     sticky: r.str(f.get('sticky')),
     mirror: r.section(f.get('mirror'), (m) => ({ version: r.id(m.get('version')), percent: r.num(m.get('percent')) })),
     batching: r.section(f.get('batching'), (b) => ({ maxBatchSize: r.num(b.get('max_batch_size')), maxDelayMs: r.num(b.get('max_delay_ms')) })),
+    cache: r.section(f.get('cache'), (c) => ({ maxEntries: r.num(c.get('max_entries')), maxBytes: r.num(c.get('max_bytes')), ttlS: r.num(c.get('ttl_s')) })),
     guard: r.section(f.get('guard'), (g) => ({
       maxErrorRateIncrease: r.num(g.get('max_error_rate_increase')),
       maxP95LatencyRatio: r.num(g.get('max_p95_latency_ratio')),

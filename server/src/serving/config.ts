@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isInside, realRoot, resolveLinks } from '../workspace/links';
 import { dirname, resolve } from 'node:path';
 import { parseManifest } from '../manifest/parse';
+import { DEFAULT_CACHE_MAX_BYTES, DEFAULT_CACHE_MAX_ENTRIES, type CacheLimits } from './cache';
 
 /**
  * What to serve, read from the plain-object form of mlops.yaml (`document.toJS()`). Small and
@@ -38,6 +39,8 @@ export interface EndpointConfig {
   stickyHeader?: string;
   mirror?: TrafficShare;
   batching?: { maxBatchSize: number; maxDelayMs: number };
+  /** The prediction cache; off when absent. */
+  cache?: CacheLimits;
 }
 
 export interface ServingConfig {
@@ -202,6 +205,7 @@ function readEndpoint(name: string, raw: unknown, models: Map<string, ModelConfi
     if (version !== undefined && percent !== undefined) endpoint.mirror = { version, percent };
   }
   if (raw.batching !== undefined) endpoint.batching = readBatching(raw.batching, `${at}.batching`, problems);
+  if (raw.cache !== undefined) endpoint.cache = readCache(raw.cache, `${at}.cache`, problems);
   return problems.length === before ? endpoint : undefined;
 }
 
@@ -255,4 +259,21 @@ function readBatching(raw: unknown, at: string, problems: string[]): EndpointCon
   if (!Number.isInteger(size) || (size as number) < 1) problems.push(`${at}.max_batch_size: must be an integer ≥ 1, not ${JSON.stringify(size)}`);
   if (typeof delay !== 'number' || delay < 0 || delay > 10_000) problems.push(`${at}.max_delay_ms: must be a number of milliseconds from 0 to 10000, not ${JSON.stringify(delay)}`);
   return { maxBatchSize: size as number, maxDelayMs: delay as number };
+}
+
+function readCache(raw: unknown, at: string, problems: string[]): CacheLimits | undefined {
+  if (!isObj(raw)) {
+    problems.push(`${at}: must be { max_entries, max_bytes, ttl_s } (\`{}\` for the defaults)`);
+    return undefined;
+  }
+  const entries = raw.max_entries ?? DEFAULT_CACHE_MAX_ENTRIES;
+  const bytes = raw.max_bytes ?? DEFAULT_CACHE_MAX_BYTES;
+  const before = problems.length;
+  if (!Number.isSafeInteger(entries) || (entries as number) < 1) problems.push(`${at}.max_entries: must be an integer ≥ 1, not ${JSON.stringify(entries)}`);
+  if (!Number.isSafeInteger(bytes) || (bytes as number) < 1) problems.push(`${at}.max_bytes: must be a whole number of bytes ≥ 1, not ${JSON.stringify(bytes)}`);
+  if (raw.ttl_s !== undefined && (typeof raw.ttl_s !== 'number' || !Number.isFinite(raw.ttl_s) || raw.ttl_s <= 0)) problems.push(`${at}.ttl_s: must be a number of seconds > 0, not ${JSON.stringify(raw.ttl_s)}`);
+  if (problems.length > before) return undefined;
+  const limits: CacheLimits = { maxEntries: entries as number, maxBytes: bytes as number };
+  if (raw.ttl_s !== undefined) limits.ttlMs = (raw.ttl_s as number) * 1000;
+  return limits;
 }

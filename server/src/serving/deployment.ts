@@ -1,4 +1,5 @@
 import { Batcher } from './batcher';
+import { PredictionCache, type CacheEvent } from './cache';
 import type { EndpointConfig, ModelConfig, ServingConfig } from './config';
 import type { HostTensor } from './dtypes';
 import { ModelSession, readModelFile } from './sessions';
@@ -18,7 +19,15 @@ export interface LiveEndpoint {
   config: EndpointConfig;
   model: ModelConfig;
   versions: Map<string, LiveVersion>;
+  /**
+   * Its prediction cache, when `cache:` asks for one. Each deployment starts with empty caches, so a
+   * hot swap or a changed model file can never be answered from an entry of what it replaced.
+   */
+  cache?: PredictionCache;
 }
+
+/** Where cache lookups and evictions are counted (the metrics, which outlive deployments). */
+export type CacheCounter = (endpoint: string, version: string, event: CacheEvent) => void;
 
 /**
  * One configuration with its sessions loaded and warmed up. Requests take the deployment that was
@@ -39,7 +48,7 @@ export class Deployment {
    * deployment's session; a file that fails to load now (say, half written) keeps its previous
    * session when there was one, so a bad save does not take a working version down.
    */
-  static async build(config: ServingConfig, previous?: Deployment): Promise<Deployment> {
+  static async build(config: ServingConfig, previous?: Deployment, countCache?: CacheCounter): Promise<Deployment> {
     const notes: string[] = [];
     const reusable = new Map<string, ModelSession>();
     const previousByPath = new Map<string, ModelSession>();
@@ -60,7 +69,9 @@ export class Deployment {
         if (session && endpoint.batching && session.batchable) live.batcher = new Batcher(session, endpoint.batching, live.caller);
         versions.set(v.id, live);
       }
-      endpoints.set(endpoint.name, { config: endpoint, model, versions });
+      const served: LiveEndpoint = { config: endpoint, model, versions };
+      if (endpoint.cache) served.cache = new PredictionCache(endpoint.cache, countCache && ((event, version) => countCache(endpoint.name, version, event)));
+      endpoints.set(endpoint.name, served);
     }
     return new Deployment(config, endpoints, notes);
   }

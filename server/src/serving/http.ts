@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
+import type { PredictionCache } from './cache';
 import type { LiveEndpoint } from './deployment';
 import { RequestError, badRequest, notFound } from './errors';
 import { asRefusal, infer, isValidRequestId, newRequestId, parseFeedback, parseJson, type Protocol, type ServingApp } from './inference';
@@ -186,6 +187,8 @@ export interface EndpointSummary {
   versions: { id: string; loaded: boolean; error?: string; batching: boolean }[];
   sticky?: string;
   mirror?: { version: string; percent: number };
+  /** The prediction cache's bounds and what it holds now (emptied by each reload). */
+  cache?: { maxEntries: number; maxBytes: number; ttlSeconds?: number; entries: number; bytes: number };
 }
 
 export function describeEndpoints(app: ServingApp): EndpointSummary[] {
@@ -196,12 +199,23 @@ export function describeEndpoints(app: ServingApp): EndpointSummary[] {
     versions: [...e.versions.values()].map((v) => ({ id: v.id, loaded: v.session !== undefined, ...(v.error ? { error: v.error } : {}), batching: v.batcher !== undefined })),
     ...(e.config.stickyHeader ? { sticky: `header:${e.config.stickyHeader}` } : {}),
     ...(e.config.mirror ? { mirror: e.config.mirror } : {}),
+    ...(e.cache ? { cache: cacheSummary(e.cache) } : {}),
   }));
+}
+
+function cacheSummary(cache: PredictionCache): EndpointSummary['cache'] {
+  const { maxEntries, maxBytes, ttlMs } = cache.limits;
+  return { maxEntries, maxBytes, ...(ttlMs === undefined ? {} : { ttlSeconds: ttlMs / 1000 }), entries: cache.entries, bytes: cache.bytes };
 }
 
 function externalSamples(app: ServingApp): ExternalSample[] {
   const samples: ExternalSample[] = [];
   for (const e of app.deployments.current.endpoints.values()) {
+    if (e.cache) {
+      const labels = { endpoint: e.config.name };
+      samples.push({ name: 'mlops_cache_entries', type: 'gauge', help: "Entries in the endpoint's prediction cache (emptied by each reload).", labels, value: e.cache.entries });
+      samples.push({ name: 'mlops_cache_bytes', type: 'gauge', help: "Estimated bytes the endpoint's prediction cache holds: keys, tensors and bookkeeping (at most its max_bytes).", labels, value: e.cache.bytes });
+    }
     for (const v of e.versions.values()) {
       const labels = { endpoint: e.config.name, version: v.id };
       samples.push({ name: 'mlops_model_loaded', type: 'gauge', help: 'Whether the version has a live session (1) or failed to load (0).', labels, value: v.session ? 1 : 0 });

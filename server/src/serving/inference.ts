@@ -98,8 +98,8 @@ export async function infer(app: ServingApp, request: InferenceRequest): Promise
   let endpoint: LiveEndpoint | undefined;
   let version: LiveVersion | undefined;
   let mirroring = false;
-  const row = (status: number, error: string | null, inputs?: Map<string, HostTensor>, outputs?: Map<string, HostTensor>) =>
-    predictionRow(app, { requestId, endpoint: endpointName.slice(0, 128), model: endpoint?.model.name ?? null, version: version?.id ?? null }, request, status, error, inputs, outputs);
+  const row = (status: number, error: string | null, inputs?: Map<string, HostTensor>, outputs?: Map<string, HostTensor>, cached = false) =>
+    predictionRow(app, { requestId, endpoint: endpointName.slice(0, 128), model: endpoint?.model.name ?? null, version: version?.id ?? null }, request, status, error, inputs, outputs, cached);
   try {
     endpoint = deployment.endpoints.get(endpointName);
     if (!endpoint) throw notFound(`unknown model ${JSON.stringify(endpointName)}; served: ${[...deployment.endpoints.keys()].join(', ')}`);
@@ -113,9 +113,10 @@ export async function infer(app: ServingApp, request: InferenceRequest): Promise
     }
     const fetch = request.protocol === 'v2' || request.protocol === 'grpc' ? selectOutputs(decoded.outputs, session.signature) : session.signature.outputs.map((o) => o.name);
     const inputs = toHostTensors(decoded.inputs, session.signature);
-    const outputs = pick(await run(deployment, version, inputs), fetch);
+    const answer = await run(deployment, endpoint, version, inputs);
+    const outputs = pick(answer.outputs, fetch);
     const encoded = encode(request.protocol, endpointName, version.id, requestId, outputs, fetch, decoded.binaryOutputs);
-    await commit(app, row(200, null, inputs, outputs));
+    await commit(app, row(200, null, inputs, outputs, answer.cached));
     app.metrics.observe(endpointName, version.id, 200, performance.now() - request.started, false, request.protocol);
     const mirror = mirrorTarget(endpoint.config, version.id);
     if (mirror) {
@@ -205,7 +206,18 @@ function nestingExceeds(text: string, limit: number): boolean {
   return false;
 }
 
-async function run(deployment: Deployment, version: LiveVersion, inputs: Map<string, HostTensor>): Promise<Map<string, HostTensor>> {
+/**
+ * Every tensor output of the version for these inputs: from the endpoint's cache when it has the
+ * answer (`cached`), else from the session (and then kept there).
+ */
+function run(deployment: Deployment, endpoint: LiveEndpoint, version: LiveVersion, inputs: Map<string, HostTensor>): Promise<{ outputs: Map<string, HostTensor>; cached: boolean }> {
+  if (endpoint.cache) return endpoint.cache.run(version.id, inputs, () => runSession(deployment, version, inputs));
+  return runSession(deployment, version, inputs).then(uncached);
+}
+
+const uncached = (outputs: Map<string, HostTensor>) => ({ outputs, cached: false });
+
+async function runSession(deployment: Deployment, version: LiveVersion, inputs: Map<string, HostTensor>): Promise<Map<string, HostTensor>> {
   try {
     return await deployment.infer(version, inputs);
   } catch (error) {
@@ -249,8 +261,8 @@ async function shadow(app: ServingApp, deployment: Deployment, endpoint: LiveEnd
   try {
     if (!version.session) throw new RequestError(503, `version ${versionId} is not loaded: ${version.error}`);
     const inputs = toHostTensors(decode(request, version.session.signature).inputs, version.session.signature);
-    const outputs = await run(deployment, version, inputs);
-    record = predictionRow(app, ids, { ...request, started }, 200, null, inputs, outputs);
+    const answer = await run(deployment, endpoint, version, inputs);
+    record = predictionRow(app, ids, { ...request, started }, 200, null, inputs, answer.outputs, answer.cached);
   } catch (error) {
     const refusal = asRefusal(error);
     record = predictionRow(app, ids, { ...request, started }, refusal.status, refusal.message);
@@ -268,6 +280,7 @@ function predictionRow(
   error: string | null,
   inputs?: Map<string, HostTensor>,
   outputs?: Map<string, HostTensor>,
+  cached = false,
 ): PredictionRecord {
   const sampled = inputs && Math.random() < app.logInputs.sample ? tensorsJson(inputs, app.logInputs.maxBytes) : undefined;
   // Fields spelt out: on this hot path `{ ...ids, ... }` costs microseconds per row in V8.
@@ -285,6 +298,7 @@ function predictionRow(
     status,
     error,
     mirrored: false,
+    cached,
   };
 }
 

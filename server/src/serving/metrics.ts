@@ -1,3 +1,5 @@
+import type { CacheEvent } from './cache';
+
 /** Latency histogram bucket bounds, in seconds (Prometheus base unit). */
 const BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 /** Quantiles are over this many most recent requests per series. */
@@ -19,6 +21,8 @@ export interface SeriesStats {
   p50: number | null;
   p95: number | null;
   p99: number | null;
+  /** The endpoint's prediction cache, for this version, since start: present once it was looked in. */
+  cache?: { hits: number; misses: number; evictions: number; hitRate: number };
 }
 
 class Series {
@@ -29,6 +33,9 @@ class Series {
   errors = 0;
   sum = 0;
   mirrored = 0;
+  cacheHits = 0;
+  cacheMisses = 0;
+  cacheEvictions = 0;
   private readonly window = new Float64Array(WINDOW);
   private filled = 0;
   private next = 0;
@@ -84,6 +91,14 @@ export interface ExternalSample {
 export class Metrics {
   private readonly series = new Map<string, Series>();
 
+  /** Counts a prediction cache's lookups and evictions (deployments come and go; the counts stay). */
+  readonly countCache = (endpoint: string, version: string, event: CacheEvent): void => {
+    const s = this.get(endpoint, version);
+    if (event === 'hit') s.cacheHits++;
+    else if (event === 'miss') s.cacheMisses++;
+    else s.cacheEvictions++;
+  };
+
   /** `version` is '' when the request never reached one (unknown model, unreadable body). */
   observe(endpoint: string, version: string, status: number, latencyMs: number, mirrored = false, protocol?: string): void {
     const s = this.get(endpoint, version);
@@ -99,7 +114,10 @@ export class Metrics {
     return [...this.series.values()].map((s) => {
       const q = s.quantiles();
       const ms = (i: number) => (q ? q[i] * 1000 : null);
-      return { endpoint: s.endpoint, version: s.version, requests: s.count, protocols: Object.fromEntries(s.protocols), errors: s.errors, requestsPerSecond: s.rate(now), p50: ms(0), p95: ms(1), p99: ms(2) };
+      const stats: SeriesStats = { endpoint: s.endpoint, version: s.version, requests: s.count, protocols: Object.fromEntries(s.protocols), errors: s.errors, requestsPerSecond: s.rate(now), p50: ms(0), p95: ms(1), p99: ms(2) };
+      const lookups = s.cacheHits + s.cacheMisses;
+      if (lookups > 0) stats.cache = { hits: s.cacheHits, misses: s.cacheMisses, evictions: s.cacheEvictions, hitRate: s.cacheHits / lookups };
+      return stats;
     });
   }
 
@@ -118,6 +136,15 @@ export class Metrics {
     for (const s of all) if (s.count > 0) out.push(`mlops_request_errors_total{${ev(s)}} ${s.errors}`);
     family('mlops_mirrored_requests_total', 'counter', 'Shadow requests sent to a mirror version (responses discarded).');
     for (const s of all) if (s.mirrored > 0) out.push(`mlops_mirrored_requests_total{${ev(s)}} ${s.mirrored}`);
+
+    // Only for versions behind a cache: a cacheless endpoint has no cache series at all.
+    const cached = all.filter((s) => s.cacheHits + s.cacheMisses + s.cacheEvictions > 0);
+    family('mlops_cache_hits_total', 'counter', 'Requests answered from the prediction cache, without a session.run of their own (still logged and counted as requests).');
+    for (const s of cached) out.push(`mlops_cache_hits_total{${ev(s)}} ${s.cacheHits}`);
+    family('mlops_cache_misses_total', 'counter', 'Prediction cache lookups that found no entry and ran the model.');
+    for (const s of cached) out.push(`mlops_cache_misses_total{${ev(s)}} ${s.cacheMisses}`);
+    family('mlops_cache_evictions_total', 'counter', "Prediction cache entries of the version pushed out by the endpoint's max_entries or max_bytes.");
+    for (const s of cached) out.push(`mlops_cache_evictions_total{${ev(s)}} ${s.cacheEvictions}`);
 
     family('mlops_request_duration_seconds', 'histogram', 'Time from request received to response sent.');
     for (const s of all) {

@@ -80,12 +80,13 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   if (!isLoopback(host) && !token) {
     throw new ServingConfigError([`binding to ${host} exposes the models beyond this machine: give a token (--token, MLOPS_SERVE_TOKEN, or serving.token_env) so every request must authenticate`]);
   }
-  const first = await Deployment.build(config);
+  const metrics = new Metrics();
+  const first = await Deployment.build(config, undefined, metrics.countCache);
   for (const message of first.notes) emit({ type: 'note', message });
   const app: ServingApp = {
     deployments: new DeploymentSet(first),
     log: PredictionLog.open(options.workspaceRoot, { note: (message) => emit({ type: 'note', message }) }),
-    metrics: new Metrics(),
+    metrics,
     version: typeof MLOPS_VERSION === 'string' ? MLOPS_VERSION : 'dev',
     logInputs: { sample: options.logInputs?.sample ?? 1, maxBytes: options.logInputs?.maxBytes ?? 16 * 1024 },
   };
@@ -144,7 +145,7 @@ async function reloadOnce(options: ModelServerOptions, app: ServingApp, watcher:
     const problems = error instanceof ServingConfigError ? error.problems : [String(error)];
     return { ok: false, messages: problems.map((p) => `${p} (still serving the previous configuration)`) };
   }
-  const next = await Deployment.build(config, app.deployments.current);
+  const next = await Deployment.build(config, app.deployments.current, app.metrics.countCache);
   app.deployments.swap(next);
   watcher?.follow(config);
   return { ok: true, messages: next.notes };

@@ -182,4 +182,9 @@ export const MIGRATIONS: readonly string[] = [
     applied INTEGER NOT NULL
   );
   `,
+  // 6: whether a prediction was answered from its endpoint's prediction cache (serving `cache:`),
+  // without a session.run of its own. Rows logged before are 0: there was no cache.
+  `
+  ALTER TABLE predictions ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -20,8 +20,11 @@ export type FeedbackValues = [requestId: string, time: number, endpoint: string,
 /** A journal line: a prediction row (a JSON array) or a feedback row ({"feedback": [...]}). */
 export type JournalEntry = RowValues | { feedback: FeedbackValues };
 
-export const INSERT_PREDICTION = `INSERT INTO predictions (request_id, time, endpoint, model, version, protocol, inputs, inputs_bytes, outputs, latency_ms, status, error, mirrored)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+export const INSERT_PREDICTION = `INSERT INTO predictions (request_id, time, endpoint, model, version, protocol, inputs, inputs_bytes, outputs, latency_ms, status, error, mirrored, cached)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** Values of a prediction row; rows journaled before the `cached` column (store migration 6) have one fewer. */
+const PREDICTION_VALUES = 14;
 
 export const INSERT_FEEDBACK = 'INSERT INTO feedback (request_id, time, endpoint, label, value) VALUES (?, ?, ?, ?, ?)';
 
@@ -52,7 +55,11 @@ export function journalLines(entries: readonly JournalEntry[]): string {
 /** The statement and parameters of one journal line; throws on a line that is not JSON. */
 export function parseJournalLine(line: string): { feedback: boolean; values: unknown[] } {
   const parsed = JSON.parse(line) as JournalEntry;
-  if (Array.isArray(parsed)) return { feedback: false, values: parsed };
+  if (Array.isArray(parsed)) {
+    // A journal a server of an earlier version left behind: its rows were not answered from a cache.
+    if (parsed.length === PREDICTION_VALUES - 1) parsed.push(0);
+    return { feedback: false, values: parsed };
+  }
   if (parsed !== null && typeof parsed === 'object' && Array.isArray(parsed.feedback)) return { feedback: true, values: parsed.feedback };
   throw new Error('not a journal row');
 }
