@@ -3,7 +3,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ServingConfigError, readServingConfig, type EndpointConfig } from '../../server/src/serving/config';
-import { decodeValues, encodeFlat, encodeNested, floatToHalf, halfToFloat } from '../../server/src/serving/dtypes';
+import { decodeValues, encodeFlat, encodeNested, float32TextForTest, floatToHalf, halfToFloat } from '../../server/src/serving/dtypes';
 import { RequestError } from '../../server/src/serving/errors';
 import { Metrics } from '../../server/src/serving/metrics';
 import { parseCsv } from '../../server/src/serving/protocol-mlflow';
@@ -57,6 +57,44 @@ test('encoding: exact integers, shortest floats per dtype, non-finite as strings
     const fewer = digits > 1 ? Number(v.toPrecision(digits - 1)) : undefined;
     if (fewer !== undefined && String(fewer).length < String(read).length) assert.notEqual(Math.fround(fewer), v, `${v} printed as ${read}: ${fewer} reads back too`);
   }
+});
+
+test('float32 text: the scaled fast path gives exactly what the digit search gives, for every kind of value', () => {
+  const { scaled, searched } = float32TextForTest;
+  const bits = new Uint32Array(1);
+  const f = new Float32Array(bits.buffer);
+  let fast = 0;
+  const check = (v: number) => {
+    if (v === 0 || !Number.isFinite(v)) return;
+    // What every path must print: short double text as it is, else the digit search's answer.
+    const expected = String(v).length <= 8 ? String(v) : searched(v);
+    assert.equal(encodeFlat('FP32', Float32Array.of(v)), `[${expected}]`, `float32 ${v} (bits ${bits[0].toString(16)})`);
+    const quick = scaled(v);
+    if (quick === undefined || String(v).length <= 8) return;
+    fast++;
+    assert.equal(quick, expected, `float32 ${v} (bits ${bits[0].toString(16)})`);
+  };
+  // Random bit patterns cover every exponent; pixels k/255 and sums like 0.1 + 0.2 are what clients send.
+  let seed = 12345;
+  for (let i = 0; i < 300_000; i++) {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    bits[0] = seed;
+    check(f[0]);
+  }
+  for (let k = 0; k < 256; k++) check(Math.fround(k / 255));
+  // Binary fractions sit exactly on decimal ties at some digit counts.
+  for (let k = 0; k < 65_536; k++) check(Math.fround(k / 65_536));
+  for (let i = 1; i < 20_000; i++) check(Math.fround(i * 0.1 + 0.2));
+  // Around every power of ten, where log10 can be one off.
+  for (let e = -20; e <= 20; e++) {
+    f[0] = 10 ** e;
+    const at = bits[0];
+    for (let d = -50; d <= 50; d++) {
+      bits[0] = at + d;
+      check(f[0]);
+    }
+  }
+  assert.ok(fast > 150_000, `the fast path answered only ${fast} values`);
 });
 
 test('flattenNested: shapes from nesting, ragged data and absurd depth refused', () => {

@@ -210,9 +210,53 @@ function floatText(v: number): string {
 /** The shortest decimal that reads back as the same float32, so 0.1f prints as 0.1, not 0.10000000149011612. */
 function float32Text(v: number): string {
   if (v === 0 || !Number.isFinite(v)) return floatText(v);
+  // Below 2^24 the scaled digits of a value whose double text is short are that text; above, an
+  // integer such as 97336712 keeps its exact digits rather than an equally long 97336710.
+  const scaled = Math.abs(v) < 16_777_216 ? float32Scaled(v) : undefined;
+  if (scaled !== undefined) return scaled;
   // Short double text (0.5, 3, 1e-3 as a float32...) already reads back exactly; skip the search.
   const plain = String(v);
-  if (plain.length <= 8) return plain;
+  return plain.length <= 8 ? plain : float32Scaled(v) ?? float32Searched(v);
+}
+
+/** Exact powers of ten as doubles (10^22 is the last one a double holds exactly). */
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * The same answer as float32Searched, without formatting text for each try: v scaled to p significant
+ * digits as an integer d, then d / 10^k read back. That one division gives the double nearest the
+ * decimal — what parsing its text gives — so the read-back test is the same. Undefined where that
+ * would not hold: scales beyond 10^22 (inexact powers) and products too near a rounding tie, where
+ * the rounding of the scaling itself could pick the other neighbour.
+ */
+function float32Scaled(v: number): string | undefined {
+  const a = Math.abs(v);
+  // log10 can be one off next to powers of ten: then d has the wrong number of digits, and the search answers.
+  const e = Math.floor(Math.log10(a));
+  for (let p = 6; p <= 8; p++) {
+    const k = p - 1 - e;
+    if (k > 22 || k < -22) return undefined;
+    const scaled = k >= 0 ? a * POW10[k] : a / POW10[-k];
+    const floor = Math.floor(scaled);
+    // A carry to p + 1 digits (9.9999995 → 10.000000), or e one off, is left to the search.
+    if (floor + 1 >= POW10[p] || floor < POW10[p - 1]) return undefined;
+    const readsBack = (d: number) => Math.fround(k >= 0 ? d / POW10[k] : d * POW10[-k]) === a;
+    if (Math.abs(scaled - floor - 0.5) < 1e-6) {
+      // Next to a tie the scaling's rounding might pick the wrong neighbour: go on only when neither
+      // p-digit neighbour reads back (as with 0.19140625 at 7 digits), else let the search decide.
+      if (readsBack(floor) || readsBack(floor + 1)) return undefined;
+      continue;
+    }
+    const d = Math.round(scaled);
+    if (readsBack(d)) {
+      const s = k >= 0 ? d / POW10[k] : d * POW10[-k];
+      return String(v < 0 ? -s : s);
+    }
+  }
+  return undefined;
+}
+
+function float32Searched(v: number): string {
   // 9 significant digits always read back; most values need 8 or 9, so start at 8 and go down
   // while it still reads back (if p digits do, p + 1 do too: the nearest p + 1 digit decimal is
   // at least as close as the p digit one).
@@ -228,6 +272,9 @@ function float32Digits(v: number, p: number): string | undefined {
   const s = Number(v.toExponential(p - 1));
   return Math.fround(s) === v ? String(s) : undefined;
 }
+
+/** For tests: the search the scaled path must agree with. */
+export const float32TextForTest = { scaled: float32Scaled, searched: float32Searched };
 
 function halfText(bits: number): string {
   const v = halfToFloat(bits);
