@@ -54,11 +54,18 @@ export interface CsvBatch {
 }
 
 /**
+ * Bytes read from the file at a time. Each chunk is parsed into one list of records before the batch
+ * is cut, so large chunks pile records up beyond the batch: 64 KiB scored a million churn rows in
+ * 3.5 s at 195 MB peak RSS, 1 MiB in 4.3 s at 377 MB.
+ */
+const READ_CHUNK_BYTES = 64 * 1024;
+
+/**
  * The records of a CSV file in batches of about `rows`, read as a stream: memory stays bounded by
  * the batch, whatever the file's size. The consumer's pace holds the file stream back.
  */
 export async function* csvBatches(path: string, rows: number, onBytes?: (bytes: number) => void): AsyncGenerator<CsvBatch & { delimiter: string }> {
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: READ_CHUNK_BYTES });
   let bytes = 0;
   stream.on('data', (chunk) => onBytes?.((bytes += Buffer.byteLength(chunk as string))));
   const queue: (CsvBatch & { delimiter: string })[] = [];
