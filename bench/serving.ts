@@ -11,6 +11,10 @@
  *  (g) the gRPC floor: a bare grpc-js server in a child process answering the same ModelInferResponse
  *      that our gRPC ModelInfer answers; (h) our ModelInfer on the batched server, both at 50
  *      concurrent unary calls from one grpc-js channel in this process;
+ *  (i)–(m) a compute-bound model, an MNIST-sized CNN (bench/lib/cnn.ts): its raw session.run floor at
+ *      batch sizes 1–64 in a child process; our V2 infer of one image per request (binary tensor
+ *      extension) at 64 connections, batched and unbatched; and a Zipf(1.1) workload over 10,000
+ *      distinct images with the prediction cache off and on (BENCH_SERVING_CASES=cnn runs these alone);
  * plus the resident memory each loaded model adds to a process. Every round runs every case, so all
  * see the same load on a busy machine; the figures are medians over rounds, the ratios medians of
  * each round's ratio. autocannon measures latency in whole milliseconds.
@@ -37,6 +41,7 @@ import { median, percentile, report, type Row } from './report';
 import { GRPC_PREDICT_V2_PROTO } from '../server/src/serving/grpc/proto';
 import { protoDescriptorJson } from '../server/src/util/protobuf';
 import { inferenceClient } from '../test/helpers/grpc';
+import { cnnModel, CNN_INPUT, CNN_ROW } from './lib/cnn';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
@@ -97,6 +102,7 @@ const requestBody = () => JSON.stringify({ inputs: [{ name: 'features', shape: [
 
 /** The same options the model server creates its sessions with (server/src/serving/sessions.ts). */
 const SESSION_OPTIONS: Ort.InferenceSession.SessionOptions = { logSeverityLevel: 3, intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+const CNN_SESSION_OPTIONS = SESSION_OPTIONS;
 
 // ---- child processes -----------------------------------------------------------------------------
 
@@ -117,7 +123,8 @@ async function childFloor(bodyFile: string): Promise<void> {
 }
 
 async function childServe(workspace: string): Promise<void> {
-  const server = await startModelServer({ workspaceRoot: workspace, manifestPath: join(workspace, 'mlops.yaml'), port: 0, grpcPort: 0, host: '127.0.0.1' });
+  const sample = process.env.BENCH_INPUTS_SAMPLE;
+  const server = await startModelServer({ workspaceRoot: workspace, manifestPath: join(workspace, 'mlops.yaml'), port: 0, grpcPort: 0, host: '127.0.0.1', ...(sample === undefined ? {} : { logInputs: { sample: Number(sample) } }) });
   process.stdout.write(`${JSON.stringify({ url: server.url, grpc: server.grpcAddress })}\n`);
   answerStats();
   process.once('SIGTERM', () => void server.close().then(() => process.exit(0)));
@@ -276,10 +283,29 @@ interface Load {
   clientCpuUs?: number;
 }
 
-async function load(server: Child, connections: number, body: string): Promise<Load> {
+interface Target {
+  path: string;
+  headers: Record<string, string>;
+  body: string | Buffer;
+  /** A new body for each request, when the workload has more than one. */
+  next?: () => Buffer;
+}
+
+const churnTarget = (body: string): Target => ({ path: INFER_PATH, headers: { 'content-type': 'application/json' }, body });
+
+async function load(server: Child, connections: number, target: Target | string): Promise<Load> {
+  const t = typeof target === 'string' ? churnTarget(target) : target;
   // Loaded here, so the server children (the same bundle) do not carry it.
   const { default: autocannon } = await import('autocannon');
-  const options = { url: server.url + INFER_PATH, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body, connections };
+  const next = t.next;
+  const options = {
+    url: server.url + t.path,
+    method: 'POST' as const,
+    headers: t.headers,
+    body: t.body,
+    connections,
+    ...(next ? { requests: [{ setupRequest: (request: { body?: string | Buffer }) => ({ ...request, body: next() }) }] } : {}),
+  };
   await autocannon({ ...options, duration: WARMUP_S });
   const before = await statsOf(server);
   const client = process.cpuUsage();
@@ -287,8 +313,197 @@ async function load(server: Child, connections: number, body: string): Promise<L
   const { user, system } = process.cpuUsage(client);
   const after = await statsOf(server);
   const failed = result.errors + result.timeouts + result.non2xx;
-  if (failed > 0) throw new Error(`${server.url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers of ${result.requests.total}`);
+  if (failed > 0) throw new Error(`${server.url}${t.path}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers of ${result.requests.total}`);
   return { rps: result.requests.total / DURATION_S, p50: result.latency.p50, p99: result.latency.p99, cpuUs: (after.cpu - before.cpu) / result.requests.total, clientCpuUs: (user + system) / result.requests.total };
+}
+
+// ---- the convolutional network -------------------------------------------------------------------
+
+const CNN_BATCH = 64;
+/** Images are logged for this fraction of requests (`mlops serve --inputs-sample`), as one would serve an image model. */
+const CNN_INPUTS_SAMPLE = Number(process.env.BENCH_CNN_INPUTS_SAMPLE ?? 0.01);
+const CNN_CONNECTIONS = 64;
+const CNN_DISTINCT = 10_000;
+const ZIPF_S = 1.1;
+
+/** A workspace serving the CNN three ways: batched, unbatched, batched behind a prediction cache. */
+function cnnWorkspace(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mlops-bench-serving-cnn-'));
+  writeFileSync(join(dir, 'cnn.onnx'), cnnModel());
+  writeFileSync(
+    join(dir, 'mlops.yaml'),
+    `version: 1
+models:
+  cnn: { versions: { "1": { path: cnn.onnx } } }
+serving:
+  endpoints:
+    cnn: { model: cnn, batching: { max_batch_size: ${CNN_BATCH}, max_delay_ms: 2 } }
+    cnn-unbatched: { model: cnn }
+    cnn-cached: { model: cnn, batching: { max_batch_size: ${CNN_BATCH}, max_delay_ms: 2 }, cache: { max_entries: ${CNN_DISTINCT} } }
+`,
+  );
+  return dir;
+}
+
+/** The i-th of the workload's distinct images: seeded pixel values in [0, 1). */
+function cnnImage(i: number): Float32Array {
+  const image = new Float32Array(CNN_ROW);
+  let a = (i + 1) * 0x9e3779b1;
+  for (let p = 0; p < CNN_ROW; p++) {
+    a = (a ^ (a << 13)) >>> 0;
+    a = (a ^ (a >>> 17)) >>> 0;
+    a = (a ^ (a << 5)) >>> 0;
+    image[p] = (a & 0xff) / 256;
+  }
+  return image;
+}
+
+/** One image as a V2 request in the binary tensor extension, as an image client sends it. */
+function cnnBody(image: Float32Array): Buffer {
+  const header = Buffer.from(JSON.stringify({ inputs: [{ name: CNN_INPUT, datatype: 'FP32', shape: [1, 1, 28, 28], parameters: { binary_data_size: image.byteLength } }] }));
+  return Buffer.concat([header, Buffer.from(image.buffer, image.byteOffset, image.byteLength)]);
+}
+
+function cnnTarget(endpoint: string, next?: () => Buffer): Target {
+  const body = cnnBody(cnnImage(0));
+  const headerLength = body.length - CNN_ROW * 4;
+  return { path: `/v2/models/${endpoint}/infer`, headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) }, body, next };
+}
+
+/** Zipf(s) over n ranks: rank k (0-based) with probability ∝ 1 / (k + 1)^s, by inverting the CDF. */
+function zipfSampler(n: number, s: number, seed = 7): () => number {
+  const cdf = new Float64Array(n);
+  let total = 0;
+  for (let k = 0; k < n; k++) cdf[k] = total += 1 / (k + 1) ** s;
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const u = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * total;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cdf[mid] < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+}
+
+/** session.run of the CNN, in-process, one caller, at each batch size: rows per second (the batched floor). */
+async function childCnnRaw(seconds: number): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ort = require('onnxruntime-node') as typeof Ort;
+  const session = await ort.InferenceSession.create(cnnModel(), CNN_SESSION_OPTIONS);
+  const result: Record<string, number> = {};
+  for (const batch of CNN_FLOOR_BATCHES) {
+    const data = new Float32Array(batch * CNN_ROW);
+    for (let b = 0; b < batch; b++) data.set(cnnImage(b), b * CNN_ROW);
+    const runFor = async (ms: number) => {
+      let rows = 0;
+      const end = performance.now() + ms;
+      while (performance.now() < end) {
+        await session.run({ [CNN_INPUT]: new ort.Tensor('float32', data, [batch, 1, 28, 28]) });
+        rows += batch;
+      }
+      return rows;
+    };
+    await runFor(300);
+    const started = performance.now();
+    const rows = await runFor((seconds * 1000) / CNN_FLOOR_BATCHES.length);
+    result[batch] = rows / ((performance.now() - started) / 1000);
+  }
+  await session.release();
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+const CNN_FLOOR_BATCHES = [1, 16, 32, 64];
+
+/** The server's count of session.run calls (all versions) and of requests to one endpoint, from /metrics. */
+async function counters(server: Child, endpoint: string): Promise<{ runs: number; requests: number }> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  let runs = 0;
+  let requests = 0;
+  for (const line of text.split('\n')) {
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (line.startsWith('mlops_session_runs_total{')) runs += value;
+    else if (line.startsWith('mlops_requests_total{') && line.includes(`endpoint="${endpoint}"`)) requests += value;
+  }
+  return { runs, requests };
+}
+
+/** A load, with the mean rows per session.run it caused (warm-up included). */
+async function loadCounted(server: Child, connections: number, target: Target, endpoint: string): Promise<Load & { rowsPerRun: number }> {
+  const before = await counters(server, endpoint);
+  const result = await load(server, connections, target);
+  const after = await counters(server, endpoint);
+  return { ...result, rowsPerRun: (after.requests - before.requests) / Math.max(1, after.runs - before.runs) };
+}
+
+interface CnnRound {
+  floor: Record<string, number>;
+  batched: Load & { rowsPerRun: number };
+  unbatched: Load & { rowsPerRun: number };
+  zipfOff: Load;
+  zipfOn: Load;
+}
+
+/** The compute-bound cases: the CNN batched and unbatched at 64 connections, its raw floor, and the cache under Zipf. */
+async function cnnRounds(rounds: number): Promise<Row[]> {
+  const dir = cnnWorkspace();
+  const server = await startChild('--serve', dir, 'cnn', { BENCH_INPUTS_SAMPLE: String(CNN_INPUTS_SAMPLE) });
+  const sampler = zipfSampler(CNN_DISTINCT, ZIPF_S);
+  const bodies = Array.from({ length: CNN_DISTINCT }, (_, i) => cnnBody(cnnImage(i)));
+  const zipf = () => bodies[sampler()];
+  // Before measuring: the server answers what the session answers in-process.
+  const probe = await fetch(`${server.url}/v2/models/cnn/infer`, { method: 'POST', headers: cnnTarget('cnn').headers, body: cnnTarget('cnn').body });
+  if (probe.status !== 200) throw new Error(`cnn infer answered ${probe.status}: ${await probe.text()}`);
+  const results: CnnRound[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const floor = await runChild<Record<string, number>>([script, '--cnn-raw', String(DURATION_S)], 'CNN session.run loop');
+    const batched = await loadCounted(server, CNN_CONNECTIONS, cnnTarget('cnn'), 'cnn');
+    const unbatched = await loadCounted(server, CNN_CONNECTIONS, cnnTarget('cnn-unbatched'), 'cnn-unbatched');
+    const zipfOff = await load(server, CNN_CONNECTIONS, cnnTarget('cnn', zipf));
+    const zipfOn = await load(server, CNN_CONNECTIONS, cnnTarget('cnn-cached', zipf));
+    results.push({ floor, batched, unbatched, zipfOff, zipfOn });
+    console.error(`cnn round ${r + 1}/${rounds}: floor ${CNN_FLOOR_BATCHES.map((b) => `${b}:${floor[b].toFixed(0)}`).join(' ')} rows/s, batched ${batched.rps.toFixed(0)}/s (${batched.rowsPerRun.toFixed(1)} rows/run), unbatched ${unbatched.rps.toFixed(0)}/s, Zipf cache off ${zipfOff.rps.toFixed(0)}/s on ${zipfOn.rps.toFixed(0)}/s`);
+  }
+  const stats = (await (await fetch(`${server.url}/mlops/stats`)).json()) as { series: { endpoint: string; cache?: { hitRate: number } }[] };
+  const hitRate = stats.series.find((s) => s.endpoint === 'cnn-cached')?.cache?.hitRate ?? NaN;
+  await stop(server);
+  rmSync(dir, { recursive: true, force: true });
+
+  const med = (pick: (r: CnnRound) => number) => median(results.map(pick));
+  const gain = med((r) => r.batched.rps / r.unbatched.rps);
+  const ofFloor = med((r) => r.batched.rps / r.floor[CNN_BATCH]);
+  const ms = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
+  const line = (label: string, pick: (r: CnnRound) => Load): Row => ({
+    name: label,
+    value: `${med((r) => pick(r).rps).toFixed(0)} req/s, p50 ${ms(med((r) => pick(r).p50))} ms, p99 ${ms(med((r) => pick(r).p99))} ms, server CPU ${med((r) => pick(r).cpuUs as number).toFixed(0)} µs/req, client ${med((r) => pick(r).clientCpuUs as number).toFixed(0)} µs/req`,
+  });
+  const model = cnnModel();
+  return [
+    { name: 'CNN: setup', value: `MNIST-sized CNN (${(model.length / 1024 / 1024).toFixed(2)} MB, FP32 [N, 1, 28, 28]), one image per request in the binary tensor extension, ${CNN_CONNECTIONS} conns; batching max_batch_size ${CNN_BATCH}, max_delay_ms 2` },
+    { name: '(i) CNN raw session.run in-process, rows/s by batch size', value: CNN_FLOOR_BATCHES.map((b) => `${b}: ${med((r) => r.floor[b]).toFixed(0)}`).join(', ') },
+    { name: '    µs per single-row session.run', value: med((r) => 1e6 / r.floor[1]), target: '≥ 100', pass: med((r) => 1e6 / r.floor[1]) >= 100 },
+    line('(j) ours CNN, batching on', (r) => r.batched),
+    { name: '    rows per session.run', value: med((r) => r.batched.rowsPerRun) },
+    line('(k) ours CNN, unbatched', (r) => r.unbatched),
+    { name: '(j) / (k) batched / unbatched throughput', value: gain, target: '≥ 2.5', pass: gain >= 2.5 },
+    { name: `(j) / (i) at batch ${CNN_BATCH}: batched throughput / raw batched floor`, value: ofFloor, target: '≥ 0.6', pass: ofFloor >= 0.6 },
+    line(`(l) ours CNN batched, Zipf(${ZIPF_S}) over ${CNN_DISTINCT.toLocaleString('en-US')} images, cache off`, (r) => r.zipfOff),
+    line('(m) the same with cache: { max_entries: 10000 }', (r) => r.zipfOn),
+    { name: '(m) / (l) throughput, cache on / off', value: med((r) => r.zipfOn.rps / r.zipfOff.rps) },
+    { name: '    cache hit rate over all rounds', value: hitRate },
+  ];
+}
+
+async function cnnBench(): Promise<void> {
+  const rows = await cnnRounds(ROUNDS);
+  rmSync(dirname(script), { recursive: true, force: true });
+  report('serving (CNN cases only)', rows);
 }
 
 function copyExample(batching: boolean): string {
@@ -311,6 +526,11 @@ async function main(): Promise<void> {
   if (mode === '--serve') return childServe(arg);
   if (mode === '--raw') return childRaw(Number(arg));
   if (mode === '--memory') return childMemory(Number(arg));
+  if (mode === '--cnn-raw') return childCnnRaw(Number(arg));
+  if (process.env.BENCH_SERVING_CASES === 'cnn') {
+    script = privateCopy();
+    return cnnBench();
+  }
 
   script = privateCopy();
   const body = requestBody();
@@ -360,6 +580,7 @@ async function main(): Promise<void> {
   const serverRss = (await statsOf(batched)).rss;
   const floorRss = (await statsOf(floor)).rss;
   await Promise.all([stop(batched), stop(unbatched), stop(floor), stop(grpcFloor), ...(other ? [stop(other)] : [])]);
+  const cnnRows = await cnnRounds(ROUNDS);
   const memory = await runChild<{ empty: number; one: number; many: number; n: number }>(['--expose-gc', script, '--memory', String(MEMORY_SESSIONS)], 'memory');
 
   // The prediction log was on: every answered request has its row.
@@ -423,6 +644,7 @@ async function main(): Promise<void> {
     { name: 'RSS of the model server after the run, 2 versions loaded (MB)', value: mb(serverRss) },
     { name: 'RSS of the floor server after the run (MB)', value: mb(floorRss) },
     { name: 'prediction log rows written', value: `${logged} (≥ ${served.toFixed(0)} answered)` },
+    ...cnnRows,
     ...(other
       ? [
           line(`SQLite drivers, batched, 50 conns, Node ${process.version}: ${drivers[0]}`, (r) => r.c50),

@@ -4,8 +4,10 @@ declare module 'autocannon' {
     url: string;
     method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
     headers?: Record<string, string>;
-    body?: string;
+    body?: string | Buffer;
     connections?: number;
+    /** Each request of the run in turn; setupRequest may change one before it is sent. */
+    requests?: { setupRequest?: (request: { body?: string | Buffer; headers?: Record<string, string> }) => { body?: string | Buffer; headers?: Record<string, string> } }[];
     /** Seconds. */
     duration?: number;
   }
