@@ -42,6 +42,7 @@ import { GRPC_PREDICT_V2_PROTO } from '../server/src/serving/grpc/proto';
 import { protoDescriptorJson } from '../server/src/util/protobuf';
 import { inferenceClient } from '../test/helpers/grpc';
 import { cnnModel, CNN_INPUT, CNN_ROW } from './lib/cnn';
+import { seededRandom } from '../server/src/util/random';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
@@ -375,12 +376,9 @@ function zipfSampler(n: number, s: number, seed = 7): () => number {
   const cdf = new Float64Array(n);
   let total = 0;
   for (let k = 0; k < n; k++) cdf[k] = total += 1 / (k + 1) ** s;
-  let a = seed >>> 0;
+  const random = seededRandom(seed);
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * total;
+    const u = random() * total;
     let lo = 0;
     let hi = n - 1;
     while (lo < hi) {

@@ -7,25 +7,14 @@
  * initialisation would scale them: the benchmark measures speed, not accuracy.
  */
 import { encodeOnnxModel, type NodeSpec, type TensorSpec } from '../../server/src/onnx/export';
+import { seededRandom } from '../../server/src/util/random';
 
 export const CNN_INPUT = 'image';
 export const CNN_OUTPUTS = ['probabilities', 'label'] as const;
 export const CNN_ROW = 28 * 28;
 
-/** Mulberry32: a small, fast, seeded generator, so every run builds the same model. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function cnnModel(seed = 1, c1 = 64, c2 = 64, hidden = [128]): Uint8Array {
-  const random = generator(seed);
+  const random = seededRandom(seed);
   const weights = (name: string, dims: number[], fanIn: number): TensorSpec => {
     const values = new Float32Array(dims.reduce((a, b) => a * b, 1));
     const scale = Math.sqrt(6 / fanIn);
