@@ -520,6 +520,80 @@ export interface ScoreSummary {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Data validation (server/src/validation): the expectations of `data:` in mlops.yaml, checked against
+// their files. The same JSON is what `mlops validate --format json` prints.
+
+/** One expectation as checked: which column, whether it held, and the rows and values that broke it. */
+export interface ExpectationResult {
+  dataset: string;
+  /** Absent for table expectations (row count, extra columns, unreadable rows). */
+  column?: string;
+  /** `type`, `min`, `max`, `values`, `unique`, `pattern`, `max_null_share`, `required`, `rows`, `extra_columns`, `readable`. */
+  expectation: string;
+  /** As written: "type: integer", "max_null_share: 0". */
+  label: string;
+  severity: 'error' | 'warning';
+  passed: boolean;
+  /** Rows (or columns, for extra_columns) that broke it, of `checked`. */
+  failing: number;
+  checked: number;
+  /** failing / checked (0 when nothing was checked). */
+  share: number;
+  /** The first failing data rows, numbered from 1 after the header (at most 10), all in `file`. */
+  rows: number[];
+  /** The data file those rows are in (of a glob's files, the first where the expectation failed). */
+  file?: string;
+  /** A few distinct failing values, as written in the file (at most 5). */
+  sample: string[];
+  message: string;
+  /** Where the expectation is written in the manifest (0-based, as LSP). */
+  range: Range;
+}
+
+/** What a column's values looked like: shown in hover and in the report's histograms. */
+export interface ColumnProfile {
+  column: string;
+  /** Non-null cells, null cells. */
+  count: number;
+  nulls: number;
+  /** Distinct non-null values, counted up to DISTINCT_LIMIT (then `distinctCapped`). */
+  distinct: number;
+  distinctCapped: boolean;
+  /** Cells that read as numbers, and their range and mean. */
+  numeric: number;
+  min?: number;
+  max?: number;
+  mean?: number;
+  /** The most frequent values (at most 10), for categories. */
+  top: { value: string; count: number }[];
+  /** Equal-width bins over [min, max] of the numeric values (a sample of them past 100,000 values). */
+  histogram?: { edges: number[]; counts: number[] };
+}
+
+export interface DatasetValidation {
+  dataset: string;
+  /** The files read (a glob may name several), as absolute paths. */
+  files: string[];
+  rows: number;
+  columns: string[];
+  passed: boolean;
+  errors: number;
+  warnings: number;
+  results: ExpectationResult[];
+  profiles: ColumnProfile[];
+  seconds: number;
+}
+
+export interface DataValidationReport {
+  /** Absolute path of the manifest whose `data:` was checked. */
+  manifest: string;
+  datasets: DatasetValidation[];
+  passed: boolean;
+  errors: number;
+  warnings: number;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Drift and model health (server/src/drift, server/src/monitoring). Report keys are snake_case: the
 // same JSON is what `mlops drift --json` prints.
 

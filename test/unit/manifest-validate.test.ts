@@ -220,6 +220,35 @@ const CASES: Case[] = [
   },
   { name: 'an empty reference file', text: 'version: 1\nmodels:\n  m:\n    versions: { "1": { path: mm.onnx } }\nmonitoring:\n  m:\n    reference: «reference-columns:ref.csv»\n', files: { 'mm.onnx': { copy: FIXTURE.matmul }, 'ref.csv': '' } },
   { name: 'a tracking folder outside the workspace', text: 'version: 1\ntracking: [runs/, «path-outside-workspace:../../mlruns»]\n', workspace: true },
+
+  // --- data sets and their expectations -----------------------------------------------------
+  {
+    name: 'expectations that cannot hold or cannot be checked',
+    text: 'version: 1\ndata:\n  d:\n    path: x.csv\n    columns:\n      a: «expectation-order:{ type: integer, min: 10, max: 5 }»\n      b: { type: string, pattern: «expectation-invalid:"([0-9"» }\n      c: { type: date, format: «expectation-invalid:"YYYY-QQ"» }\n      e: { type: number, «expectation-type:format»: YYYY }\n      f: { type: category, min: «expectation-type:1» }\n    rows: «expectation-order:{ min: 10, max: 2 }»\n',
+  },
+  { name: 'a date bound not in the column\'s format', text: 'version: 1\ndata:\n  d:\n    path: x.csv\n    columns:\n      day: { type: date, format: M/D/YY, min: «expectation-type:"2021-01-01"» }\n' },
+  { name: 'a long-form expectation with a bad severity', text: 'version: 1\ndata:\n  d:\n    path: x.csv\n    columns:\n      a: { max_null_share: { value: 0.1, severity: «invalid-value:fatal» } }\n' },
+  {
+    name: 'columns the data file does not have, a missing file and one outside',
+    text: 'version: 1\ndata:\n  d:\n    path: data.csv\n    columns:\n      «data-column-missing:tenur»: { type: integer }\n      tenure: { type: integer }\n  gone:\n    path: «file-missing:nowhere.csv»\n  away:\n    path: «path-outside-workspace:../../x.csv»\n  later:\n    path: «file-missing:logs/*.jsonl»\n',
+    files: { 'data.csv': 'tenure,charges\n1,2\n' },
+  },
+  { name: 'a model input that names no data set', text: 'version: 1\nmodels:\n  m:\n    input: «unknown-dataset:custmers»\ndata:\n  customers: { path: c.csv }\n' },
+  {
+    name: 'an input data set without a column for a named input, and a text column for a float input',
+    text: 'version: 1\nmodels:\n  m:\n    versions: { "1": { path: mm.onnx } }\n    input: «input-columns:d»\ndata:\n  d:\n    path: d.csv\n    columns:\n      a: { type: «input-dtype:string» }\n',
+    files: { 'mm.onnx': { copy: FIXTURE.matmul }, 'd.csv': 'a,c\n1,2\n' },
+  },
+  {
+    name: 'an input data set with too few columns for a [N, 4] input',
+    text: 'version: 1\nmodels:\n  iris:\n    versions: { "1": { path: «onnx-non-tensor-output:rf.onnx» } }\n    input: «input-columns:flowers»\ndata:\n  flowers: { path: f.csv }\n',
+    files: { 'rf.onnx': { copy: FIXTURE.rf }, 'f.csv': 'sepal_length,sepal_width,petal_length\n5.1,3.5,1.4\n' },
+  },
+  {
+    name: 'a data set whose expectations all can hold',
+    text: 'version: 1\ndata:\n  d:\n    path: data.csv\n    columns:\n      tenure: { type: integer, min: 0, max: { value: 100, severity: warn }, unique: true }\n      charges: { type: number, max_null_share: 0.01, severity: warn }\n    rows: { min: 1 }\n    extra_columns: error\n',
+    files: { 'data.csv': 'tenure,charges\n1,2\n' },
+  },
 ];
 
 /** Strip «code:…» marks; the expected findings are [code, range] in the stripped text. */

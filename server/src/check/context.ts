@@ -9,8 +9,14 @@ import { runLookup, type RunLookup, type ValidationContext } from '../manifest/v
 import { resolveTrackingSources } from '../tracking/sources';
 import { TrackingService } from '../tracking/service';
 import { checkPath, checkRoot, type CheckReport, type ContextFor } from './check';
+import { DataValidationError, reportFindings, validateData } from '../validation';
 
-export async function checkPathWithContext(target: string, note: (message: string) => void): Promise<CheckReport> {
+export interface CheckOptions {
+  /** Check the data sets' files against their expectations too (default true; `--no-data` turns it off). */
+  data?: boolean;
+}
+
+export async function checkPathWithContext(target: string, note: (message: string) => void, options: CheckOptions = {}): Promise<CheckReport> {
   const root = checkRoot(target);
   const runs = await indexedRuns(root, note);
   const base: ContextFor = (manifestPath, workspaceRoot) => ({ manifestPath, workspaceRoot, runs, gates: 'enforce' });
@@ -19,7 +25,28 @@ export async function checkPathWithContext(target: string, note: (message: strin
   const wanted = new Set<string>();
   checkPath(target, (m, r) => ({ ...base(m, r), onnx: (path) => void wanted.add(path) }));
   const onnx = await inspectAll(wanted, note);
-  return checkPath(target, (m, r): ValidationContext => ({ ...base(m, r), onnx }));
+  const report = checkPath(target, (m, r): ValidationContext => ({ ...base(m, r), onnx }));
+  if (options.data !== false) await addDataFindings(report, root, note);
+  return report;
+}
+
+/** Each manifest's data sets checked against their files: failed expectations join its findings. */
+async function addDataFindings(report: CheckReport, root: string, note: (message: string) => void): Promise<void> {
+  for (const file of report.files) {
+    try {
+      const data = await validateData({ manifestPath: file.file, workspaceRoot: root });
+      const findings = reportFindings(data);
+      if (findings.length > 0) file.findings = sortByPosition([...file.findings, ...findings]);
+    } catch (error) {
+      // No data sets, or a manifest that cannot be read or parsed: the check's own findings say so.
+      if (error instanceof DataValidationError) continue;
+      note(`the data sets of ${file.file} were not checked: ${firstLine(error)}`);
+    }
+  }
+}
+
+function sortByPosition<T extends { range: { start: { line: number; character: number } } }>(findings: T[]): T[] {
+  return [...findings].sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
 }
 
 async function indexedRuns(root: string, note: (message: string) => void): Promise<RunLookup | undefined> {

@@ -69,7 +69,7 @@ function plural(n: number, word: string): string {
 const GITHUB_COMMAND: Record<Severity, string> = { error: 'error', warning: 'warning', information: 'notice', hint: 'notice' };
 
 /** A GitHub Actions workflow command: `::error file=F,line=L,col=C,...::message`. */
-function githubAnnotation(r: JsonFinding): string {
+export function githubAnnotation(r: JsonFinding): string {
   const props = [
     `file=${escapeProperty(r.file)}`,
     `line=${r.line}`,

@@ -15,6 +15,7 @@ import { historyCommand, promoteCommand, rollbackCommand } from './commands/prom
 import { trainCommand } from './commands/train';
 import { exportCommand } from './commands/export';
 import { predictCommand } from './commands/predict';
+import { validateCommand } from './commands/validate';
 import { CHECK_HELP, DOCTOR_HELP, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, MAIN_HELP, UsageError, type Out } from './usage';
 
 declare const MLOPS_VERSION: string;
@@ -36,6 +37,7 @@ const COMMANDS: Record<string, (args: string[], out: Out) => number | Promise<nu
   monitor: monitorCommand,
   export: exportCommand,
   predict: predictCommand,
+  validate: validateCommand,
 };
 
 /** Run the CLI; resolves to the exit code. Output goes through `out` so tests and callers can capture it. */
@@ -76,7 +78,7 @@ async function check(args: string[], out: Out): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { format: { type: 'string', default: 'text' }, help: { type: 'boolean', short: 'h' } },
+    options: { format: { type: 'string', default: 'text' }, 'no-data': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
     out.stdout(CHECK_HELP);
@@ -87,7 +89,7 @@ async function check(args: string[], out: Out): Promise<number> {
     throw new UsageError(`--format must be one of ${CHECK_FORMATS.join(', ')}, not "${format}"`);
   }
   if (positionals.length > 1) throw new UsageError('check takes at most one path');
-  const report = await checkPathWithContext(positionals[0] ?? '.', (note) => out.stderr(`mlops: ${note}\n`));
+  const report = await checkPathWithContext(positionals[0] ?? '.', (note) => out.stderr(`mlops: ${note}\n`), { data: !values['no-data'] });
   out.stdout(formatReport(report, format as CheckFormat, process.cwd()));
   return countBySeverity(report.files).errors > 0 ? EXIT_FINDINGS : EXIT_OK;
 }

@@ -22,6 +22,7 @@ Commands:
   models [folder]  List registered models, versions, stages and aliases (--json)
   replay [folder]  Send the churn example's test customers to the served endpoint, with feedback
   predict <model>[@version] --input F --output G [folder]  Score a CSV, JSON Lines or Parquet file (batch)
+  validate [dataset|file] [folder]  Check the data sets of mlops.yaml's data: against their files (--infer FILE proposes one)
   serve [folder]   Serve the folder's mlops.yaml endpoints on 127.0.0.1 (V2, V1, MLflow /invocations)
   stats <test>     Statistics as scipy computes them: welch, student, ztest, chisq, srm, ks, wasserstein, psi
   ab <experiment>  Analyze an A/B experiment from the prediction and feedback log (--json, --html)
@@ -41,7 +42,7 @@ Options:
 Exit codes: 0 success, 1 problems found, 2 bad usage.
 `;
 
-export const CHECK_HELP = `Usage: mlops check [path] [--format text|json|github]
+export const CHECK_HELP = `Usage: mlops check [path] [--format text|json|github] [--no-data]
 
 Validates every mlops.yaml (or mlops.yml) below path (default: the current folder); path may also
 be a single manifest file. Folders such as node_modules, .git and .mlops are skipped.
@@ -49,13 +50,16 @@ be a single manifest file. Folders such as node_modules, .git and .mlops are ski
 Beyond the schema it checks references, traffic splits and metric bounds; that every ONNX file is
 inside the folder, loads in ONNX Runtime and matches the other versions it shares traffic with; and,
 when the folder has run logs (indexed into .mlops/), that every run exists and every gate holds for
-its version's run: a failed gate is an error (code gate-failed), so this is the CI gate.
+its version's run: a failed gate is an error (code gate-failed), so this is the CI gate. The data
+sets under \`data:\` are checked against their files as \`mlops validate\` checks them: a failed
+expectation is a finding on its line (codes data-type, data-max-null-share, …; warn ones warnings).
 Codes and fixes: docs/diagnostics.md.
 
 Options:
   --format text    file:line:col: severity [code] message, and a summary (default)
   --format json    [{file, line, column, endLine, endColumn, severity, code, message}], 1-based
   --format github  GitHub Actions annotations (::error file=F,line=L,col=C::message)
+  --no-data        do not read the data sets' files (their declarations are still checked)
 
 Exit codes: 0 no errors (warnings allowed), 1 errors found (including failed gates), 2 bad usage.
 `;

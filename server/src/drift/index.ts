@@ -2,7 +2,7 @@
  * Data drift: per-feature tests of current data against a reference, as Evidently chooses them,
  * corrected across features, with a data set verdict; from CSV files or the prediction log.
  */
-export { driftReport, defaultTest, DEFAULTS as DRIFT_DEFAULTS, DRIFT_METHODS, NEW_CATEGORY_SHARE, WASSERSTEIN_UNIT, type Correction, type DriftMethod, type DriftOptions, type FeatureOverride } from './report';
+export { driftReport, defaultTest, formatP, DEFAULTS as DRIFT_DEFAULTS, DRIFT_METHODS, NEW_CATEGORY_SHARE, WASSERSTEIN_UNIT, type Correction, type DriftMethod, type DriftOptions, type FeatureOverride } from './report';
 export { tableFromCsv, tableFromNumbers, columnFromCells, DriftInputError, type Column, type FeatureTable } from './table';
 export { driftOptionsOf, parseDuration, formatDuration } from './config';
 export { currentFromLog, type LogWindow } from './log';

@@ -59,6 +59,8 @@ export interface ModelDecl extends Entry {
   aliases?: Group<Field<string>>;
   /** Metric name → bounds. */
   gates?: Group<GateDecl>;
+  /** The data set (`data:`) its inputs come from. */
+  input?: Field<string>;
 }
 
 export interface EndpointDecl extends Entry {
@@ -116,6 +118,41 @@ export interface MonitorDecl extends Entry {
   retrain?: Entry & { command?: Field<string>; on: Located<string>[]; auto?: Field<boolean>; cooldown?: Field<string> };
 }
 
+/** `severity: warn` on an expectation, a column or a data set; error otherwise. */
+export type ExpectationSeverity = 'error' | 'warn';
+
+/**
+ * An expectation's value as written, short (`min: 0`) or long (`min: { value: 0, severity: warn }`);
+ * `range` is the value's (the short value, or the long form's `value`), `keyRange` the expectation's key.
+ */
+export interface ExpectationField<T> extends Field<T> {
+  severity?: Field<string>;
+}
+
+/** What a column's values must be: `data.<set>.columns.<column>`. */
+export interface ColumnDecl extends Entry {
+  type?: ExpectationField<string>;
+  min?: ExpectationField<number | string>;
+  max?: ExpectationField<number | string>;
+  values?: ExpectationField<Located<string | number | boolean>[]>;
+  unique?: ExpectationField<boolean>;
+  pattern?: ExpectationField<string>;
+  format?: ExpectationField<string>;
+  maxNullShare?: ExpectationField<number>;
+  required?: Field<boolean>;
+  severity?: Field<string>;
+}
+
+/** A data set and its expectations: `data.<name>`. */
+export interface DatasetDecl extends Entry {
+  path?: Field<string>;
+  columns?: Group<ColumnDecl>;
+  rows?: Entry & { min?: Field<number>; max?: Field<number>; severity?: Field<string> };
+  extraColumns?: Field<string>;
+  reference?: Field<string>;
+  severity?: Field<string>;
+}
+
 export interface ManifestModel {
   version?: Field<unknown>;
   tracking?: Entry & { items: TrackingItem[] };
@@ -123,6 +160,7 @@ export interface ManifestModel {
   serving?: ServingDecl;
   experiments?: Group<ExperimentDecl>;
   monitoring?: Group<MonitorDecl>;
+  data?: Group<DatasetDecl>;
 }
 
 /**
@@ -163,6 +201,9 @@ export function readManifestModel(parsed: ParsedManifest, memo?: ManifestMemo): 
       case 'monitoring':
         model.monitoring ??= r.group(p, (e) => readMonitor(r, e));
         break;
+      case 'data':
+        model.data ??= r.group(p, (e) => readDataset(r, e));
+        break;
     }
   }
   return model;
@@ -184,6 +225,7 @@ function readModel(r: Reader, e: KeyedNode): ModelDecl {
       const gf = r.fields(g);
       return { name: g.key, keyRange: g.keyRange, range: g.range, min: r.num(gf.get('min')), max: r.num(gf.get('max')) };
     }),
+    input: r.str(f.get('input')),
   };
 }
 
@@ -261,6 +303,42 @@ function readMonitor(r: Reader, e: KeyedNode): MonitorDecl {
     degradation: r.section(f.get('degradation'), (d) => ({ baseline: r.str(d.get('baseline')), tolerance: r.num(d.get('tolerance')) })),
     retrain: r.section(f.get('retrain'), (t) => ({ command: r.str(t.get('command')), on: r.strings(t.get('on')?.value), auto: r.bool(t.get('auto')), cooldown: r.str(t.get('cooldown')) })),
   };
+}
+
+function readDataset(r: Reader, e: KeyedNode): DatasetDecl {
+  const f = r.fields(e);
+  return {
+    name: e.key,
+    keyRange: e.keyRange,
+    range: e.range,
+    path: r.str(f.get('path')),
+    columns: r.group(f.get('columns'), (c) => readColumn(r, c)),
+    rows: r.section(f.get('rows'), (x) => ({ min: r.num(x.get('min')), max: r.num(x.get('max')), severity: r.str(x.get('severity')) })),
+    extraColumns: r.str(f.get('extra_columns')),
+    reference: r.str(f.get('reference')),
+    severity: r.str(f.get('severity')),
+  };
+}
+
+function readColumn(r: Reader, e: KeyedNode): ColumnDecl {
+  const f = r.fields(e);
+  const isNumOrStr = (v: unknown): v is number | string => typeof v === 'number' || typeof v === 'string';
+  const column: ColumnDecl = {
+    name: e.key,
+    keyRange: e.keyRange,
+    range: e.range,
+    type: r.expectation(f.get('type'), (node) => r.scalarOf(node, (v): v is string => typeof v === 'string')),
+    min: r.expectation(f.get('min'), (node) => r.scalarOf(node, isNumOrStr)),
+    max: r.expectation(f.get('max'), (node) => r.scalarOf(node, isNumOrStr)),
+    values: r.expectation(f.get('values'), (node) => r.scalarList(node)),
+    unique: r.expectation(f.get('unique'), (node) => r.scalarOf(node, (v): v is boolean => typeof v === 'boolean')),
+    pattern: r.expectation(f.get('pattern'), (node) => r.scalarOf(node, (v): v is string => typeof v === 'string')),
+    format: r.expectation(f.get('format'), (node) => r.scalarOf(node, (v): v is string => typeof v === 'string')),
+    maxNullShare: r.expectation(f.get('max_null_share'), (node) => r.scalarOf(node, (v): v is number => typeof v === 'number')),
+    required: r.bool(f.get('required')),
+    severity: r.str(f.get('severity')),
+  };
+  return column;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -588,6 +666,38 @@ class Reader {
       if (isScalar(value) && typeof value.value === 'string') out.push({ value: value.value, range: this.locator.range(item) });
     }
     return out;
+  }
+
+  /** A scalar node's value when `is` accepts it. */
+  scalarOf<T>(node: unknown, is: (v: unknown) => v is T): T | undefined {
+    const value = this.locator.deref(node);
+    return isScalar(value) && is(value.value) ? value.value : undefined;
+  }
+
+  /** A list of strings, numbers and booleans, each located; undefined when not a list. */
+  scalarList(node: unknown): Located<string | number | boolean>[] | undefined {
+    const seq = this.locator.deref(node);
+    if (!isSeq(seq)) return undefined;
+    const out: Located<string | number | boolean>[] = [];
+    for (const item of seq.items) {
+      const value = this.locator.deref(item);
+      if (isScalar(value) && (typeof value.value === 'string' || typeof value.value === 'number' || typeof value.value === 'boolean')) out.push({ value: value.value, range: this.locator.range(item) });
+    }
+    return out;
+  }
+
+  /** An expectation written short (`min: 0`) or long (`min: { value: 0, severity: warn }`). */
+  expectation<T>(e: KeyedNode | undefined, read: (node: unknown) => T | undefined): ExpectationField<T> | undefined {
+    if (!e) return undefined;
+    if (isMap(e.value)) {
+      const inner = new Fields(this.pairs(e.value));
+      const v = inner.get('value');
+      const value = v && read(v.value);
+      if (!v || value === undefined) return undefined;
+      return { value, range: v.range, keyRange: e.keyRange, severity: this.str(inner.get('severity')) };
+    }
+    const value = read(e.value);
+    return value === undefined ? undefined : { value, range: e.range, keyRange: e.keyRange };
   }
 
   trackingItems(node: unknown): TrackingItem[] {

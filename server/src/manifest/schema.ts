@@ -22,6 +22,8 @@ export interface JsonSchema {
   minProperties?: number;
   items?: JsonSchema;
   enum?: unknown[];
+  /** Suggested values (offered by completion where there is no enum). */
+  examples?: unknown[];
   const?: unknown;
   minimum?: number;
   maximum?: number;

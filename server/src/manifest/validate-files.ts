@@ -10,12 +10,16 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { OnnxSignature } from '../onnx/inspect';
 import type { Field, ManifestModel, ModelDecl, MonitorDecl } from './model';
 import { closest } from './suggest';
+import { checkData } from './validate-data';
 import type { Report, Signatures, ValidationContext } from './validate';
 
 /** Check every path of the manifest; returns the signatures of the ONNX files that are known. */
 export function checkFiles(model: ManifestModel, ctx: ValidationContext, report: Report): Signatures {
   const signatures: Signatures = new Map();
-  if (!ctx.manifestPath) return signatures;
+  if (!ctx.manifestPath) {
+    checkData(model, report, undefined, signatures);
+    return signatures;
+  }
   const files = new WorkspaceFiles(ctx.manifestPath, ctx.workspaceRoot, report, ctx.fileFacts);
   for (const entry of model.tracking?.items ?? []) if (!entry.problem) files.checkInside({ ...entry, keyRange: entry.range });
   for (const m of model.models?.entries.values() ?? []) signatures.set(m.name, checkVersions(m, files, ctx, report));
@@ -23,6 +27,7 @@ export function checkFiles(model: ManifestModel, ctx: ValidationContext, report:
     const m = model.models?.entries.get(mon.name);
     checkReference(mon, m && modelSignature(m, signatures.get(m.name)), files, report);
   }
+  checkData(model, report, files, signatures);
   return signatures;
 }
 
@@ -174,13 +179,13 @@ function readPathFact(absolute: string): PathFact {
 }
 
 /** Resolves manifest paths against its folder, and keeps them (and their symlink targets) in the workspace. */
-class WorkspaceFiles {
+export class WorkspaceFiles {
   private readonly base: string;
   private readonly root: string;
   private realRootCache: string | undefined;
 
   constructor(
-    manifestPath: string,
+    readonly manifestPath: string,
     workspaceRoot: string | undefined,
     private readonly report: Report,
     private readonly facts?: FileFacts,
