@@ -27,7 +27,7 @@ import { complete } from './manifest/completion';
 import { definition } from './manifest/definition';
 import type { ManifestFacts } from './manifest/facts';
 import { hover } from './manifest/hover';
-import { codeLenses } from './manifest/lenses';
+import { codeLenses, ServerCommands } from './manifest/lenses';
 import { documentSymbols } from './manifest/symbols';
 import { SEMANTIC_LEGEND, semanticTokens } from './manifest/semantic-tokens';
 import { probeNativeModules, runtimeOrigin, statusFromProbe } from '../runtime/natives';
@@ -40,6 +40,7 @@ import { TrackingHost } from './tracking-host';
 import { MonitoringHost } from './monitoring-host';
 import { ScoringHost } from './scoring-host';
 import { ScoreCancelled, ScoreError } from '../batch/score';
+import { DataProfiles, inferEdit } from './manifest/data';
 
 /** Register a handler typed by the contract's request spec. */
 function onRequest<P, R>(spec: RequestSpec<P, R>, handler: (params: P) => R | Promise<R>): void {
@@ -68,6 +69,7 @@ connection.onInitialize((params): InitializeResult => {
       documentSymbolProvider: { label: 'mlops.yaml' },
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.RefactorRewrite] },
       codeLensProvider: { resolveProvider: false },
+      executeCommandProvider: { commands: [ServerCommands.inferExpectations] },
       semanticTokensProvider: { legend: SEMANTIC_LEGEND, full: true },
     },
     serverInfo: { name: 'mlops-language-server', version: typeof MLOPS_VERSION === 'string' ? MLOPS_VERSION : 'dev' },
@@ -209,11 +211,13 @@ function revalidateAll(): void {
   revalidateTimer = setTimeout(() => documents.all().forEach(validate), 50);
 }
 
+const dataProfiles = new DataProfiles();
 const facts: ManifestFacts = {
   runs: () => tracking?.allRuns() ?? [],
   run: (runId) => tracking?.allRuns().find((r) => r.runId === runId),
   runFile: (run) => tracking?.runFile(run),
   onnx: (path) => onnx(path),
+  dataProfile: (path) => dataProfiles.get(path),
 };
 
 /** Features for manifests only; other YAML files get nothing from this server. */
@@ -234,6 +238,18 @@ connection.onDefinition(({ textDocument, position }) => onManifest(textDocument.
 connection.onDocumentSymbol(({ textDocument }) => onManifest(textDocument.uri, [], (a) => documentSymbols(a.model)));
 connection.onCodeAction(({ textDocument, range, context }) => onManifest(textDocument.uri, [], (a) => codeActions(a, range, context.diagnostics)));
 connection.onCodeLens(({ textDocument }) => onManifest(textDocument.uri, [], (a) => codeLenses(a)));
+connection.onExecuteCommand(async ({ command, arguments: args }) => {
+  if (command !== ServerCommands.inferExpectations) return;
+  const { manifest, dataset } = (args?.[0] ?? {}) as { manifest?: string; dataset?: string };
+  const document = documents.all().find((d) => uriToPath(d.uri) === manifest);
+  if (!document || !dataset) return void connection.window.showErrorMessage('MLOps: open the manifest to infer its data set’s expectations.');
+  const a = analyze(document);
+  const result = await inferEdit(a, dataset);
+  if ('error' in result) return void connection.window.showErrorMessage(`MLOps: cannot infer expectations for ${dataset}: ${result.error}`);
+  if (!clientCanApplyEdits) return void connection.window.showErrorMessage('MLOps: this editor does not take workspace edits; run mlops validate --infer instead.');
+  const applied = await connection.workspace.applyEdit({ label: `MLOps: infer expectations of ${dataset}`, edit: { documentChanges: [{ textDocument: { uri: document.uri, version: document.version }, edits: [result.edit] }] } });
+  if (!applied.applied) connection.window.showWarningMessage(`MLOps: the manifest changed meanwhile; infer the expectations of ${dataset} again.`);
+});
 connection.languages.semanticTokens.on(({ textDocument }) => onManifest(textDocument.uri, { data: [] }, (a) => semanticTokens(a.model)));
 
 const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {

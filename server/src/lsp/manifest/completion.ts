@@ -7,6 +7,7 @@ import { formatValue } from '../../tracking/tree';
 import type { Analysis } from './analysis';
 import type { ManifestFacts } from './facts';
 import { findFiles } from './files';
+import { dataFileHeader, firstDataFile } from '../../manifest/validate-data';
 
 /**
  * Completion: keys from the schema (only those not written yet); and values that the workspace knows —
@@ -42,6 +43,12 @@ function keysFor(a: Analysis, parent: string[], facts: ManifestFacts): Completio
     const ids = versionIds(m, parent[1]).map(Number).filter(Number.isFinite);
     const next = String(ids.length ? Math.max(...ids) + 1 : 1);
     return [{ label: `"${next}"`, kind: CompletionItemKind.EnumMember, insertText: `"${next}": { path: }`, detail: 'next version' }];
+  }
+  if (parent[0] === 'data' && parent[2] === 'columns' && parent.length === 3) {
+    const path = m.data?.entries.get(parent[1])?.path?.value;
+    const file = path ? firstDataFile(path, a.path) : undefined;
+    const header = file ? dataFileHeader(file) : undefined;
+    return (header ?? []).filter((c) => !present.has(c)).map((c) => ({ label: c, kind: CompletionItemKind.Field, insertText: `${/^[A-Za-z_][\w-]*$/.test(c) ? c : JSON.stringify(c)}: { type: }`, detail: `column of ${path}` }));
   }
   if (parent[0] === 'monitoring' && parent.length === 1) {
     return [...(m.models?.entries.keys() ?? [])].filter((n) => !present.has(n)).map((n) => ({ label: n, kind: CompletionItemKind.Module, insertText: `${n}:`, detail: 'model' }));
@@ -91,8 +98,12 @@ function valuesFor(a: Analysis, p: string[], facts: ManifestFacts): CompletionIt
   }
   if (p[0] === 'models' && p[2] === 'versions' && last === 'path') return files(a.dir, '.onnx');
   if (p[0] === 'monitoring' && last === 'reference') return files(a.dir, '.csv');
+  if (p[0] === 'models' && p.length === 3 && last === 'input') return names(m.data?.entries.keys(), CompletionItemKind.Module, 'data set');
+  if (p[0] === 'data' && p.length === 3 && (last === 'path' || last === 'reference')) return ['.csv', '.jsonl', '.parquet'].flatMap((ext) => files(a.dir, ext));
   const schema = schemaAt(p);
   if (schema?.enum) return schema.enum.map((v) => ({ label: String(v), kind: CompletionItemKind.EnumMember }));
+  // A value written short or long (`type: integer` or `type: { value: integer, … }`) lists its choices as examples.
+  if (schema?.pattern && schema.examples) return schema.examples.map((v) => ({ label: String(v), kind: CompletionItemKind.EnumMember }));
   return [];
 }
 

@@ -8,15 +8,19 @@ import type { RunSummary } from '../../tracking/repository';
 import { formatValue } from '../../tracking/tree';
 import type { Analysis } from './analysis';
 import type { ManifestFacts } from './facts';
+import { columnHover } from './data';
 
 /**
  * Hover: on a version, its run's metrics and params and the ONNX inputs and outputs; on a gate, each
  * version's current value and whether it passes; elsewhere, what the schema says the key means.
  */
-export function hover(a: Analysis, position: Position, facts: ManifestFacts): Hover | null {
+export function hover(a: Analysis, position: Position, facts: ManifestFacts): Hover | null | Promise<Hover | null> {
   const at = nodeAt(a.parsed, position);
   if (!at || at.path.length === 0) return null;
   const p = at.path.map(String);
+  // A data set's column: what its file holds (read once per change of the file).
+  const dataset = p[0] === 'data' ? a.model.data?.entries.get(p[1]) : undefined;
+  if (dataset && p[2] === 'columns' && p.length === 4 && at.onKey) return columnHover(a, dataset, p[3], facts);
   const model = p[0] === 'models' ? a.model.models?.entries.get(p[1]) : undefined;
   if (model && p[2] === 'versions' && p.length >= 4) {
     const v = model.versions?.entries.get(p[3]);

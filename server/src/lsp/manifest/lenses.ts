@@ -9,7 +9,12 @@ export const LensCommands = {
   analyze: 'mlops.analyzeExperiment',
 } as const;
 
-/** Serve, Promote…, Roll Back over each model; Serve over each endpoint; Analyze over each experiment. */
+/** Commands the language server itself runs (workspace/executeCommand); the editor only forwards them. */
+export const ServerCommands = {
+  inferExpectations: 'mlops.server.inferExpectations',
+} as const;
+
+/** Serve, Promote…, Roll Back over each model; Serve over each endpoint; Analyze over each experiment; Infer over each data set. */
 export function codeLenses(a: Analysis): CodeLens[] {
   const lenses: CodeLens[] = [];
   const lens = (range: CodeLens['range'], title: string, command: string, args: Record<string, string>) =>
@@ -21,5 +26,8 @@ export function codeLenses(a: Analysis): CodeLens[] {
   }
   for (const e of a.model.serving?.endpoints?.entries.values() ?? []) lens(e.keyRange, '$(play) Serve', LensCommands.serve, { endpoint: e.name });
   for (const e of a.model.experiments?.entries.values() ?? []) lens(e.keyRange, '$(graph) Analyze', LensCommands.analyze, { experiment: e.name });
+  for (const d of a.model.data?.entries.values() ?? []) {
+    if (d.path) lens(d.keyRange, d.columns ? '$(wand) Infer expectations again from the file' : '$(wand) Infer expectations from this file', ServerCommands.inferExpectations, { dataset: d.name });
+  }
   return lenses;
 }
