@@ -559,6 +559,8 @@ export interface ColumnProfile {
   /** Distinct non-null values, counted up to DISTINCT_LIMIT (then `distinctCapped`). */
   distinct: number;
   distinctCapped: boolean;
+  /** How many of the first values the distinct ones (and `top`) were counted among: all of them, or the first 65,536. */
+  distinctAmong: number;
   /** Cells that read as numbers, and their range and mean. */
   numeric: number;
   min?: number;

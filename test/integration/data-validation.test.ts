@@ -355,8 +355,24 @@ test('date formats: tokens and strftime, real calendar dates only', () => {
   const strftime = compileDateFormat('%Y-%m-%d %H:%M:%S');
   assert.ok(!('error' in strftime));
   assert.equal(strftime.parse('2021-09-01 12:23:35'), Date.UTC(2021, 8, 1, 12, 23, 35));
+  const fixed = compileDateFormat('DD.MM.YYYY HH:mm:ss.SSS');
+  assert.ok(!('error' in fixed));
+  assert.equal(fixed.parse('29.02.2024 23:59:58.125'), Date.UTC(2024, 1, 29, 23, 59, 58, 125));
+  assert.equal(fixed.parse(' 01.03.2024 00:00:00.000 '), Date.UTC(2024, 2, 1));
+  for (const bad of ['29.02.2023 00:00:00.000', '01.13.2024 00:00:00.000', '01.01.2024 24:00:00.000', '01.01.2024 00:00:00.00', '01-01.2024 00:00:00.000', '0a.01.2024 00:00:00.000']) assert.equal(fixed.parse(bad), undefined, bad);
   assert.ok('error' in compileDateFormat('%Q'));
   assert.ok('error' in compileDateFormat('MM-DD'));
+});
+
+test('unique on numbers: repeats found by value (1 and 1.0 alike), every one counted, on a million values', async () => {
+  const random = seededRandom(3);
+  const values: string[] = [];
+  for (let i = 0; i < 1_000_000; i++) values.push(String(Math.floor(random() * 2_000_000) / (i % 7 === 0 ? 1 : 4)));
+  values.push('1', '1.0', '-0', '0');
+  const expected = JSON.parse(execFileSync('/usr/bin/python3', ['-c', 'import sys, json\nseen=set(); n=0\nfor line in sys.stdin:\n    v=float(line)\n    n += v in seen\n    seen.add(v)\nprint(json.dumps(n))'], { input: values.join('\n') + '\n', maxBuffer: 1 << 26 }).toString()) as number;
+  const dir = workspace('version: 1\ndata:\n  d:\n    path: data/n.csv\n    columns:\n      n: { type: number, unique: true }\n', { 'data/n.csv': `n\n${values.join('\n')}\n` });
+  const report = await validateData({ manifestPath: join(dir, 'mlops.yaml'), workspaceRoot: dir });
+  assert.equal(find(report, 'n', 'unique').failing, expected);
 });
 
 test('fuzz: 10,000 random CSVs each give a report or a located read problem, nothing else', async () => {

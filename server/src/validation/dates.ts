@@ -76,14 +76,58 @@ export function compileDateFormat(format: string): DateFormat | { error: string 
   if (!parts.includes('year4') && !parts.includes('year2')) return { error: 'the format has no year (YYYY or YY, %Y or %y)' };
   if (new Set(parts).size !== parts.length) return { error: 'the format names a part of the date twice' };
   if (parts.includes('day') && !parts.includes('month')) return { error: 'the format has a day but no month' };
+  const fixed = strftime ? undefined : fixedWidthParser(format, parts);
+  if (fixed) return { text: format, parse: fixed };
   const regex = new RegExp(`^${pattern}$`);
   return { text: format, parse: (text) => fromParts(regex.exec(text.trim()), parts) };
+}
+
+const WIDTH: Partial<Record<string, number>> = { YYYY: 4, YY: 2, MM: 2, DD: 2, HH: 2, mm: 2, ss: 2, SSS: 3 };
+
+/**
+ * For formats of fixed-width tokens only ("YYYY-MM-DD", "DD.MM.YYYY HH:mm:ss"): digits read by
+ * position, no regular expression and nothing allocated per value — the usual case, on every cell.
+ */
+function fixedWidthParser(format: string, parts: Part[]): ((text: string) => number | undefined) | undefined {
+  // Each character of the value: a literal to match, or the k-th part's digit.
+  const slots: ({ literal: number } | { part: number })[] = [];
+  let i = 0;
+  let k = 0;
+  while (i < format.length) {
+    const token = TOKENS.find(([t]) => format.startsWith(t, i));
+    if (token) {
+      const width = WIDTH[token[0]];
+      if (width === undefined) return undefined;
+      for (let w = 0; w < width; w++) slots.push({ part: k });
+      k++;
+      i += token[0].length;
+    } else slots.push({ literal: format.charCodeAt(i++) });
+  }
+  const literal = slots.map((s) => ('literal' in s ? s.literal : -1));
+  const partOf = slots.map((s) => ('part' in s ? s.part : -1));
+  const values = new Array<number>(parts.length).fill(0);
+  return (raw) => {
+    const text = raw.charCodeAt(0) <= 32 || raw.charCodeAt(raw.length - 1) <= 32 ? raw.trim() : raw;
+    if (text.length !== slots.length) return undefined;
+    values.fill(0);
+    for (let c = 0; c < slots.length; c++) {
+      const code = text.charCodeAt(c);
+      if (literal[c] >= 0) {
+        if (code !== literal[c]) return undefined;
+      } else {
+        if (code < 48 || code > 57) return undefined;
+        values[partOf[c]] = values[partOf[c]] * 10 + (code - 48);
+      }
+    }
+    return fromValues(values, parts);
+  };
 }
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** ISO 8601: a date, and when `withTime` may be set a time after it. */
 export function isoDateFormat(withTime: boolean): DateFormat {
+  if (!withTime) return { ...(compileDateFormat(ISO_DATE) as DateFormat), text: 'ISO 8601 date (YYYY-MM-DD)' };
   return {
     text: withTime ? 'ISO 8601 date and time' : 'ISO 8601 date (YYYY-MM-DD)',
     parse(text) {
@@ -98,8 +142,20 @@ export function isoDateFormat(withTime: boolean): DateFormat {
   };
 }
 
+/** The time of a regular expression's groups, one per part. */
 function fromParts(m: RegExpExecArray | null, parts: Part[]): number | undefined {
   if (!m) return undefined;
+  const values = new Array<number>(parts.length);
+  for (let k = 0; k < parts.length; k++) {
+    const text = m[k + 1];
+    // A fraction's digits are of a second: "5" is 500 ms, "123456" 123 ms.
+    values[k] = parts[k] === 'fraction' ? Math.floor(Number(text.padEnd(6, '0').slice(0, 6)) / 1000) : Number(text);
+  }
+  return fromValues(values, parts);
+}
+
+/** The time of the parts' numbers (a fraction already in ms), or undefined when no real date and time. */
+function fromValues(values: number[], parts: Part[]): number | undefined {
   let year = 1970;
   let month = 1;
   let day = 1;
@@ -107,10 +163,9 @@ function fromParts(m: RegExpExecArray | null, parts: Part[]): number | undefined
   let minute = 0;
   let second = 0;
   let ms = 0;
-  parts.forEach((part, k) => {
-    const text = m[k + 1];
-    const n = Number(text);
-    switch (part) {
+  for (let k = 0; k < parts.length; k++) {
+    const n = values[k];
+    switch (parts[k]) {
       case 'year4':
         year = n;
         break;
@@ -134,16 +189,18 @@ function fromParts(m: RegExpExecArray | null, parts: Part[]): number | undefined
         second = n;
         break;
       case 'fraction':
-        ms = Math.floor(Number(text.padEnd(6, '0').slice(0, 6)) / 1000);
+        ms = n;
         break;
     }
-  });
+  }
   if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
   return Date.UTC(year, month - 1, day, hour, minute, second, ms);
 }
 
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysIn(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month === 2 && (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) ? 29 : DAYS[month - 1];
 }
 
 /** Formats `mlops validate --infer` tries on a text column, most specific first. */

@@ -9,15 +9,30 @@ import { INFERABLE_DATE_FORMATS, compileDateFormat, type DateFormat } from './da
 
 /** Distinct values are counted up to this many; a column with more is "many". */
 export const DISTINCT_LIMIT = 1000;
+/**
+ * Outside inference, distinct values are counted among the first this many values only: counting
+ * every cell of a long column costs more than reading it, and the first 65,536 tell what hover and
+ * the report show (inference counts them all, since its categories must be exact).
+ */
+export const DISTINCT_SAMPLE = 65_536;
 const SAMPLE_LIMIT = 100_000;
 const HISTOGRAM_BINS = 20;
 const NUMERIC = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-/** A cell as text is numeric by this syntax (no hex, no "Infinity", no thousands separators). */
-export function numericValue(text: string): number | undefined {
-  if (!NUMERIC.test(text)) return undefined;
-  const n = Number(text);
-  return Number.isFinite(n) ? n : undefined;
+/**
+ * A cell's number, or NaN when its text is not one by this syntax (no hex, no "Infinity", no
+ * thousands separators, no spaces). NaN rather than undefined keeps the hot path in plain doubles.
+ */
+export function numericValue(text: string): number {
+  const n = +text;
+  if (Number.isNaN(n)) return NaN;
+  // Number() also takes what the syntax does not: spaces around, 0x/0o/0b prefixes, Infinity.
+  const first = text.charCodeAt(0);
+  const last = text.charCodeAt(text.length - 1);
+  const digitOrDot = (c: number) => (c >= 48 && c <= 57) || c === 46;
+  if (!(digitOrDot(first) || first === 43 || first === 45) || !digitOrDot(last)) return NaN;
+  if (text.length > 2 && (text.charCodeAt(1) | 32) >= 98 && !NUMERIC.test(text)) return NaN;
+  return Number.isFinite(n) ? n : NaN;
 }
 
 const inferableFormats: DateFormat[] = INFERABLE_DATE_FORMATS.map((f) => compileDateFormat(f) as DateFormat);
@@ -57,16 +72,16 @@ export class ColumnProfiler {
     this.nulls++;
   }
 
-  /** A non-null cell: its text, and its number when it reads as one. */
-  add(text: string, number: number | undefined): void {
+  /** A non-null cell: its text, and its number (NaN when it does not read as one). */
+  add(text: string, number: number): void {
     this.count++;
-    if (!this.capped) {
+    if (!this.capped && (this.inferDates || this.count <= DISTINCT_SAMPLE)) {
       const seen = this.counts.get(text);
       if (seen !== undefined) this.counts.set(text, seen + 1);
       else if (this.counts.size < DISTINCT_LIMIT) this.counts.set(text, 1);
       else this.capped = true;
     }
-    if (number !== undefined) {
+    if (number === number) {
       this.numeric++;
       if (Number.isInteger(number)) this.integers++;
       if (number < this.min) this.min = number;
@@ -92,7 +107,7 @@ export class ColumnProfiler {
       }
       if (/^(true|false)$/i.test(text.trim())) this.booleans++;
       if (text.length > this.maxLength) this.maxLength = text.length;
-      if (number === undefined) for (let i = 0; i < inferableFormats.length; i++) if (inferableFormats[i].parse(text) !== undefined) this.dateHits[i]++;
+      if (number !== number) for (let i = 0; i < inferableFormats.length; i++) if (inferableFormats[i].parse(text) !== undefined) this.dateHits[i]++;
     }
   }
 
@@ -117,7 +132,7 @@ export class ColumnProfiler {
   }
 
   result(): ColumnProfile {
-    const profile: ColumnProfile = { column: this.column, count: this.count, nulls: this.nulls, distinct: this.counts.size, distinctCapped: this.capped, numeric: this.numeric, top: this.values().slice(0, 10) };
+    const profile: ColumnProfile = { column: this.column, count: this.count, nulls: this.nulls, distinct: this.counts.size, distinctCapped: this.capped, distinctAmong: this.inferDates ? this.count : Math.min(this.count, DISTINCT_SAMPLE), numeric: this.numeric, top: this.values().slice(0, 10) };
     if (this.numeric > 0) {
       profile.min = this.min;
       profile.max = this.max;

@@ -193,6 +193,9 @@ const TRUE = new Set(['true', 'yes', 'y', 't', '1']);
 const FALSE = new Set(['false', 'no', 'n', 'f', '0']);
 
 export function parseBoolean(text: string): boolean | undefined {
+  // The usual spellings first, without making new text.
+  if (text === 'true' || text === 'True' || text === 'TRUE' || text === '1') return true;
+  if (text === 'false' || text === 'False' || text === 'FALSE' || text === '0') return false;
   const t = text.trim().toLowerCase();
   if (TRUE.has(t)) return true;
   if (FALSE.has(t)) return false;

@@ -8,6 +8,7 @@ import { isMissingCell } from '../data/cells';
 import { DataFileError, openTable, type Cell, type TableReader } from '../data/table';
 import { JsonText } from '../data/types';
 import { columnFromCells, driftReport, DriftInputError, formatP } from '../drift';
+import { NumberSet } from './number-set';
 import { ColumnProfiler, numericValue } from './profile';
 import { canonicalValue, parseBoolean, type ColumnRule, type ColumnSpec, type DatasetSpec, type RuleSeverity } from './spec';
 
@@ -60,6 +61,10 @@ class ColumnCheck {
   /** Files that lack the column. */
   readonly missingIn: string[] = [];
   private readonly seen = new Set<string>();
+  /** Numbers seen by a numeric column's `unique`: by value, with no text made per cell. */
+  private readonly seenNumbers = new NumberSet();
+  /** Whether a cell's number is wanted: numeric types, bounds, or no type (profiled as numbers when they are). */
+  private readonly wantsNumber: boolean;
   readonly profile: ColumnProfiler;
   /** Every cell as text ('' for nulls), kept only when the data set has a reference to compare with. */
   cells: string[] | undefined;
@@ -69,6 +74,7 @@ class ColumnCheck {
     inferProfiles: boolean,
   ) {
     this.profile = new ColumnProfiler(spec.name, inferProfiles);
+    this.wantsNumber = inferProfiles || spec.type === undefined || spec.type === 'integer' || spec.type === 'number' || spec.type === 'boolean' || ((spec.min !== undefined || spec.max !== undefined) && spec.type !== 'date' && spec.type !== 'datetime');
   }
 
   check(cell: Cell, row: number, file: string): void {
@@ -81,10 +87,11 @@ class ColumnCheck {
       this.profile.addNull();
       return;
     }
-    const number = typeof cell === 'number' ? cell : typeof cell === 'bigint' ? Number(cell) : typeof cell === 'string' ? numericValue(text) : undefined;
+    // NaN for "not a number" (not undefined): the hot path stays in plain doubles.
+    const number = typeof cell === 'number' ? cell : typeof cell === 'bigint' ? Number(cell) : typeof cell === 'string' && this.wantsNumber ? numericValue(text) : NaN;
     this.profile.add(text, number);
     // The value the bounds compare: a number, or a date's time.
-    let bounded: number | undefined = number;
+    let bounded = number;
     if (spec.type) {
       this.type.checked++;
       const typed = typedValue(cell, text, number, spec);
@@ -96,11 +103,11 @@ class ColumnCheck {
     }
     if (spec.min) {
       this.min.checked++;
-      if (bounded === undefined || bounded < spec.min.value) this.min.fail(row, file, text);
+      if (!(bounded >= spec.min.value)) this.min.fail(row, file, text);
     }
     if (spec.max) {
       this.max.checked++;
-      if (bounded === undefined || bounded > spec.max.value) this.max.fail(row, file, text);
+      if (!(bounded <= spec.max.value)) this.max.fail(row, file, text);
     }
     if (spec.values) {
       this.values.checked++;
@@ -108,9 +115,13 @@ class ColumnCheck {
     }
     if (spec.unique) {
       this.unique.checked++;
-      const key = canonicalCell(cell, text, spec);
-      if (this.seen.has(key)) this.unique.fail(row, file, text);
-      else this.seen.add(key);
+      if (number === number && (spec.type === 'integer' || spec.type === 'number')) {
+        if (!this.seenNumbers.add(number)) this.unique.fail(row, file, text);
+      } else {
+        const key = canonicalCell(cell, text, spec);
+        if (this.seen.has(key)) this.unique.fail(row, file, text);
+        else this.seen.add(key);
+      }
     }
     if (spec.pattern) {
       this.pattern.checked++;
@@ -123,12 +134,12 @@ class ColumnCheck {
  * True when the cell is of the column's type, false when not; a number when the type gives the value
  * its bounds compare (a date's time).
  */
-function typedValue(cell: Cell, text: string, number: number | undefined, spec: ColumnSpec): boolean | number {
+function typedValue(cell: Cell, text: string, number: number, spec: ColumnSpec): boolean | number {
   switch (spec.type) {
     case 'integer':
-      return number !== undefined && Number.isInteger(number);
+      return Number.isInteger(number);
     case 'number':
-      return number !== undefined;
+      return number === number;
     case 'boolean':
       return typeof cell === 'boolean' || (typeof cell === 'string' && parseBoolean(text) !== undefined) || cell === 0 || cell === 1;
     case 'date':

@@ -55,7 +55,8 @@ export function describeColumn(p: ColumnProfile, path: string, rows: number): st
   const lines = [`**${p.column}** in \`${path}\` (${count(rows)} row${rows === 1 ? '' : 's'})`];
   const table = ['| | |', '|---|---|'];
   table.push(`| nulls | ${count(p.nulls)} (${rows > 0 ? ((100 * p.nulls) / rows).toFixed(2) : '0'}%) |`);
-  table.push(`| distinct | ${p.distinctCapped ? `more than ${count(p.distinct)}` : count(p.distinct)} |`);
+  const among = p.distinctAmong < p.count ? ` among the first ${count(p.distinctAmong)}` : '';
+  table.push(`| distinct | ${p.distinctCapped ? `more than ${count(p.distinct)}` : count(p.distinct)}${among} |`);
   if (p.numeric > 0 && p.min !== undefined && p.max !== undefined && p.mean !== undefined) {
     table.push(`| numbers | ${count(p.numeric)} of ${count(p.count)} values |`, `| min · mean · max | ${number(p.min)} · ${number(p.mean)} · ${number(p.max)} |`);
   }
