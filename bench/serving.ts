@@ -15,7 +15,9 @@
  *      batch sizes 1–64 in a child process; our V2 infer of one image per request (binary tensor
  *      extension) at 64 connections, batched and unbatched; and a Zipf(1.1) workload over 10,000
  *      distinct images with the prediction cache off and on (BENCH_SERVING_CASES=cnn runs these alone);
- * plus the resident memory each loaded model adds to a process. Every round runs every case, so all
+ * plus the resident memory each loaded model adds to a process. BENCH_SERVING_CASES=validate measures
+ * instead the server CPU per single-row request with `validate: reject` (all 26 features checked
+ * against the reference's ranges) and without (target: at most 5% more). Every round runs every case, so all
  * see the same load on a busy machine; the figures are medians over rounds, the ratios medians of
  * each round's ratio. autocannon measures latency in whole milliseconds.
  */
@@ -517,6 +519,56 @@ function copyExample(batching: boolean): string {
   return dir;
 }
 
+// ---- validation at the door ----------------------------------------------------------------------
+
+/**
+ * The example with its reference as the model's input data set — all 26 features, each with a type
+ * and the reference's range as min/max, no nulls — and the endpoint validating with `reject` (or not).
+ */
+function validatingExample(validate: boolean): string {
+  const dir = copyExample(true);
+  const [header, ...lines] = readFileSync(join(dir, 'data', 'reference.csv'), 'utf8').trim().split('\n');
+  const names = header.split(',');
+  const rows = lines.map((l) => l.split(',').map(Number));
+  const columns = names.map((n, j) => `      ${n}: { type: number, min: ${Math.min(...rows.map((r) => r[j]))}, max: ${Math.max(...rows.map((r) => r[j]))}, max_null_share: 0 }`).join('\n');
+  let manifest = readFileSync(join(dir, 'mlops.yaml'), 'utf8');
+  manifest = manifest.replace(/^( {2}churn:\n {4}task: classification\n)/m, '$1    input: reference\n');
+  manifest += `\ndata:\n  reference:\n    path: data/reference.csv\n    columns:\n${columns}\n`;
+  if (validate) manifest = manifest.replace(/^( {6}batching:.*\n)/m, '$1      validate: reject\n');
+  if (!manifest.includes('input: reference') || (validate && !manifest.includes('validate: reject'))) throw new Error('examples/churn/mlops.yaml changed: the validate case cannot be set up');
+  writeFileSync(join(dir, 'mlops.yaml'), manifest);
+  return dir;
+}
+
+/** Server CPU per single-row V2 request with `validate: reject` (every feature checked) and without. */
+async function validateBench(): Promise<void> {
+  const body = requestBody();
+  const offDir = validatingExample(false);
+  const onDir = validatingExample(true);
+  const off = await startChild('--serve', offDir, 'validate-off');
+  const on = await startChild('--serve', onDir, 'validate-on');
+  const bad = await fetch(on.url + INFER_PATH, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body.replace(/"data":\[[^,\]]+/, '"data":[-1e9') });
+  if (bad.status !== 422) throw new Error(`the validating server answered ${bad.status} to a value out of range: ${await bad.text()}`);
+  const offCpu: number[] = [];
+  const onCpu: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const a = await load(off, 1, body);
+    const b = await load(on, 1, body);
+    offCpu.push(a.cpuUs as number);
+    onCpu.push(b.cpuUs as number);
+    console.error(`round ${r + 1}/${ROUNDS}: server CPU per request ${(a.cpuUs as number).toFixed(1)} µs without validate, ${(b.cpuUs as number).toFixed(1)} µs with it`);
+  }
+  await Promise.all([stop(off), stop(on)]);
+  for (const dir of [offDir, onDir, dirname(script)]) rmSync(dir, { recursive: true, force: true });
+  const ratios = onCpu.map((x, i) => x / offCpu[i] - 1);
+  report('serving-validate', [
+    { name: 'server CPU per single-row V2 request, validate off (median µs)', value: median(offCpu) },
+    { name: 'the same with validate: reject, 26 features checked (median µs)', value: median(onCpu) },
+    { name: 'added CPU, each round', value: ratios.map((x) => `${(x * 100).toFixed(1)}%`).join(' ') },
+    { name: 'added CPU, median of the rounds', value: `${(median(ratios) * 100).toFixed(1)}%`, target: '≤ 5%', pass: median(ratios) <= 0.05 },
+  ]);
+}
+
 async function main(): Promise<void> {
   const [mode, arg] = process.argv.slice(2);
   if (mode === '--floor') return childFloor(arg);
@@ -528,6 +580,10 @@ async function main(): Promise<void> {
   if (process.env.BENCH_SERVING_CASES === 'cnn') {
     script = privateCopy();
     return cnnBench();
+  }
+  if (process.env.BENCH_SERVING_CASES === 'validate') {
+    script = privateCopy();
+    return validateBench();
   }
 
   script = privateCopy();

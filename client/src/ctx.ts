@@ -24,7 +24,7 @@ export class Ctx implements vscode.Disposable {
   private readonly notificationHandlers = new Map<string, ((payload: unknown) => void)[]>();
 
   /** New tracking sources or manifests make the server re-resolve what it indexes; model and data files are re-checked. */
-  private readonly sourceWatchers = ['**/mlops.{yaml,yml}', '**/mlruns', '**/*.db', '**/runs/*.jsonl', '**/*.{onnx,csv}'].map((glob) =>
+  private readonly sourceWatchers = ['**/mlops.{yaml,yml}', '**/mlruns', '**/*.db', '**/runs/*.jsonl', '**/*.{onnx,csv,tsv,jsonl,ndjson,parquet}'].map((glob) =>
     vscode.workspace.createFileSystemWatcher(glob),
   );
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { ApplyWorkspaceEditRequest, CodeLensRequest, CompletionRequest, ExecuteCommandRequest, HoverRequest, type CompletionItem, type TextDocumentEdit } from 'vscode-languageserver-protocol/node';
+import { ApplyWorkspaceEditRequest, CodeLensRequest, DidChangeWatchedFilesNotification, DidSaveTextDocumentNotification, FileChangeType, CompletionRequest, ExecuteCommandRequest, HoverRequest, type CompletionItem, type TextDocumentEdit } from 'vscode-languageserver-protocol/node';
 import { applyEdits } from '../../server/src/promotion/promotion';
 import { validateData } from '../../server/src/validation';
 import { LspSession } from '../helpers/lsp';
@@ -101,9 +101,37 @@ test('the Infer expectations lens rewrites the data set from its file, and the r
   writeFileSync(join(workspace, 'mlops.yaml'), next);
   const report = await validateData({ manifestPath: join(workspace, 'mlops.yaml'), workspaceRoot: workspace });
   assert.equal(report.errors + report.warnings, 0, JSON.stringify(report.datasets[0].results.filter((r) => !r.passed)));
-  // The editor's view of the new text has no problems either.
+  // The editor's view of the new text, once saved and its data checked again, has no problems either.
   const mark = lsp.mark();
   await lsp.change(uri, 2, next);
-  const diagnostics = await lsp.diagnosticsFor(uri, mark);
+  await lsp.connection.sendNotification(DidSaveTextDocumentNotification.type, { textDocument: { uri } });
+  const diagnostics = await lsp.diagnosticsFor(uri, mark, (d) => d.length === 0);
   assert.deepEqual(diagnostics.map((d) => d.code), []);
+});
+
+test('the Problems panel: a failing expectation of the saved manifest shows on its line, and goes when the data is fixed', async () => {
+  const dir = tempDir('lsp-data-problems');
+  mkdirSync(join(dir, 'data'));
+  copyFileSync(TELCO, join(dir, 'data', 'customers.csv'));
+  const text = 'version: 1\ndata:\n  customers:\n    path: data/customers.csv\n    columns:\n      TotalCharges: { type: number, max_null_share: 0 }\n';
+  writeFileSync(join(dir, 'mlops.yaml'), text);
+  const session = new LspSession();
+  try {
+    await session.initialize(dir, { workspace: { applyEdit: true, workspaceEdit: { documentChanges: true } } });
+    const manifest = pathToFileURL(join(dir, 'mlops.yaml')).toString();
+    await session.open(manifest, text);
+    const found = await session.diagnosticsFor(manifest, 0, (d) => d.some((x) => x.code === 'data-max-null-share'));
+    const problem = found.find((x) => x.code === 'data-max-null-share')!;
+    assert.equal(problem.range.start.line, 5);
+    assert.match(String(problem.message), /customers: `TotalCharges` has 11 nulls in 7,043 rows/);
+    // The blanks filled in: the watcher's change reaches the server, the problem goes.
+    const fixed = readFileSync(TELCO, 'utf8').replace(/, ,/g, ',0,');
+    writeFileSync(join(dir, 'data', 'customers.csv'), fixed);
+    const mark = session.mark();
+    await session.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: pathToFileURL(join(dir, 'data', 'customers.csv')).toString(), type: FileChangeType.Changed }] });
+    const after = await session.diagnosticsFor(manifest, mark, (d) => !d.some((x) => x.code === 'data-max-null-share'));
+    assert.deepEqual(after.map((d) => d.code), []);
+  } finally {
+    await session.shutdown();
+  }
 });

@@ -233,6 +233,7 @@ const CASES: Case[] = [
     text: 'version: 1\ndata:\n  d:\n    path: data.csv\n    columns:\n      «data-column-missing:tenur»: { type: integer }\n      tenure: { type: integer }\n  gone:\n    path: «file-missing:nowhere.csv»\n  away:\n    path: «path-outside-workspace:../../x.csv»\n  later:\n    path: «file-missing:logs/*.jsonl»\n',
     files: { 'data.csv': 'tenure,charges\n1,2\n' },
   },
+  { name: 'an endpoint that validates requests against no data set', text: `${CHURN}serving:\n  endpoints:\n    e: { model: churn, traffic: { "1": 50, "2": 50 }, validate: «validate-no-dataset:reject» }\n` },
   { name: 'a model input that names no data set', text: 'version: 1\nmodels:\n  m:\n    input: «unknown-dataset:custmers»\ndata:\n  customers: { path: c.csv }\n' },
   {
     name: 'an input data set without a column for a named input, and a text column for a float input',

@@ -143,6 +143,7 @@ function kserveFiles(
   if (endpoint.stickyHeader)
     warnings.push(`endpoint ${endpoint.name}: KServe's canary split is per request; sticky routing by ${endpoint.stickyHeader} is left out`);
   if (endpoint.cache) warnings.push(`endpoint ${endpoint.name}: an InferenceService has no prediction cache; cache is left out`);
+  if (endpoint.validation) warnings.push(`endpoint ${endpoint.name}: an InferenceService does not check requests against a data set; validate is left out`);
   return files;
 }
 
@@ -181,6 +182,7 @@ function seldonEndpoint(
   if (endpoint.stickyHeader)
     warnings.push(`endpoint ${endpoint.name}: Seldon's Experiment splits per request; sticky routing by ${endpoint.stickyHeader} is left out`);
   if (endpoint.cache) warnings.push(`endpoint ${endpoint.name}: a Seldon Model has no prediction cache; cache is left out`);
+  if (endpoint.validation) warnings.push(`endpoint ${endpoint.name}: a Seldon Model does not check requests against a data set; validate is left out`);
   // One version and no mirror: the Model alone serves the endpoint, no Experiment needed.
   if (candidates.length === 1 && !mirror) return undefined;
   return {

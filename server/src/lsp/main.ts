@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -41,6 +42,7 @@ import { MonitoringHost } from './monitoring-host';
 import { ScoringHost } from './scoring-host';
 import { ScoreCancelled, ScoreError } from '../batch/score';
 import { DataProfiles, inferEdit } from './manifest/data';
+import { DataDiagnostics } from './data-diagnostics';
 
 /** Register a handler typed by the contract's request spec. */
 function onRequest<P, R>(spec: RequestSpec<P, R>, handler: (params: P) => R | Promise<R>): void {
@@ -62,7 +64,7 @@ connection.onInitialize((params): InitializeResult => {
   if (workspaceFolders.length === 0 && params.rootUri) workspaceFolders = [uriToPath(params.rootUri) ?? ''].filter(Boolean);
   return {
     capabilities: {
-      textDocumentSync: TextDocumentSyncKind.Incremental,
+      textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
       completionProvider: { triggerCharacters: [':', ' ', '"', '/'] },
       hoverProvider: true,
       definitionProvider: true,
@@ -143,10 +145,16 @@ connection.onInitialized(() => {
 
 // The client watches for new tracking sources and manifests; any such change re-resolves the sources.
 let refreshTimer: NodeJS.Timeout | undefined;
+let dataTimer: NodeJS.Timeout | undefined;
 connection.onDidChangeWatchedFiles(({ changes }) => {
   fileFacts.clear();
   // A replaced model or reference file changes what the manifests' checks find.
   if (changes.some((c) => /\.(onnx|csv)$/i.test(c.uri))) revalidateAll();
+  // A changed data file: the open manifests' data sets are checked again.
+  if (changes.some((c) => /\.(csv|tsv|jsonl|ndjson|parquet)$/i.test(c.uri))) {
+    clearTimeout(dataTimer);
+    dataTimer = setTimeout(() => documents.all().filter((d) => isManifestUri(d.uri)).forEach(checkData), 300);
+  }
   // Edits inside known sources reach the index through its own watcher; here only new or removed
   // sources and manifest edits (a changed `tracking:` list) matter.
   if (!changes.some((c) => c.type !== FileChangeType.Changed || isManifestUri(c.uri))) return;
@@ -165,8 +173,16 @@ documents.onDidChangeContent(({ document }) => {
   validate(document);
   if (isManifestUri(document.uri)) tracking?.manifestEdited();
 });
+documents.onDidOpen(({ document }) => {
+  if (isManifestUri(document.uri)) checkData(document);
+});
+documents.onDidSave(({ document }) => {
+  if (isManifestUri(document.uri)) checkData(document);
+});
 documents.onDidClose(({ document }) => {
   forget(document.uri);
+  const closed = uriToPath(document.uri);
+  if (closed) dataDiagnostics.forget(closed);
   if (isManifestUri(document.uri)) void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
 });
 
@@ -174,8 +190,33 @@ function validate(document: TextDocument): void {
   if (!isManifestUri(document.uri)) return;
   // One parse per document version, shared with completion, hover and the rest.
   const a = analyze(document);
-  const diagnostics = checkParsed(a.parsed, document.getText(), validationContext(document.uri), a.model).map(toDiagnostic);
+  const ctx = validationContext(document.uri);
+  const findings = checkParsed(a.parsed, document.getText(), ctx, a.model);
+  // What the data files' last check found (on the saved manifest's lines), beside the text's findings.
+  const data = ctx?.manifestPath ? dataDiagnostics.of(ctx.manifestPath) : [];
+  const diagnostics = [...findings, ...data].map(toDiagnostic);
   void connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics });
+}
+
+const dataDiagnostics = new DataDiagnostics(
+  (manifestPath) => {
+    const document = documents.all().find((d) => uriToPath(d.uri) === manifestPath);
+    if (document) validate(document);
+  },
+  (message) => connection.console.error(message),
+);
+
+/** Check the saved manifest's data sets against their files (on open, on save, when a data file changes). */
+function checkData(document: TextDocument): void {
+  const ctx = validationContext(document.uri);
+  if (!ctx?.manifestPath || !ctx.workspaceRoot) return;
+  let saved: string;
+  try {
+    saved = readFileSync(ctx.manifestPath, 'utf8');
+  } catch {
+    return; // not saved yet: nothing on disk to check against
+  }
+  void dataDiagnostics.check(ctx.manifestPath, ctx.workspaceRoot, saved);
 }
 
 /**

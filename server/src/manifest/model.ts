@@ -71,6 +71,8 @@ export interface EndpointDecl extends Entry {
   mirror?: Entry & { version?: Field<string>; percent?: Field<number> };
   batching?: Entry & { maxBatchSize?: Field<number>; maxDelayMs?: Field<number> };
   cache?: Entry & { maxEntries?: Field<number>; maxBytes?: Field<number>; ttlS?: Field<number> };
+  /** Requests checked against the model's input data set: off, warn or reject. */
+  validate?: Field<string>;
   /** Canary auto-rollback bounds. */
   guard?: Entry & { maxErrorRateIncrease?: Field<number>; maxP95LatencyRatio?: Field<number>; minRequests?: Field<number> };
 }
@@ -254,6 +256,7 @@ function readEndpoint(r: Reader, e: KeyedNode): EndpointDecl {
     mirror: r.section(f.get('mirror'), (m) => ({ version: r.id(m.get('version')), percent: r.num(m.get('percent')) })),
     batching: r.section(f.get('batching'), (b) => ({ maxBatchSize: r.num(b.get('max_batch_size')), maxDelayMs: r.num(b.get('max_delay_ms')) })),
     cache: r.section(f.get('cache'), (c) => ({ maxEntries: r.num(c.get('max_entries')), maxBytes: r.num(c.get('max_bytes')), ttlS: r.num(c.get('ttl_s')) })),
+    validate: r.str(f.get('validate')),
     guard: r.section(f.get('guard'), (g) => ({
       maxErrorRateIncrease: r.num(g.get('max_error_rate_increase')),
       maxP95LatencyRatio: r.num(g.get('max_p95_latency_ratio')),

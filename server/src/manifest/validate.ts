@@ -236,6 +236,9 @@ class Checker {
       this.unknownName(e.model, 'unknown-model', 'model', 'models', [...this.models.keys()]);
       return;
     }
+    if (e.validate && e.validate.value !== 'off' && !m.input) {
+      this.report(e.validate.range, 'error', 'validate-no-dataset', `Endpoint \`${e.name}\` validates requests, but model \`${m.name}\` names no input data set: add \`input: <data set>\` to it (the data set's expectations are what requests are checked against).`);
+    }
     const routed: Routed[] = [];
     for (const [id, share] of e.traffic?.entries ?? []) {
       const version = this.versionRef(m, { ...share, value: id }, `The traffic of endpoint \`${e.name}\``, { range: share.keyRange });

@@ -3,6 +3,8 @@ import { isInside, realRoot, resolveLinks } from '../workspace/links';
 import { dirname, resolve } from 'node:path';
 import { parseManifest } from '../manifest/parse';
 import { DEFAULT_CACHE_MAX_BYTES, DEFAULT_CACHE_MAX_ENTRIES, type CacheLimits } from './cache';
+import { readManifestModel } from '../manifest/model';
+import { datasetsOf, type DatasetSpec } from '../validation';
 
 /**
  * What to serve, read from the plain-object form of mlops.yaml (`document.toJS()`). Small and
@@ -41,6 +43,8 @@ export interface EndpointConfig {
   batching?: { maxBatchSize: number; maxDelayMs: number };
   /** The prediction cache; off when absent. */
   cache?: CacheLimits;
+  /** Requests checked against the model's input data set (`validate: warn|reject`); off when absent. */
+  validation?: { mode: 'warn' | 'reject'; dataset: string; spec: DatasetSpec };
 }
 
 export interface ServingConfig {
@@ -75,15 +79,22 @@ export function loadServingConfig(manifestPath: string, workspaceRoot: string): 
   if (!parsed.document || errors.length > 0) {
     throw new ServingConfigError(errors.map((f) => `${manifestPath}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.message}`));
   }
-  return readServingConfig(parsed.document.toJS(), dirname(manifestPath), workspaceRoot);
+  const datasets = new Map(datasetsOf(readManifestModel(parsed)).map((d) => [d.spec.name, d.spec]));
+  return readServingConfig(parsed.document.toJS(), dirname(manifestPath), workspaceRoot, datasets);
 }
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function readServingConfig(doc: unknown, manifestDir: string, workspaceRoot: string): ServingConfig {
+export function readServingConfig(doc: unknown, manifestDir: string, workspaceRoot: string, datasets: ReadonlyMap<string, DatasetSpec> = new Map()): ServingConfig {
   const problems: string[] = [];
   const root = isObj(doc) ? doc : {};
+  // A model's input data set, for endpoints that validate requests.
+  const inputOf = (model: string): { name: string; spec?: DatasetSpec } | undefined => {
+    const m = isObj(root.models) ? root.models[model] : undefined;
+    const name = isObj(m) && typeof m.input === 'string' ? m.input : undefined;
+    return name === undefined ? undefined : { name, spec: datasets.get(name) };
+  };
   const models = readModels(root.models, manifestDir, workspaceRoot, problems);
   const serving = root.serving === undefined || root.serving === null ? {} : root.serving;
   if (!isObj(serving)) problems.push('serving: must be a mapping');
@@ -110,14 +121,14 @@ export function readServingConfig(doc: unknown, manifestDir: string, workspaceRo
   if (s.endpoints === undefined || s.endpoints === null) {
     // No endpoints declared: every model is served under its own name.
     for (const model of models.values()) {
-      const endpoint = readEndpoint(model.name, { model: model.name }, models, problems);
+      const endpoint = readEndpoint(model.name, { model: model.name }, models, problems, inputOf);
       if (endpoint) config.endpoints.push(endpoint);
     }
   } else if (!isObj(s.endpoints)) {
     problems.push('serving.endpoints: must be a mapping of endpoint name to {model, traffic, ...}');
   } else {
     for (const [name, raw] of Object.entries(s.endpoints)) {
-      const endpoint = readEndpoint(name, raw, models, problems);
+      const endpoint = readEndpoint(name, raw, models, problems, inputOf);
       if (endpoint) config.endpoints.push(endpoint);
     }
   }
@@ -173,7 +184,7 @@ function confined(path: string, manifestDir: string, workspaceRoot: string): str
   return absolute;
 }
 
-function readEndpoint(name: string, raw: unknown, models: Map<string, ModelConfig>, problems: string[]): EndpointConfig | undefined {
+function readEndpoint(name: string, raw: unknown, models: Map<string, ModelConfig>, problems: string[], inputOf: (model: string) => { name: string; spec?: DatasetSpec } | undefined): EndpointConfig | undefined {
   const at = `serving.endpoints.${name}`;
   if (!isObj(raw)) {
     problems.push(`${at}: must be a mapping with at least model`);
@@ -206,6 +217,13 @@ function readEndpoint(name: string, raw: unknown, models: Map<string, ModelConfi
   }
   if (raw.batching !== undefined) endpoint.batching = readBatching(raw.batching, `${at}.batching`, problems);
   if (raw.cache !== undefined) endpoint.cache = readCache(raw.cache, `${at}.cache`, problems);
+  if (raw.validate !== undefined && raw.validate !== 'off') {
+    const input = inputOf(model.name);
+    if (raw.validate !== 'warn' && raw.validate !== 'reject') problems.push(`${at}.validate: must be off, warn or reject, not ${JSON.stringify(raw.validate)}`);
+    else if (!input) problems.push(`${at}.validate: model ${model.name} names no input data set (models.${model.name}.input) to check requests against`);
+    else if (!input.spec) problems.push(`${at}.validate: models.${model.name}.input names ${JSON.stringify(input.name)}, which is not a data set under data:`);
+    else endpoint.validation = { mode: raw.validate, dataset: input.name, spec: input.spec };
+  }
   return problems.length === before ? endpoint : undefined;
 }
 

@@ -3,6 +3,7 @@ import { PredictionCache, type CacheEvent } from './cache';
 import type { EndpointConfig, ModelConfig, ServingConfig } from './config';
 import type { HostTensor } from './dtypes';
 import { ModelSession, readModelFile } from './sessions';
+import { RowChecker } from '../validation';
 
 export interface LiveVersion {
   id: string;
@@ -24,6 +25,8 @@ export interface LiveEndpoint {
    * hot swap or a changed model file can never be answered from an entry of what it replaced.
    */
   cache?: PredictionCache;
+  /** The checks of `validate:`, from the model's input data set's expectations. */
+  rows?: RowChecker;
 }
 
 /** Where cache lookups and evictions are counted (the metrics, which outlive deployments). */
@@ -70,6 +73,7 @@ export class Deployment {
         versions.set(v.id, live);
       }
       const served: LiveEndpoint = { config: endpoint, model, versions };
+      if (endpoint.validation) served.rows = new RowChecker(endpoint.validation.spec);
       if (endpoint.cache) served.cache = new PredictionCache(endpoint.cache, countCache && ((event, version) => countCache(endpoint.name, version, event)));
       endpoints.set(endpoint.name, served);
     }

@@ -113,6 +113,7 @@ export async function infer(app: ServingApp, request: InferenceRequest): Promise
     }
     const fetch = request.protocol === 'v2' || request.protocol === 'grpc' ? selectOutputs(decoded.outputs, session.signature) : session.signature.outputs.map((o) => o.name);
     const inputs = toHostTensors(decoded.inputs, session.signature);
+    if (endpoint.rows) checkRows(app, endpoint, endpointName, version.id, inputs);
     const answer = await run(deployment, endpoint, version, inputs);
     const outputs = pick(answer.outputs, fetch);
     const encoded = encode(request.protocol, endpointName, version.id, requestId, outputs, fetch, decoded.binaryOutputs);
@@ -141,6 +142,20 @@ export async function infer(app: ServingApp, request: InferenceRequest): Promise
   } finally {
     if (!mirroring) app.deployments.release(deployment);
   }
+}
+
+/**
+ * `validate:` — the inputs against the model's input data set's per-row expectations: violations are
+ * counted; with `reject` the request is answered 422, naming the rows, columns and expectations.
+ */
+function checkRows(app: ServingApp, endpoint: LiveEndpoint, endpointName: string, version: string, inputs: Map<string, HostTensor>): void {
+  const violations = endpoint.rows!.check(inputs);
+  if (violations.length === 0) return;
+  app.metrics.countViolations(endpointName, version, violations);
+  const validation = endpoint.config.validation!;
+  if (validation.mode !== 'reject') return;
+  const shown = violations.slice(0, 5).map((v) => `${v.message} (${v.expectation})`).join('; ');
+  throw new RequestError(422, `the inputs break the expectations of data set ${JSON.stringify(validation.dataset)}: ${shown}${violations.length > 5 ? `; and ${violations.length - 5} more` : ''}`);
 }
 
 function pickVersion(deployment: Deployment, endpoint: LiveEndpoint, request: InferenceRequest): LiveVersion {

@@ -99,6 +99,18 @@ export class Metrics {
     else s.cacheEvictions++;
   };
 
+  /** Violations of `validate:` by endpoint, version, column and expectation (served with warn, refused with reject). */
+  private readonly violations = new Map<string, { endpoint: string; version: string; column: string; expectation: string; count: number }>();
+
+  readonly countViolations = (endpoint: string, version: string, found: readonly { column: string; expectation: string }[]): void => {
+    for (const v of found) {
+      const key = JSON.stringify([endpoint, version, v.column, v.expectation]);
+      const entry = this.violations.get(key);
+      if (entry) entry.count++;
+      else this.violations.set(key, { endpoint, version, column: v.column, expectation: v.expectation, count: 1 });
+    }
+  };
+
   /** `version` is '' when the request never reached one (unknown model, unreadable body). */
   observe(endpoint: string, version: string, status: number, latencyMs: number, mirrored = false, protocol?: string): void {
     const s = this.get(endpoint, version);
@@ -145,6 +157,11 @@ export class Metrics {
     for (const s of cached) out.push(`mlops_cache_misses_total{${ev(s)}} ${s.cacheMisses}`);
     family('mlops_cache_evictions_total', 'counter', "Prediction cache entries of the version pushed out by the endpoint's max_entries or max_bytes.");
     for (const s of cached) out.push(`mlops_cache_evictions_total{${ev(s)}} ${s.cacheEvictions}`);
+
+    if (this.violations.size > 0) {
+      family('mlops_validation_violations_total', 'counter', "Values of requests that broke an expectation of the model's input data set (validate: warn serves them, reject refuses them), by column and expectation.");
+      for (const v of this.violations.values()) out.push(`mlops_validation_violations_total{endpoint="${escapeLabel(v.endpoint)}",version="${escapeLabel(v.version)}",column="${escapeLabel(v.column)}",expectation="${escapeLabel(v.expectation)}"} ${v.count}`);
+    }
 
     family('mlops_request_duration_seconds', 'histogram', 'Time from request received to response sent.');
     for (const s of all) {

@@ -16,6 +16,7 @@ import { profileColumns, validateFiles, ValidationCancelled, type ValidateOption
 
 export { compileDataset, ValidationCancelled, type DatasetSpec, type SpecProblem, type ValidateOptions };
 export { COLUMN_TYPES } from './spec';
+export { RowChecker, type RowViolation, type RowTensor } from './rows';
 
 export class DataValidationError extends Error {}
 
