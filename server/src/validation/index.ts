@@ -4,12 +4,13 @@
  * folder's public face; the CLI, the check and the language server use nothing else of it.
  */
 import { readFileSync } from 'node:fs';
-import { basename, dirname, extname, isAbsolute, relative, resolve } from 'node:path';
+import { basename, dirname, extname, relative, resolve } from 'node:path';
 import type { ColumnProfile, DataValidationReport, DatasetValidation, Finding } from '../contract';
 import { readManifestModel, type DatasetDecl, type ManifestModel } from '../manifest/model';
 import { decodeManifest, parseManifest } from '../manifest/parse';
 import { openTable, DataFileError } from '../data/table';
 import { globFiles, isGlob } from '../workspace/glob';
+import { isInside } from '../workspace/links';
 import { inferColumn, inferredYaml, type InferredDataset } from './infer';
 import { compileDataset, type DatasetSpec, type SpecProblem } from './spec';
 import { profileColumns, validateFiles, ValidationCancelled, type ValidateOptions } from './validator';
@@ -36,10 +37,7 @@ export function datasetFiles(spec: DatasetSpec, manifestPath: string, workspaceR
   return files.filter((f) => inside(workspaceRoot, f));
 }
 
-function inside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel !== '..' && !rel.startsWith('../') && !rel.startsWith('..\\') && !isAbsolute(rel);
-}
+const inside = (root: string, path: string): boolean => isInside(path, root);
 
 function readModel(manifestPath: string): ManifestModel {
   let bytes: Buffer;
