@@ -58,7 +58,7 @@ await Promise.all([
   }),
   build({
     ...common,
-    entryPoints: { 'webview/dashboard': 'webview/src/dashboard.ts', 'webview/compare': 'webview/src/compare.ts', 'webview/charts': 'webview/src/charts.ts', 'webview/ab': 'webview/src/ab.ts', 'webview/drift': 'webview/src/drift.ts' },
+    entryPoints: { 'webview/dashboard': 'webview/src/dashboard.ts', 'webview/compare': 'webview/src/compare.ts', 'webview/charts': 'webview/src/charts.ts', 'webview/ab': 'webview/src/ab.ts', 'webview/drift': 'webview/src/drift.ts', 'webview/data': 'webview/src/data.ts' },
     outdir: join(root, 'dist'),
     platform: 'browser',
     format: 'iife',

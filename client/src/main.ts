@@ -12,6 +12,7 @@ import { RunComparison } from './webviews/compare';
 import { Dashboard } from './webviews/dashboard';
 import { DriftReportPanel } from './webviews/drift';
 import { registerMonitoring } from './monitoring';
+import { DataValidationPanel, registerDataValidation } from './webviews/data';
 import { registerScoring } from './scoring';
 
 let ctx: Ctx | undefined;
@@ -27,6 +28,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerAutoRollbackWarnings(ctx);
   registerCommands(ctx, { dashboard: new Dashboard(ctx), compare: new RunComparison(ctx), charts: new MetricCharts(ctx), ab: new AbDashboard(ctx), trees });
   registerMonitoring(ctx, new DriftReportPanel(ctx), trees.models);
+  registerDataValidation(ctx, new DataValidationPanel(ctx));
   const current = ctx;
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((event) => {

@@ -422,6 +422,8 @@ export const Requests = {
   runChoices: request<Record<string, never>, { runId: string; name: string; experiment: string; status: RunInfo['status'] }[]>('mlops/runChoices'),
   /** The drift report of a model declared under `monitoring:` (reference vs the prediction log's window). */
   driftReport: request<{ manifest?: string; model: string; window?: string }, DriftPanelData>('mlops/driftReport'),
+  /** The data sets of a manifest (the first with `data:` when none is given) checked against their files. */
+  validateData: request<{ manifest?: string }, DataPanelData>('mlops/validateData'),
   /** Drift and performance state of a monitored model, and whether to offer its retrain command. */
   modelHealth: request<{ manifest?: string; model: string }, ModelHealth>('mlops/modelHealth'),
   /** Models declared under `monitoring:` in the workspace's manifests. */
@@ -548,6 +550,8 @@ export interface ExpectationResult {
   message: string;
   /** Where the expectation is written in the manifest (0-based, as LSP). */
   range: Range;
+  /** For min and max of a number column: the bound (the report's histograms draw it). */
+  bound?: number;
 }
 
 /** What a column's values looked like: shown in hover and in the report's histograms. */
@@ -593,6 +597,25 @@ export interface DataValidationReport {
   passed: boolean;
   errors: number;
   warnings: number;
+}
+
+/** What the Validate Data panel shows: the report of a manifest's data sets, or why there is none. */
+export interface DataPanelData {
+  manifest: string | null;
+  report: DataValidationReport | null;
+  /** Why there is no report (no manifest with data sets, an unreadable manifest). */
+  message?: string;
+}
+
+/** What the Validate Data panel keeps across restarts: which manifest it shows. */
+export interface DataPanelState {
+  manifest: string | null;
+}
+
+export function parseDataPanelState(raw: unknown): DataPanelState | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const manifest = (raw as { manifest?: unknown }).manifest;
+  return manifest === null || typeof manifest === 'string' ? { manifest } : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -742,6 +765,8 @@ export interface DriftPanelData {
   report: DriftReport | null;
   /** Why there is no report (no reference, no logged inputs, …). */
   message?: string;
+  /** Requests of the window whose values broke the input data set's expectations (serving `validate:`), and how many values. */
+  violations?: { requests: number; values: number };
 }
 
 // ---------------------------------------------------------------------------------------------

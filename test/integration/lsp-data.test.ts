@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { ApplyWorkspaceEditRequest, CodeLensRequest, DidChangeWatchedFilesNotification, DidSaveTextDocumentNotification, FileChangeType, CompletionRequest, ExecuteCommandRequest, HoverRequest, type CompletionItem, type TextDocumentEdit } from 'vscode-languageserver-protocol/node';
 import { applyEdits } from '../../server/src/promotion/promotion';
+import { Requests, type DataPanelData } from '../../server/src/contract';
 import { validateData } from '../../server/src/validation';
 import { LspSession } from '../helpers/lsp';
 import { SHARED_FIXTURES, tempDir } from '../helpers/paths';
@@ -131,6 +132,14 @@ test('the Problems panel: a failing expectation of the saved manifest shows on i
     await session.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: pathToFileURL(join(dir, 'data', 'customers.csv')).toString(), type: FileChangeType.Changed }] });
     const after = await session.diagnosticsFor(manifest, mark, (d) => !d.some((x) => x.code === 'data-max-null-share'));
     assert.deepEqual(after.map((d) => d.code), []);
+    // The Validate Data panel's report: found by scanning the workspace, from the same core as mlops validate.
+    const panel = await session.connection.sendRequest(Requests.validateData.method, {}) as DataPanelData;
+    assert.equal(panel.manifest, join(dir, 'mlops.yaml'));
+    assert.equal(panel.report?.passed, true);
+    assert.equal(panel.report?.datasets[0].rows, 7043);
+    assert.ok(panel.report?.datasets[0].profiles.find((p) => p.column === 'TotalCharges')?.histogram);
+    const none = await session.connection.sendRequest(Requests.validateData.method, { manifest: join(dir, 'missing.yaml') }) as DataPanelData;
+    assert.match(none.message ?? '', /Cannot read/);
   } finally {
     await session.shutdown();
   }

@@ -128,3 +128,21 @@ test('killed while its writer is locked out of the database: every answered row 
   assert.equal(new Set(logged).size, 500);
   assert.deepEqual(journals(dir), []);
 });
+
+test('journal rows of every format replay: before the cached column (13 values), before violations (14), and now (15)', () => {
+  const dir = tempDir('journal-formats');
+  openStore(dir).close();
+  const name = journalName(deadPid(), 0);
+  writeFileSync(join(dir, '.mlops', name), journalLines([row('old'), [...row('cached'), 1], [...row('checked'), 0, 3]]));
+  const db = openStore(dir);
+  try {
+    const rows = db.prepare('SELECT request_id, cached, violations FROM predictions ORDER BY id').all() as { request_id: string; cached: number; violations: number }[];
+    assert.deepEqual(rows.map((r) => ({ ...r })), [
+      { request_id: 'old', cached: 0, violations: 0 },
+      { request_id: 'cached', cached: 1, violations: 0 },
+      { request_id: 'checked', cached: 0, violations: 3 },
+    ]);
+  } finally {
+    db.close();
+  }
+});

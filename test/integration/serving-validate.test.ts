@@ -12,6 +12,7 @@ import { loadServingConfig, ServingConfigError } from '../../server/src/serving/
 import { startModelServer, type ModelServer } from '../../server/src/serving/server';
 import { openDatabase } from '../../server/src/store/store';
 import { datasetsOf, RowChecker } from '../../server/src/validation';
+import { windowViolations } from '../../server/src/drift/monitored';
 import { SHARED_FIXTURES } from '../helpers/paths';
 import { call, parsePrometheus, workspace } from '../helpers/serving';
 
@@ -61,22 +62,49 @@ test('reject: a value out of range is answered 422 naming its row, column and ex
   await server.logSettled();
   const db = openDatabase(join(dir, '.mlops', 'index.db'));
   try {
-    const row = db.prepare('SELECT status, error FROM predictions WHERE request_id = ?').get('refused-1') as { status: number; error: string };
+    const row = db.prepare('SELECT status, error, violations FROM predictions WHERE request_id = ?').get('refused-1') as { status: number; error: string; violations: number };
     assert.equal(row.status, 422);
     assert.match(row.error, /petal_length/);
+    assert.equal(row.violations, 1);
   } finally {
     db.close();
   }
 });
 
 test('warn: the same request is served, and its violations are counted by column and expectation in /metrics', async () => {
-  const served = await infer('lenient', [5.1, 3.5, 1.4, 0.2, 5.0, 3.0, 9.5, 1.0, 3.0, 5.0, 1.0, 0.1]);
+  const served = await infer('lenient', [5.1, 3.5, 1.4, 0.2, 5.0, 3.0, 9.5, 1.0, 3.0, 5.0, 1.0, 0.1], 'warned-1');
   assert.equal(served.status, 200, served.text);
+  await server.logSettled();
+  const db = openDatabase(join(dir, '.mlops', 'index.db'));
+  try {
+    // Served, and logged with how many of its values broke an expectation (rows 2 and 3: three values).
+    const row = db.prepare('SELECT status, violations FROM predictions WHERE request_id = ?').get('warned-1') as { status: number; violations: number };
+    assert.deepEqual({ ...row }, { status: 200, violations: 3 });
+  } finally {
+    db.close();
+  }
   const open = await infer('open', [50, 50, 50, 50]);
   assert.equal(open.status, 200, 'an endpoint without validate checks nothing');
   const samples = parsePrometheus((await call(server.url, '/metrics')).text).filter((s) => s.name === 'mlops_validation_violations_total' && s.labels.endpoint === 'lenient');
   const byKey = Object.fromEntries(samples.map((s) => [`${s.labels.column}:${s.labels.expectation}`, s.value]));
   assert.deepEqual(byKey, { 'petal_length:max': 1, 'sepal_length:min': 1, 'sepal_width:max': 1 });
+  // /mlops/stats (what the Serving view's tooltips show) has them by column.
+  const stats = (await call(server.url, '/mlops/stats')).json() as { series: { endpoint: string; violations?: Record<string, number> }[] };
+  assert.deepEqual(stats.series.find((v) => v.endpoint === 'lenient')?.violations, { petal_length: 1, sepal_length: 1, sepal_width: 1 });
+});
+
+test('the drift report counts the window\'s requests that broke the expectations, by endpoint', async () => {
+  await server.logSettled();
+  const db = openDatabase(join(dir, '.mlops', 'index.db'));
+  try {
+    // strict refused two requests of one violation each; lenient served one with three.
+    assert.deepEqual(windowViolations(db, ['strict'], 0, Date.now()), { requests: 2, values: 2 });
+    assert.deepEqual(windowViolations(db, ['lenient'], 0, Date.now()), { requests: 1, values: 3 });
+    assert.deepEqual(windowViolations(db, ['open'], 0, Date.now()), { requests: 0, values: 0 });
+    assert.deepEqual(windowViolations(db, ['strict', 'lenient'], Date.now() + 1000, Date.now() + 2000), { requests: 0, values: 0 });
+  } finally {
+    db.close();
+  }
 });
 
 test('the row checker: named inputs, a [N, k] input, float32 bounds, categories and nulls', () => {

@@ -76,6 +76,13 @@ function render(): void {
     paragraph(`${r.drifted_features} of ${r.features.length} features drifted (${(100 * r.share).toFixed(1)}%; the data set drifts at ${100 * r.drift_share}%). α = ${r.alpha}, correction: ${r.correction}.`),
     paragraph(`Reference: ${r.reference.source} (${r.reference.rows.toLocaleString('en-US')} rows) · Current: ${r.current.source} (${r.current.rows.toLocaleString('en-US')} rows)${data.window ? ` · window ${data.window}` : ''}`, 'muted'),
   );
+  // Beside the drift tests: requests of the window that broke the input data set's expectations (validate:).
+  if (data.violations && data.violations.requests > 0) {
+    const v = data.violations;
+    const note = paragraph(`Data expectations: ${v.requests.toLocaleString('en-US')} request${v.requests === 1 ? '' : 's'} of this window broke the input data set's expectations (${v.values.toLocaleString('en-US')} value${v.values === 1 ? '' : 's'}).`, 'error');
+    note.dataset.testid = 'violations';
+    verdict.append(note);
+  }
   if (r.skipped.length > 0) {
     const note = paragraph(`Not tested: ${r.skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}. Give a column a type in the drift settings to test it anyway.`, 'muted');
     note.dataset.testid = 'skipped';

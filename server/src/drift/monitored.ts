@@ -53,7 +53,19 @@ export function monitoredReference(manifestPath: string, manifest: ManifestModel
   return tableFromCsv(text, ref);
 }
 
-export function monitoredDrift(o: MonitoredDriftOptions): { report: DriftReport; window: string | null } {
+/**
+ * Requests of the model's endpoints in the window whose values broke an expectation of its input
+ * data set (serving `validate:`), served or refused, and how many values did: shown beside the drift.
+ */
+export function windowViolations(db: Database, endpoints: string[], since: number, until: number): { requests: number; values: number } {
+  if (endpoints.length === 0) return { requests: 0, values: 0 };
+  const row = db
+    .prepare(`SELECT COUNT(*) AS requests, COALESCE(SUM(violations), 0) AS "values" FROM predictions WHERE endpoint IN (${endpoints.map(() => '?').join(', ')}) AND mirrored = 0 AND violations > 0 AND time >= ? AND time <= ?`)
+    .get(...endpoints, since, until) as { requests: number; values: number };
+  return { requests: Number(row.requests), values: Number(row.values) };
+}
+
+export function monitoredDrift(o: MonitoredDriftOptions): { report: DriftReport; window: string | null; violations: { requests: number; values: number } } {
   const reference = monitoredReference(o.manifestPath, o.manifest, o.model);
   const mon = o.manifest.monitoring!.entries.get(o.model)!;
   const options = { ...driftOptionsOf(mon), ...o.overrides };
@@ -63,11 +75,13 @@ export function monitoredDrift(o: MonitoredDriftOptions): { report: DriftReport;
   const now = o.now ?? Date.now();
   const excluded = new Set(options.exclude ?? []);
   const features = reference.columns.map((c) => c.name).filter((n) => !excluded.has(n));
+  const endpoints = endpointsOf(o.manifest, o.model);
+  const since = o.since ?? (windowMs === undefined ? 0 : now - windowMs);
   const current = currentFromLog(o.db, features, {
-    endpoints: endpointsOf(o.manifest, o.model),
-    since: o.since ?? (windowMs === undefined ? 0 : now - windowMs),
+    endpoints,
+    since,
     until: now,
     source: o.since !== undefined ? `prediction log since ${new Date(o.since).toISOString()}` : windowMs === undefined ? 'prediction log' : `prediction log, last ${formatDuration(windowMs)}`,
   });
-  return { report: driftReport(reference, current, options), window: o.since !== undefined || windowMs === undefined ? null : formatDuration(windowMs) };
+  return { report: driftReport(reference, current, options), window: o.since !== undefined || windowMs === undefined ? null : formatDuration(windowMs), violations: windowViolations(o.db, endpoints, since, now) };
 }

@@ -4,8 +4,10 @@
  * sits on the expectations' lines of the saved manifest until the next run. Large data sets are
  * left to `mlops validate` (a note says so), so the editor never reads gigabytes on its own.
  */
-import { statSync } from 'node:fs';
-import type { Finding } from '../contract';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, sep } from 'node:path';
+import type { DataPanelData, Finding } from '../contract';
+import { scanWorkspace } from '../workspace/scan';
 import { datasetsOf, datasetFiles, reportFindings, validateData, DataValidationError } from '../validation';
 import { readManifestModel } from '../manifest/model';
 import { parseManifest } from '../manifest/parse';
@@ -69,4 +71,30 @@ export class DataDiagnostics {
     this.findings.set(manifestPath, findings);
     this.republish(manifestPath);
   }
+}
+
+/**
+ * The Validate Data panel's report: the given manifest's data sets, or the first manifest of the
+ * workspace that declares some. What is shown comes from the same core as `mlops validate --format json`.
+ */
+export async function dataPanelData(manifest: string | undefined, workspaceFolders: readonly string[]): Promise<DataPanelData> {
+  const candidates = manifest ? [manifest] : workspaceFolders.flatMap((f) => scanWorkspace(f).manifests);
+  for (const path of candidates) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      if (manifest) return { manifest: path, report: null, message: `Cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}).` };
+      continue;
+    }
+    if (datasetsOf(readManifestModel(parseManifest(text))).length === 0) continue;
+    const root = workspaceFolders.find((f) => path.startsWith(f + sep)) ?? dirname(path);
+    try {
+      return { manifest: path, report: await validateData({ manifestPath: path, workspaceRoot: root }) };
+    } catch (error) {
+      if (error instanceof DataValidationError) return { manifest: path, report: null, message: error.message };
+      throw error;
+    }
+  }
+  return { manifest: manifest ?? null, report: null, message: 'No mlops.yaml here declares data sets. Add a `data:` section (run `mlops validate --infer FILE` to propose one) to check your data.' };
 }

@@ -42,7 +42,7 @@ import { MonitoringHost } from './monitoring-host';
 import { ScoringHost } from './scoring-host';
 import { ScoreCancelled, ScoreError } from '../batch/score';
 import { DataProfiles, inferEdit } from './manifest/data';
-import { DataDiagnostics } from './data-diagnostics';
+import { DataDiagnostics, dataPanelData } from './data-diagnostics';
 
 /** Register a handler typed by the contract's request spec. */
 function onRequest<P, R>(spec: RequestSpec<P, R>, handler: (params: P) => R | Promise<R>): void {
@@ -363,6 +363,7 @@ connection.onNotification(ClientNotifications.abDashboardClosed.method, ({ manif
 onRequest(Requests.metricHistory, (params) => tracking?.metricHistory(params) ?? { x: params.x ?? 'step', smoothing: 0, availableKeys: [], keys: [], runs: [], series: [] });
 onRequest(Requests.runChoices, () => tracking?.runChoices() ?? []);
 const noMonitoring = () => new Error('Monitoring is unavailable: the SQLite module did not load (see the server status).');
+onRequest(Requests.validateData, (p) => dataPanelData(p.manifest, workspaceFolders));
 onRequest(Requests.driftReport, (p) => {
   if (!monitoring) throw noMonitoring();
   return monitoring.driftReport(p);

@@ -136,7 +136,7 @@ export class MonitoringHost {
     if (!parsed) return { manifest, model: p.model, window: p.window ?? null, report: null, message: `${manifest} cannot be read.` };
     try {
       const r = withStore(dirname(manifest), (db) => monitoredDrift({ manifestPath: manifest, manifest: parsed, model: p.model, db, window: p.window }));
-      return { manifest, model: p.model, window: r.window, report: r.report };
+      return { manifest, model: p.model, window: r.window, report: r.report, violations: r.violations };
     } catch (error) {
       if (!(error instanceof DriftInputError || error instanceof StatsError)) throw error;
       return { manifest, model: p.model, window: p.window ?? null, report: null, message: error.message };

@@ -252,6 +252,7 @@ function versionTooltip(endpoint: string, version: string, percent: number, s: S
     Object.keys(s.protocols ?? {}).length > 1 || s.protocols?.grpc ? `By protocol: ${Object.entries(s.protocols).map(([p, n]) => `${PROTOCOL_NAMES[p] ?? p} ${formatCount(n)}`).join(' · ')}` : '',
     `Latency (last ${formatCount(Math.min(s.requests, 1024))} requests): p50 ${formatMs(s.p50)} · p95 ${formatMs(s.p95)} · p99 ${formatMs(s.p99)}`,
     s.cache ? `Prediction cache: ${formatCount(s.cache.hits)} hits, ${formatCount(s.cache.misses)} misses (${formatPercent(s.cache.hitRate)} hit rate), ${formatCount(s.cache.evictions)} evictions` : '',
+    s.violations ? `Data expectations broken: ${Object.entries(s.violations).sort(([, a], [, b]) => b - a).map(([column, n]) => `${column} ${formatCount(n)}`).join(' · ')}` : '',
   ]
     .filter(Boolean)
     .join('\n\n');

@@ -98,8 +98,13 @@ export async function infer(app: ServingApp, request: InferenceRequest): Promise
   let endpoint: LiveEndpoint | undefined;
   let version: LiveVersion | undefined;
   let mirroring = false;
-  const row = (status: number, error: string | null, inputs?: Map<string, HostTensor>, outputs?: Map<string, HostTensor>, cached = false) =>
-    predictionRow(app, { requestId, endpoint: endpointName.slice(0, 128), model: endpoint?.model.name ?? null, version: version?.id ?? null }, request, status, error, inputs, outputs, cached);
+  /** Values that broke the input data set's expectations (`validate:`), logged with the request. */
+  let violations = 0;
+  const row = (status: number, error: string | null, inputs?: Map<string, HostTensor>, outputs?: Map<string, HostTensor>, cached = false) => {
+    const record = predictionRow(app, { requestId, endpoint: endpointName.slice(0, 128), model: endpoint?.model.name ?? null, version: version?.id ?? null }, request, status, error, inputs, outputs, cached);
+    if (violations > 0) record.violations = violations;
+    return record;
+  };
   try {
     endpoint = deployment.endpoints.get(endpointName);
     if (!endpoint) throw notFound(`unknown model ${JSON.stringify(endpointName)}; served: ${[...deployment.endpoints.keys()].join(', ')}`);
@@ -113,7 +118,11 @@ export async function infer(app: ServingApp, request: InferenceRequest): Promise
     }
     const fetch = request.protocol === 'v2' || request.protocol === 'grpc' ? selectOutputs(decoded.outputs, session.signature) : session.signature.outputs.map((o) => o.name);
     const inputs = toHostTensors(decoded.inputs, session.signature);
-    if (endpoint.rows) checkRows(app, endpoint, endpointName, version.id, inputs);
+    if (endpoint.rows) {
+      const checked = checkRows(app, endpoint, endpointName, version.id, inputs);
+      violations = checked.count;
+      if (checked.refusal) throw new RequestError(422, checked.refusal);
+    }
     const answer = await run(deployment, endpoint, version, inputs);
     const outputs = pick(answer.outputs, fetch);
     const encoded = encode(request.protocol, endpointName, version.id, requestId, outputs, fetch, decoded.binaryOutputs);
@@ -148,14 +157,14 @@ export async function infer(app: ServingApp, request: InferenceRequest): Promise
  * `validate:` — the inputs against the model's input data set's per-row expectations: violations are
  * counted; with `reject` the request is answered 422, naming the rows, columns and expectations.
  */
-function checkRows(app: ServingApp, endpoint: LiveEndpoint, endpointName: string, version: string, inputs: Map<string, HostTensor>): void {
+function checkRows(app: ServingApp, endpoint: LiveEndpoint, endpointName: string, version: string, inputs: Map<string, HostTensor>): { count: number; refusal?: string } {
   const violations = endpoint.rows!.check(inputs);
-  if (violations.length === 0) return;
+  if (violations.length === 0) return { count: 0 };
   app.metrics.countViolations(endpointName, version, violations);
   const validation = endpoint.config.validation!;
-  if (validation.mode !== 'reject') return;
+  if (validation.mode !== 'reject') return { count: violations.length };
   const shown = violations.slice(0, 5).map((v) => `${v.message} (${v.expectation})`).join('; ');
-  throw new RequestError(422, `the inputs break the expectations of data set ${JSON.stringify(validation.dataset)}: ${shown}${violations.length > 5 ? `; and ${violations.length - 5} more` : ''}`);
+  return { count: violations.length, refusal: `the inputs break the expectations of data set ${JSON.stringify(validation.dataset)}: ${shown}${violations.length > 5 ? `; and ${violations.length - 5} more` : ''}` };
 }
 
 function pickVersion(deployment: Deployment, endpoint: LiveEndpoint, request: InferenceRequest): LiveVersion {

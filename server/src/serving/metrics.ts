@@ -23,6 +23,8 @@ export interface SeriesStats {
   p99: number | null;
   /** The endpoint's prediction cache, for this version, since start: present once it was looked in. */
   cache?: { hits: number; misses: number; evictions: number; hitRate: number };
+  /** Values that broke the input data set's expectations (`validate:`), by column, since start: present once one did. */
+  violations?: Record<string, number>;
 }
 
 class Series {
@@ -129,6 +131,11 @@ export class Metrics {
       const stats: SeriesStats = { endpoint: s.endpoint, version: s.version, requests: s.count, protocols: Object.fromEntries(s.protocols), errors: s.errors, requestsPerSecond: s.rate(now), p50: ms(0), p95: ms(1), p99: ms(2) };
       const lookups = s.cacheHits + s.cacheMisses;
       if (lookups > 0) stats.cache = { hits: s.cacheHits, misses: s.cacheMisses, evictions: s.cacheEvictions, hitRate: s.cacheHits / lookups };
+      for (const v of this.violations.values()) {
+        if (v.endpoint !== s.endpoint || v.version !== s.version) continue;
+        stats.violations ??= {};
+        stats.violations[v.column] = (stats.violations[v.column] ?? 0) + v.count;
+      }
       return stats;
     });
   }

@@ -26,6 +26,8 @@ export interface PredictionRecord {
   mirrored: boolean;
   /** Answered from the endpoint's prediction cache (no session.run of its own); absent: not. */
   cached?: boolean;
+  /** Values that broke an expectation of the model's input data set (`validate:`); absent: none. */
+  violations?: number;
 }
 
 export interface FeedbackRecord {
@@ -62,7 +64,7 @@ function journalRotateBytes(): number {
 const MARK_DELAY_MS = 4;
 
 function rowValues(r: PredictionRecord): RowValues {
-  return [r.requestId, r.time, r.endpoint, r.model, r.version, r.protocol, r.inputs, r.inputsBytes, r.outputs, r.latencyMs, r.status, r.error, r.mirrored ? 1 : 0, r.cached ? 1 : 0];
+  return [r.requestId, r.time, r.endpoint, r.model, r.version, r.protocol, r.inputs, r.inputsBytes, r.outputs, r.latencyMs, r.status, r.error, r.mirrored ? 1 : 0, r.cached ? 1 : 0, r.violations ?? 0];
 }
 
 /** What the table would refuse, refused before the request is answered. */

@@ -187,4 +187,9 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE predictions ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;
   `,
+  // 7: how many of a request's values broke an expectation of its model's input data set (serving
+  // `validate: warn|reject`). Rows logged before are 0: nothing was checked.
+  `
+  ALTER TABLE predictions ADD COLUMN violations INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -20,11 +20,14 @@ export type FeedbackValues = [requestId: string, time: number, endpoint: string,
 /** A journal line: a prediction row (a JSON array) or a feedback row ({"feedback": [...]}). */
 export type JournalEntry = RowValues | { feedback: FeedbackValues };
 
-export const INSERT_PREDICTION = `INSERT INTO predictions (request_id, time, endpoint, model, version, protocol, inputs, inputs_bytes, outputs, latency_ms, status, error, mirrored, cached)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+export const INSERT_PREDICTION = `INSERT INTO predictions (request_id, time, endpoint, model, version, protocol, inputs, inputs_bytes, outputs, latency_ms, status, error, mirrored, cached, violations)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
-/** Values of a prediction row; rows journaled before the `cached` column (store migration 6) have one fewer. */
-const PREDICTION_VALUES = 14;
+/**
+ * Values of a prediction row; rows journaled before the `cached` column (store migration 6) have two
+ * fewer, before the `violations` column (migration 7) one fewer.
+ */
+const PREDICTION_VALUES = 15;
 
 export const INSERT_FEEDBACK = 'INSERT INTO feedback (request_id, time, endpoint, label, value) VALUES (?, ?, ?, ?, ?)';
 
@@ -56,8 +59,9 @@ export function journalLines(entries: readonly JournalEntry[]): string {
 export function parseJournalLine(line: string): { feedback: boolean; values: unknown[] } {
   const parsed = JSON.parse(line) as JournalEntry;
   if (Array.isArray(parsed)) {
-    // A journal a server of an earlier version left behind: its rows were not answered from a cache.
-    if (parsed.length === PREDICTION_VALUES - 1) parsed.push(0);
+    // A journal a server of an earlier version left behind: its rows were not answered from a cache,
+    // nor checked against a data set.
+    while (parsed.length >= PREDICTION_VALUES - 2 && parsed.length < PREDICTION_VALUES) parsed.push(0);
     return { feedback: false, values: parsed };
   }
   if (parsed !== null && typeof parsed === 'object' && Array.isArray(parsed.feedback)) return { feedback: true, values: parsed.feedback };

@@ -278,7 +278,7 @@ function sampleText(t: Tally): string {
   return t.sample.length === 0 ? '' : ` (values: ${t.sample.map((v) => JSON.stringify(v.length > 40 ? `${v.slice(0, 39)}…` : v)).join(', ')})`;
 }
 
-function result(spec: DatasetSpec, fields: { column?: string; expectation: string; label: string; severity: RuleSeverity; range: Range; tally?: Tally; failing?: number; checked?: number; passed: boolean; message: string; sample?: string[]; rows?: number[]; file?: string }): ExpectationResult {
+function result(spec: DatasetSpec, fields: { column?: string; expectation: string; label: string; severity: RuleSeverity; range: Range; tally?: Tally; failing?: number; checked?: number; passed: boolean; message: string; sample?: string[]; rows?: number[]; file?: string; bound?: number }): ExpectationResult {
   const failing = fields.failing ?? fields.tally?.failing ?? 0;
   const checked = fields.checked ?? fields.tally?.checked ?? 0;
   return {
@@ -296,6 +296,7 @@ function result(spec: DatasetSpec, fields: { column?: string; expectation: strin
     sample: fields.sample ?? fields.tally?.sample ?? [],
     message: fields.message,
     range: fields.range,
+    ...(fields.bound !== undefined ? { bound: fields.bound } : {}),
   };
 }
 
@@ -338,8 +339,9 @@ function columnResults(spec: DatasetSpec, c: ColumnCheck, files: string[]): Expe
     out.push(result(spec, { column: s.name, expectation: 'required', label: s.requiredRule.label, severity: s.requiredRule.severity, range: s.keyRange, passed: missing.length === 0, failing: missing.length, checked: files.length, message: missing.length === 0 ? `${name} is in the file.` : `${missing.length === files.length ? filesText(files) : missing.join(', ')} ${missing.length === 1 ? 'has' : 'have'} no column ${name}.` }));
   }
   if (readFiles.length === 0) return out;
-  const rule = (r: ColumnRule, tally: Tally, passed: boolean, failedText: string, passedText: string) =>
-    out.push(result(spec, { column: s.name, expectation: r.key, label: r.label, severity: r.severity, range: r.range, tally, passed, message: passed ? passedText : failedText }));
+  const rule = (r: ColumnRule, tally: Tally, passed: boolean, failedText: string, passedText: string, bound?: number) =>
+    out.push(result(spec, { column: s.name, expectation: r.key, label: r.label, severity: r.severity, range: r.range, tally, passed, message: passed ? passedText : failedText, bound }));
+  const numeric = s.type !== 'date' && s.type !== 'datetime';
   const of = (t: Tally) => `${count(t.failing)} of ${count(t.checked)} values (${percent(t.checked ? t.failing / t.checked : 0)})`;
   if (s.maxNullShare) {
     const t = c.nulls;
@@ -351,8 +353,8 @@ function columnResults(spec: DatasetSpec, c: ColumnCheck, files: string[]): Expe
     const what = s.type === 'date' || s.type === 'datetime' ? `${s.type} in ${s.dateFormat?.text}` : s.type!;
     rule(s.typeRule, t, t.failing === 0, `${name} is declared ${what}, but ${of(t)} are not${rowsText(t, files)}${sampleText(t)}.`, `${name}: every value is ${what}.`);
   }
-  if (s.min) rule(s.min.rule, c.min, c.min.failing === 0, `${of(c.min)} of ${name} are below min ${describeBound(s.min.rule)}${rowsText(c.min, files)}${sampleText(c.min)}.`, `${name} ≥ ${describeBound(s.min.rule)}.`);
-  if (s.max) rule(s.max.rule, c.max, c.max.failing === 0, `${of(c.max)} of ${name} are above max ${describeBound(s.max.rule)}${rowsText(c.max, files)}${sampleText(c.max)}.`, `${name} ≤ ${describeBound(s.max.rule)}.`);
+  if (s.min) rule(s.min.rule, c.min, c.min.failing === 0, `${of(c.min)} of ${name} are below min ${describeBound(s.min.rule)}${rowsText(c.min, files)}${sampleText(c.min)}.`, `${name} ≥ ${describeBound(s.min.rule)}.`, numeric ? s.min.value : undefined);
+  if (s.max) rule(s.max.rule, c.max, c.max.failing === 0, `${of(c.max)} of ${name} are above max ${describeBound(s.max.rule)}${rowsText(c.max, files)}${sampleText(c.max)}.`, `${name} ≤ ${describeBound(s.max.rule)}.`, numeric ? s.max.value : undefined);
   if (s.values) rule(s.values.rule, c.values, c.values.failing === 0, `${of(c.values)} of ${name} are not among the listed values${rowsText(c.values, files)}${sampleText(c.values)}.`, `${name}: every value is listed.`);
   if (s.unique) rule(s.unique, c.unique, c.unique.failing === 0, `${of(c.unique)} of ${name} repeat a value seen before${rowsText(c.unique, files)}${sampleText(c.unique)}.`, `${name}: every value is unique.`);
   if (s.pattern) rule(s.pattern.rule, c.pattern, c.pattern.failing === 0, `${of(c.pattern)} of ${name} do not match ${s.pattern.rule.label.replace(/^pattern: /, '')}${rowsText(c.pattern, files)}${sampleText(c.pattern)}.`, `${name}: every value matches.`);
