@@ -45,7 +45,11 @@ test('data: a failing expectation in the Problems panel and the report, and the 
     await wb.waitForText(failed, /489, 754, 937/, SERVER_MS);
     const histogram = frame.locator('[data-testid="histogram-customers-tenure"]');
     await histogram.locator('.chart canvas, .chart svg').first().waitFor({ state: 'visible', timeout: SERVER_MS });
+    // Paths as the manifest writes them, relative to its folder.
+    await wb.waitForText(frame.locator('[data-testid="dataset-customers"] > p').first(), /^data\/telco-churn\.csv · 7,043 rows · /, SERVER_MS);
     await wb.shot('validate-data-report');
+    await histogram.scrollIntoViewIfNeeded();
+    await wb.shot('validate-data-histograms');
     // Keyboard: the failure's Go to button is reachable and takes the editor to its line.
     await frame.locator('[data-testid="result-customers-TotalCharges-max_null_share-goto"]').focus();
     await wb.page.keyboard.press('Enter');

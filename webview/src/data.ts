@@ -19,6 +19,13 @@ let drawn = 0;
 setState(parseDataPanelState(getState()) ?? { manifest: null });
 
 const count = (n: number) => n.toLocaleString('en-US');
+/** A path as the manifest writes it: relative to the manifest's folder when it is below it. */
+function relativePath(path: string): string {
+  const manifest = data?.manifest;
+  if (!manifest) return path;
+  const folder = manifest.slice(0, Math.max(manifest.lastIndexOf('/'), manifest.lastIndexOf('\\')) + 1);
+  return folder && path.startsWith(folder) ? path.slice(folder.length) : path;
+}
 const percent = (share: number) => (share === 0 ? '0%' : share < 0.0001 ? '<0.01%' : `${Number((share * 100).toPrecision(3))}%`);
 
 function render(): void {
@@ -51,7 +58,9 @@ function render(): void {
   verdict.setAttribute('role', 'status');
   const h = document.createElement('h2');
   h.append(document.createTextNode(report.passed ? 'Data valid' : 'Data invalid'), badge(`${report.errors} error${report.errors === 1 ? '' : 's'}, ${report.warnings} warning${report.warnings === 1 ? '' : 's'}`, report.passed ? (report.warnings ? 'warning' : 'good') : 'bad'));
-  verdict.append(h, paragraph(data.manifest ?? '', 'muted'));
+  const where = paragraph(data.manifest ?? '', 'muted');
+  where.title = data.manifest ?? '';
+  verdict.append(h, where);
   page.append(verdict);
   const controls = document.createElement('div');
   controls.className = 'controls';
@@ -76,7 +85,7 @@ function datasetSection(d: DatasetValidation, chartEls: { el: HTMLElement; profi
   const h = document.createElement('h2');
   const failed = d.results.filter((r) => !r.passed).length;
   h.append(document.createTextNode(d.dataset), tag(failed === 0 ? 'passes' : `${failed} failed`, failed > 0 && d.errors > 0 ? 'bad' : undefined));
-  section.append(h, paragraph(`${d.files.length === 1 ? d.files[0] : `${d.files.length} files`} · ${count(d.rows)} rows · ${d.results.length} expectations · ${d.seconds.toFixed(1)} s`, 'muted'));
+  section.append(h, paragraph(`${d.files.length === 1 ? relativePath(d.files[0]) : `${d.files.length} files`} · ${count(d.rows)} rows · ${d.results.length} expectations · ${d.seconds.toFixed(1)} s`, 'muted'));
   const table = document.createElement('table');
   table.className = 'expectations';
   const head = document.createElement('tr');

@@ -7,6 +7,8 @@ import { themeConfig, type ChartTheme } from '../charts/spec';
 import type { ColumnProfile } from '../contract';
 
 export const BOUND_COLOR = '#e45756';
+/** Axis labels in SI units (1.5k, 2M), and 0 as 0 (d3's ~s would print the axis' prefix on it: 0k). */
+const SI = "datum.value === 0 ? '0' : format(datum.value, '~s')";
 
 export function histogramSpec(p: ColumnProfile, bounds: { min?: number; max?: number }, o: { width?: number; height?: number; theme?: ChartTheme } = {}): TopLevelSpec | undefined {
   const h = p.histogram;
@@ -26,9 +28,9 @@ export function histogramSpec(p: ColumnProfile, bounds: { min?: number; max?: nu
         data: { values: bins },
         mark: { type: 'bar', tooltip: true, binSpacing: 0 },
         encoding: {
-          x: { field: 'start', type: 'quantitative', bin: { binned: true }, title: p.column, scale: { domain: [low, high] }, axis: { labelOverlap: 'greedy', format: '~s' } },
+          x: { field: 'start', type: 'quantitative', bin: { binned: true }, title: p.column, scale: { domain: [low, high] }, axis: { labelOverlap: 'greedy', labelExpr: SI } },
           x2: { field: 'end' },
-          y: { field: 'count', type: 'quantitative', title: 'rows', axis: { format: '~s' } },
+          y: { field: 'count', type: 'quantitative', title: 'rows', axis: { labelExpr: SI } },
           tooltip: [
             { field: 'start', type: 'quantitative', title: 'from' },
             { field: 'end', type: 'quantitative', title: 'to' },
