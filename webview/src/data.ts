@@ -2,10 +2,10 @@ import { parseDataPanelState, type ColumnProfile, type DataPanelData, type Datas
 import { histogramSpec } from '../../server/src/validation/histogram';
 import { connect, getState, post, setState } from './host';
 import { badge, button, checkbox, registerToolkit, tag } from './toolkit';
-import { renderChart, type ChartView } from './vega';
+import { ChartSet } from './vega';
 import { editorTheme } from './theme';
 import { focusedElement } from './focus';
-import { chartFailure, paragraph } from './dom';
+import { paragraph } from './dom';
 
 registerToolkit();
 const root = document.getElementById('root') as HTMLElement;
@@ -13,8 +13,7 @@ const root = document.getElementById('root') as HTMLElement;
 let data: DataPanelData | undefined;
 let error: string | undefined;
 let onlyFailed = false;
-let charts: ChartView[] = [];
-let drawn = 0;
+const charts = new ChartSet();
 // The manifest shown last (restored by the host after a restart); kept in the webview's state.
 setState(parseDataPanelState(getState()) ?? { manifest: null });
 
@@ -143,24 +142,9 @@ function resultRow(d: DatasetValidation, r: ExpectationResult): HTMLElement {
   return tr;
 }
 
-async function draw(els: { el: HTMLElement; profile: ColumnProfile; bounds: { min?: number; max?: number } }[]): Promise<void> {
-  const ticket = ++drawn;
-  for (const c of charts.splice(0)) c.finalize();
+function draw(els: { el: HTMLElement; profile: ColumnProfile; bounds: { min?: number; max?: number } }[]): Promise<void> {
   const theme = editorTheme();
-  for (const { el, profile, bounds } of els) {
-    const spec = histogramSpec(profile, bounds, { width: 260, height: 100, theme });
-    if (!spec) continue;
-    try {
-      const view = await renderChart(el, spec);
-      if (ticket !== drawn) {
-        view.finalize();
-        return;
-      }
-      charts.push(view);
-    } catch (e) {
-      el.replaceChildren(chartFailure(e));
-    }
-  }
+  return charts.draw(els.map(({ el, profile, bounds }) => ({ el, spec: histogramSpec(profile, bounds, { width: 260, height: 100, theme }) })));
 }
 
 // Theme switches change the body's class: redraw in the new colours.

@@ -2,10 +2,10 @@ import { DriftWindows, parseDriftState, type DriftPanelData, type DriftPanelStat
 import { distributionSpec } from '../../server/src/drift/spec';
 import { connect, getState, post, setState } from './host';
 import { badge, button, checkbox, dropdown, registerToolkit, tag } from './toolkit';
-import { renderChart, type ChartView } from './vega';
+import { ChartSet } from './vega';
 import { editorTheme } from './theme';
 import { focusedElement } from './focus';
-import { chartFailure, paragraph } from './dom';
+import { paragraph } from './dom';
 
 registerToolkit();
 const root = document.getElementById('root') as HTMLElement;
@@ -15,8 +15,7 @@ let error: string | undefined;
 /** Restored from the panel's state before the host's first answer arrives. */
 let state: DriftPanelState | undefined = parseDriftState(getState());
 let onlyDrifted = false;
-let charts: ChartView[] = [];
-let drawn = 0;
+const charts = new ChartSet();
 
 const fmt = (v: number | null, digits = 4): string => (v === null ? '—' : String(Number(v.toPrecision(digits))));
 const fmtP = (p: number | null): string => (p === null ? '—' : p === 0 ? '0' : p < 1e-4 ? p.toExponential(1) : String(Number(p.toPrecision(3))));
@@ -142,25 +141,10 @@ function render(): void {
 }
 
 
-async function draw(els: { el: HTMLElement; f: FeatureDrift }[]): Promise<void> {
-  const ticket = ++drawn;
-  for (const c of charts.splice(0)) c.finalize();
+function draw(els: { el: HTMLElement; f: FeatureDrift }[]): Promise<void> {
   const t = editorTheme();
   const width = Math.max(240, Math.min(520, (root.clientWidth || 900) - 420));
-  for (const { el, f } of els) {
-    const spec = distributionSpec(f, { width, height: 150, theme: t, interactive: true });
-    if (!spec) continue;
-    try {
-      const view = await renderChart(el, spec);
-      if (ticket !== drawn) {
-        view.finalize();
-        return;
-      }
-      charts.push(view);
-    } catch (e) {
-      el.replaceChildren(chartFailure(e));
-    }
-  }
+  return charts.draw(els.map(({ el, f }) => ({ el, spec: distributionSpec(f, { width, height: 150, theme: t, interactive: true }) })));
 }
 
 // Theme switches change the body's class: redraw in the new colours.

@@ -8,6 +8,7 @@ import * as vega from 'vega';
 import embed, { type Result } from 'vega-embed';
 import { expressionInterpreter } from 'vega-interpreter';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { chartFailure } from './dom';
 
 export interface ChartView {
   finalize(): void;
@@ -25,6 +26,34 @@ export async function renderChart(el: HTMLElement, spec: TopLevelSpec): Promise<
     tooltip: { disableDefaultStyle: true, theme: 'custom' },
   });
   return { finalize: () => result.finalize() };
+}
+
+/**
+ * The charts of a page, drawn one after another into their elements. A newer draw (the page was
+ * rendered again) finalizes what was drawn and stops the older one; a chart that fails to draw
+ * says why in its place.
+ */
+export class ChartSet {
+  private views: ChartView[] = [];
+  private ticket = 0;
+
+  async draw(items: { el: HTMLElement; spec: TopLevelSpec | undefined }[]): Promise<void> {
+    const ticket = ++this.ticket;
+    for (const v of this.views.splice(0)) v.finalize();
+    for (const { el, spec } of items) {
+      if (!spec) continue;
+      try {
+        const view = await renderChart(el, spec);
+        if (ticket !== this.ticket) {
+          view.finalize();
+          return;
+        }
+        this.views.push(view);
+      } catch (e) {
+        el.replaceChildren(chartFailure(e));
+      }
+    }
+  }
 }
 
 /** Render a spec off screen and return it as SVG text or a PNG data URL (`scale` × the size). */

@@ -18,7 +18,8 @@ export const EDITOR_DATA_LIMIT_BYTES = 200 * 1024 * 1024;
 export class DataDiagnostics {
   private readonly findings = new Map<string, Finding[]>();
   private readonly running = new Map<string, Promise<void>>();
-  private readonly again = new Set<string>();
+  /** The saved text to check once the run in progress ends (the newest save). */
+  private readonly again = new Map<string, string>();
 
   constructor(
     private readonly republish: (manifestPath: string) => void,
@@ -37,12 +38,16 @@ export class DataDiagnostics {
   /** Check the saved manifest's data sets; one run at a time per manifest, the last request wins. */
   check(manifestPath: string, workspaceRoot: string, savedText: string): Promise<void> {
     if (this.running.has(manifestPath)) {
-      this.again.add(manifestPath);
+      this.again.set(manifestPath, savedText);
       return this.running.get(manifestPath)!;
     }
     const run = this.run(manifestPath, workspaceRoot, savedText).finally(() => {
       this.running.delete(manifestPath);
-      if (this.again.delete(manifestPath)) void this.check(manifestPath, workspaceRoot, savedText);
+      const next = this.again.get(manifestPath);
+      if (next !== undefined) {
+        this.again.delete(manifestPath);
+        void this.check(manifestPath, workspaceRoot, next);
+      }
     });
     this.running.set(manifestPath, run);
     return run;

@@ -6,7 +6,7 @@
  * `mlops validate`; here only what a keystroke can afford: a header read, no rows.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import type { Range } from '../contract';
 import type { OnnxSignature } from '../onnx/inspect';
 import { compileDataset, type DatasetSpec } from '../validation/spec';
@@ -75,9 +75,7 @@ export function dataFileHeader(file: string): string[] | undefined {
 
 /** The first file of a data set's path (the first match of a glob), inside the workspace; undefined when none. */
 export function firstDataFile(pathValue: string, manifestPath: string): string | undefined {
-  const base = dirname(manifestPath);
-  const files = isGlob(pathValue) ? globFiles(base, pathValue) : [resolve(base, pathValue)];
-  return files[0];
+  return globFiles(dirname(manifestPath), pathValue)[0];
 }
 
 /** The keys of the first JSON Lines record, from at most the first 64 KiB. */

@@ -9,7 +9,7 @@ import type { ColumnProfile, DataValidationReport, DatasetValidation, Finding } 
 import { readManifestModel, type DatasetDecl, type ManifestModel } from '../manifest/model';
 import { decodeManifest, parseManifest } from '../manifest/parse';
 import { openTable, DataFileError } from '../data/table';
-import { globFiles, isGlob } from '../workspace/glob';
+import { globFiles } from '../workspace/glob';
 import { isInside } from '../workspace/links';
 import { inferColumn, inferredYaml, type InferredDataset } from './infer';
 import { compileDataset, type DatasetSpec, type SpecProblem } from './spec';
@@ -32,9 +32,7 @@ export function datasetsOf(model: ManifestModel): { spec: DatasetSpec; problems:
 /** The files of a data set's path (a file or a glob), relative to the manifest; only those inside the workspace. */
 export function datasetFiles(spec: DatasetSpec, manifestPath: string, workspaceRoot: string): string[] {
   if (!spec.path) return [];
-  const base = dirname(manifestPath);
-  const files = isGlob(spec.path) ? globFiles(base, spec.path) : [resolve(base, spec.path)];
-  return files.filter((f) => inside(workspaceRoot, f));
+  return globFiles(dirname(manifestPath), spec.path).filter((f) => inside(workspaceRoot, f));
 }
 
 const inside = (root: string, path: string): boolean => isInside(path, root);
