@@ -62,6 +62,8 @@ test('diagnostics: a YAML syntax error in mlops.yaml is squiggled and listed, an
     await wb.page.keyboard.press('Control+End');
     // Inserted rather than typed: bracket auto-closing acts on typed keys and would balance it.
     await wb.page.keyboard.insertText('\nbad: [unclosed');
+    // The line as inserted, unclosed (auto-closing is off for this scenario: it once closed it anyway).
+    await editor.locator('.view-line', { hasText: /^bad:\s\[unclosed$/ }).waitFor();
     await editor.locator('.squiggly-error').first().waitFor();
     await wb.shot('syntax-error-squiggle');
 
@@ -82,7 +84,7 @@ test('diagnostics: a YAML syntax error in mlops.yaml is squiggled and listed, an
     await rows.filter({ hasText: /yaml-syntax/ }).first().waitFor({ state: 'detached' });
     assert.deepEqual((await wb.problemTexts()).filter((row) => row.includes('yaml-syntax')), []);
     await wb.shot('fixed');
-  }));
+  }, { settings: { 'editor.autoClosingBrackets': 'never' } }));
 
 test('dashboard: "MLOps: Show Dashboard" renders the dashboard with the manifest count', (t) =>
   onChurn(t, 'dashboard', async (wb) => {
