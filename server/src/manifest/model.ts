@@ -117,7 +117,7 @@ export interface MonitorDecl extends Entry {
     features?: Group<DriftFeatureDecl>;
   };
   degradation?: Entry & { baseline?: Field<string>; tolerance?: Field<number> };
-  retrain?: Entry & { command?: Field<string>; on: Located<string>[]; auto?: Field<boolean>; cooldown?: Field<string> };
+  retrain?: Entry & { command?: Field<string>; on: Located<string>[]; auto?: Field<boolean>; cooldown?: Field<string>; schedule?: Field<string>; timezone?: Field<string> };
 }
 
 /** `severity: warn` on an expectation, a column or a data set; error otherwise. */
@@ -304,7 +304,7 @@ function readMonitor(r: Reader, e: KeyedNode): MonitorDecl {
       }),
     })),
     degradation: r.section(f.get('degradation'), (d) => ({ baseline: r.str(d.get('baseline')), tolerance: r.num(d.get('tolerance')) })),
-    retrain: r.section(f.get('retrain'), (t) => ({ command: r.str(t.get('command')), on: r.strings(t.get('on')?.value), auto: r.bool(t.get('auto')), cooldown: r.str(t.get('cooldown')) })),
+    retrain: r.section(f.get('retrain'), (t) => ({ command: r.str(t.get('command')), on: r.strings(t.get('on')?.value), auto: r.bool(t.get('auto')), cooldown: r.str(t.get('cooldown')), schedule: r.str(t.get('schedule')), timezone: r.str(t.get('timezone')) })),
   };
 }
 
