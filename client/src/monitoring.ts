@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { Notifications, Requests, type ModelHealth, type MonitoredModel, type TreeNode } from '../../server/src/contract';
+import { Notifications, Requests, type ModelHealth, type MonitoredModel, type RetrainCause, type RetrainReason, type TreeNode } from '../../server/src/contract';
 import type { Ctx } from './ctx';
 import type { DriftReportPanel } from './webviews/drift';
 
@@ -52,8 +52,8 @@ class RetrainSuggestions {
   }
 }
 
-function reasonWords(reason: 'drift' | 'degradation'): string {
-  return reason === 'drift' ? 'data drift' : 'quality degradation';
+function reasonWords(reason: RetrainReason): string {
+  return reason === 'drift' ? 'data drift' : reason === 'degradation' ? 'quality degradation' : 'its schedule';
 }
 
 async function pickMonitored(ctx: Ctx, node?: TreeNode): Promise<{ manifest: string; model: string } | undefined> {
@@ -84,7 +84,8 @@ async function retrainFromCommand(ctx: Ctx, node?: TreeNode): Promise<void> {
     void vscode.window.showInformationMessage(`MLOps: ${health.retrain.message}`);
     return;
   }
-  await confirmAndRun(ctx, health, true);
+  if (!(await confirm(health, health.retrain.reasons.length > 0 ? health.retrain.reasons.join(' and ') : 'requested'))) return;
+  await runRetrain(ctx, health, health.retrain.reasons.includes('schedule') ? 'schedule' : health.retrain.reasons.length > 0 ? 'monitoring' : 'manual');
 }
 
 async function offerRetrain(ctx: Ctx, suggestions: RetrainSuggestions, health: ModelHealth): Promise<void> {
@@ -92,32 +93,69 @@ async function offerRetrain(ctx: Ctx, suggestions: RetrainSuggestions, health: M
   if (!ctx.config.retrainPrompts) return;
   const reasons = health.retrain.reasons.map(reasonWords).join(' and ');
   if (!vscode.workspace.isTrusted) {
-    ctx.output.info(`Monitoring found ${reasons} for ${health.model}; retraining is off in a restricted workspace.`);
+    ctx.output.info(`Retrain of ${health.model} is due (${reasons}); retraining is off in a restricted workspace.`);
     return;
   }
-  ctx.output.info(`Monitoring found ${reasons} for ${health.model}: retrain suggested in the Models view.`);
-  // retrain.auto: no offer first, straight to the confirmation.
-  if (health.retrain.auto) await confirmAndRun(ctx, health, false);
+  const scheduled = health.retrain.reasons.includes('schedule') ? (health.retrain.schedule?.due ?? null) : null;
+  const cause = scheduled !== null ? 'schedule' : 'monitoring';
+  // retrain.auto: no question per run, once the user allowed this command to run on its own.
+  if (health.retrain.auto) {
+    if (await allowedToRunAlone(ctx, health)) await runRetrain(ctx, health, cause);
+    return;
+  }
+  if (scheduled === null) {
+    ctx.output.info(`Monitoring found ${reasons} for ${health.model}: retrain suggested in the Models view.`);
+    return;
+  }
+  // A scheduled run asks once, where the user is: run it, or skip this time (the next one comes).
+  ctx.output.info(`The scheduled retrain of ${health.model} is due: ${health.retrain.message}`);
+  const choice = await vscode.window.showInformationMessage(
+    `MLOps: ${health.retrain.message.replace(/: retrain with .*$/, '')}. Run \`${health.retrain.command}\` in ${vscode.workspace.asRelativePath(health.cwd)}?`,
+    'Run',
+    'Skip This One',
+  );
+  if (choice === 'Run') await runRetrain(ctx, health, cause);
+  else if (choice === 'Skip This One') {
+    await ctx.request(Requests.retrainSkipped, { manifest: health.manifest, model: health.model, scheduledFor: scheduled });
+    ctx.output.info(`Skipped the scheduled retrain of ${health.model}.`);
+  }
 }
 
-/** Asks (modal), then runs the manifest's retrain command as a task in the manifest's folder. */
-async function confirmAndRun(ctx: Ctx, health: ModelHealth, manual: boolean): Promise<void> {
+/**
+ * `retrain.auto` runs a command without asking each time — but only one the user allowed once, in
+ * this workspace: a changed command asks again, so an edit to mlops.yaml cannot slip one in.
+ */
+async function allowedToRunAlone(ctx: Ctx, health: ModelHealth): Promise<boolean> {
+  const key = `mlops.retrain.allowed:${health.manifest}:${health.model}`;
+  if (ctx.extension.workspaceState.get<string>(key) === health.retrain.command) return true;
+  if (!(await confirm(health, `${health.retrain.reasons.join(' and ')}; retrain.auto runs it from now on without asking, until the command changes`))) return false;
+  await ctx.extension.workspaceState.update(key, health.retrain.command);
+  return true;
+}
+
+/** The modal confirmation: the command, where it runs and why. Only in a trusted workspace. */
+async function confirm(health: ModelHealth, why: string): Promise<boolean> {
   const command = health.retrain.command;
-  if (!command) return;
+  if (!command) return false;
   if (!vscode.workspace.isTrusted) {
     void vscode.window.showWarningMessage('MLOps: commands from mlops.yaml run only in a trusted workspace. Trust this workspace to retrain from the editor.', 'Manage Workspace Trust').then((c) => {
       if (c) void vscode.commands.executeCommand('workbench.trust.manage');
     });
-    return;
+    return false;
   }
-  const why = health.retrain.reasons.length > 0 ? health.retrain.reasons.join(' and ') : manual ? 'requested' : 'monitoring';
   const cooling = health.retrain.cooldown_until !== null && health.retrain.cooldown_until > Date.now();
   const ok = await vscode.window.showWarningMessage(
     `Run the retrain command of "${health.model}" from ${vscode.workspace.asRelativePath(health.manifest)}?`,
     { modal: true, detail: `${command}\n\nin ${health.cwd}\nReason: ${why}.${cooling ? `\nA retrain already ran; the cooldown ends ${new Date(health.retrain.cooldown_until!).toLocaleString()}.` : ''}` },
     'Run',
   );
-  if (ok !== 'Run') return;
+  return ok === 'Run';
+}
+
+/** Runs the manifest's retrain command as a task in the manifest's folder; the audit log gets its start, exit code and duration. */
+async function runRetrain(ctx: Ctx, health: ModelHealth, cause: RetrainCause): Promise<void> {
+  const command = health.retrain.command;
+  if (!command || !vscode.workspace.isTrusted) return;
   const task = new vscode.Task(
     { type: 'shell', mlops: 'retrain', model: health.model },
     vscode.TaskScope.Workspace,
@@ -125,14 +163,28 @@ async function confirmAndRun(ctx: Ctx, health: ModelHealth, manual: boolean): Pr
     'mlops',
     new vscode.ShellExecution(command, { cwd: health.cwd, env: { MLOPS_RETRAIN_MODEL: health.model, MLOPS_RETRAIN_REASONS: health.retrain.reasons.join(',') } }),
   );
-  await ctx.request(Requests.retrainStarted, { manifest: health.manifest, model: health.model });
-  const execution = await vscode.tasks.executeTask(task);
+  const scheduledFor = cause === 'schedule' ? (health.retrain.schedule?.due ?? null) : null;
+  const { id } = await ctx.request(Requests.retrainStarted, { manifest: health.manifest, model: health.model, cause, scheduledFor });
+  const started = Date.now();
+  const finished = (exitCode: number | null): void => {
+    ctx.output.info(`Retrain of ${health.model} ended with exit code ${exitCode ?? 'unknown'} after ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+    void ctx.request(Requests.retrainFinished, { manifest: health.manifest, id, exitCode, durationMs: Date.now() - started }).catch(() => undefined);
+    // New runs appear through the tracking index's watcher; refresh the views for good measure.
+    void vscode.commands.executeCommand('mlops.refresh');
+  };
+  ctx.output.info(`Retrain of ${health.model} started (${cause}): ${command}`);
+  let execution: vscode.TaskExecution;
+  try {
+    execution = await vscode.tasks.executeTask(task);
+  } catch (error) {
+    ctx.output.error(`Retrain of ${health.model} did not start: ${error instanceof Error ? error.message : String(error)}`);
+    finished(null);
+    return;
+  }
   const done = vscode.tasks.onDidEndTaskProcess((e) => {
     if (e.execution !== execution) return;
     done.dispose();
-    ctx.output.info(`Retrain of ${health.model} ended with exit code ${e.exitCode ?? 'unknown'}.`);
-    // New runs appear through the tracking index's watcher; refresh the views for good measure.
-    void vscode.commands.executeCommand('mlops.refresh');
+    finished(e.exitCode ?? null);
   });
   ctx.pushDisposable(done);
 }

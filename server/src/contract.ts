@@ -428,8 +428,12 @@ export const Requests = {
   modelHealth: request<{ manifest?: string; model: string }, ModelHealth>('mlops/modelHealth'),
   /** Models declared under `monitoring:` in the workspace's manifests. */
   monitoredModels: request<Record<string, never>, MonitoredModel[]>('mlops/monitoredModels'),
-  /** Record that a retrain command ran (starts the cooldown). */
-  retrainStarted: request<{ manifest: string; model: string }, { ok: true }>('mlops/retrainStarted'),
+  /** Record that a retrain command started (starts the cooldown); `id` is its audit event, for retrainFinished. */
+  retrainStarted: request<{ manifest: string; model: string; cause: RetrainCause; scheduledFor?: number | null }, { id: number }>('mlops/retrainStarted'),
+  /** The retrain command of event `id` ended. */
+  retrainFinished: request<{ manifest: string; id: number; exitCode: number | null; durationMs: number }, { ok: true }>('mlops/retrainFinished'),
+  /** The user declined the scheduled retrain due at `scheduledFor`: it is not offered again. */
+  retrainSkipped: request<{ manifest: string; model: string; scheduledFor: number }, { ok: true }>('mlops/retrainSkipped'),
   /** Versions (and aliases) a file can be scored with, per manifest; `file` picks the manifest nearest to it first. */
   scoreChoices: request<{ file?: string }, ScoreChoice[]>('mlops/scoreChoices'),
   /**
@@ -688,7 +692,9 @@ export interface MonitoredModel {
   manifest: string;
   model: string;
   state: HealthState;
-  retrain?: { reasons: ('drift' | 'degradation')[]; message: string };
+  retrain?: { reasons: RetrainReason[]; message: string };
+  /** The next scheduled retrain (ms since the epoch) and the schedule's zone, when it has one. */
+  nextRetrain?: { at: number; timezone: string; schedule: string } | null;
 }
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';
@@ -731,11 +737,35 @@ export interface PerformanceReport {
   alerts: MonitorAlert[];
 }
 
+/** Why a retrain is called for: what monitoring found (listed under `retrain.on`), or the schedule. */
+export type RetrainReason = 'drift' | 'degradation' | 'schedule';
+/** What started a retrain run: monitoring's reasons, its schedule, or a user asking for it. */
+export type RetrainCause = 'monitoring' | 'schedule' | 'manual';
+
+/** One retrain in the audit log. */
+export interface RetrainEvent {
+  id: number;
+  /** When it started, ms since the epoch. */
+  time: number;
+  model: string;
+  reasons: string[];
+  command: string;
+  cause: RetrainCause;
+  scheduled_for: number | null;
+  /** null while running, or when it never reported back (the editor closed). */
+  exit_code: number | null;
+  duration_ms: number | null;
+  /** A scheduled time the user declined: no command ran. */
+  skipped: boolean;
+}
+
 export interface RetrainDecision {
-  /** The manifest asks for a retrain on what fired, and the cooldown is over. */
+  /** The manifest asks for a retrain on what fired or by its schedule, and the cooldown is over. */
   trigger: boolean;
-  /** What fired, among those the manifest lists under retrain.on. */
-  reasons: ('drift' | 'degradation')[];
+  /** What fired (among those the manifest lists under retrain.on), and `schedule` when a scheduled time is due. */
+  reasons: RetrainReason[];
+  /** `retrain.schedule`: its due time (if one is due), the next one, and whether the due one was announced. */
+  schedule: { text: string; timezone: string; due: number | null; next: number | null; offered: boolean; error?: string } | null;
   command: string | null;
   /** Run without asking the user for anything but the confirmation (retrain.auto). */
   auto: boolean;

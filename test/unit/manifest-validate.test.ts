@@ -74,6 +74,12 @@ const CASES: Case[] = [
     files: { 'ref.csv': 'tenure,charges\n1,2\n' },
   },
   { name: 'a retrain that never fires', text: 'version: 1\nmodels:\n  m: {}\nmonitoring:\n  m:\n    «retrain-never:retrain»: { command: make }\n' },
+  { name: 'a schedule with a minute out of range: the field is marked', text: 'version: 1\nmodels:\n  m: {}\nmonitoring:\n  m:\n    retrain: { command: make, schedule: "0 «schedule-invalid:25» * * *" }\n' },
+  { name: 'a Quartz extension in a schedule: the character is marked', text: 'version: 1\nmodels:\n  m: {}\nmonitoring:\n  m:\n    retrain: { command: make, schedule: 0 0 «schedule-invalid:L» * * }\n' },
+  { name: 'a schedule of six fields', text: 'version: 1\nmodels:\n  m: {}\nmonitoring:\n  m:\n    retrain: { command: make, schedule: "«schedule-invalid:0 0 3 * * 1»" }\n' },
+  { name: 'Sunday as 7, which GitHub does not take', text: 'version: 1\nmodels:\n  m: {}\nmonitoring:\n  m:\n    retrain: { command: make, schedule: "0 3 * * «schedule-invalid:7»" }\n' },
+  { name: 'a schedule that never runs', text: 'version: 1\nmodels:\n  m: {}\nmonitoring:\n  m:\n    retrain: { command: make, schedule: "«schedule-invalid:0 0 31 2 *»" }\n' },
+  { name: 'a misspelt time zone', text: 'version: 1\nmodels:\n  m: {}\nmonitoring:\n  m:\n    retrain: { command: make, schedule: daily, timezone: «schedule-timezone:Europe/Berln» }\n' },
   {
     name: 'drift thresholds and methods that cannot apply',
     text: 'version: 1\nmodels:\n  m: {}\nmonitoring:\n  m:\n    drift:\n      features:\n        a: { method: ks, threshold: «drift-threshold:2» }\n        b: { method: «drift-method:z-test», type: numeric }\n        c: { method: «drift-method:wasserstein», type: categorical }\n',

@@ -238,7 +238,7 @@ test('from the prediction log: drift of the logged inputs in the window, health,
     assert.equal(health.state, 'drift');
     assert.equal(health.retrain.trigger, true);
     assert.deepEqual(health.retrain.reasons, ['drift']);
-    recordRetrain(db, { manifest: join(root, 'mlops.yaml'), model: 'm', reasons: ['drift'], command: 'echo retrain', time: now });
+    recordRetrain(db, { manifest: join(root, 'mlops.yaml'), model: 'm', reasons: ['drift'], command: 'echo retrain', cause: 'monitoring', time: now });
   } finally {
     db.close();
   }

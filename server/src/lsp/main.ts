@@ -377,6 +377,14 @@ onRequest(Requests.retrainStarted, (p) => {
   if (!monitoring) throw noMonitoring();
   return monitoring.retrainStarted(p);
 });
+onRequest(Requests.retrainFinished, (p) => {
+  if (!monitoring) throw noMonitoring();
+  return monitoring.retrainFinished(p);
+});
+onRequest(Requests.retrainSkipped, (p) => {
+  if (!monitoring) throw noMonitoring();
+  return monitoring.retrainSkipped(p);
+});
 const scoring = new ScoringHost({
   folders: () => workspaceFolders,
   openText,

@@ -7,12 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Connection } from 'vscode-languageserver/node';
-import { Notifications, type DriftPanelData, type HealthState, type ModelHealth, type MonitoredModel, type TreeNode } from '../contract';
+import { Notifications, type DriftPanelData, type RetrainCause, type HealthState, type ModelHealth, type MonitoredModel, type TreeNode } from '../contract';
 import { DriftInputError, monitoredDrift } from '../drift/index';
 import { readManifestModel, type ManifestModel } from '../manifest/model';
 import { parseManifest } from '../manifest/parse';
 import type { RunLookup } from '../manifest/validate';
-import { modelHealth, recordRetrain } from '../monitoring/index';
+import { finishRetrain, markScheduleOffered, modelHealth, recordRetrain, skipScheduled } from '../monitoring/index';
 import { StatsError } from '../stats/index';
 import { withStore } from '../store/store';
 import { scanWorkspace } from '../workspace/scan';
@@ -33,7 +33,9 @@ const WORDS: Record<HealthState, string> = { ok: 'healthy', drift: 'drift', degr
 
 export class MonitoringHost {
   private readonly health = new Map<string, ModelHealth>();
-  private readonly suggested = new Set<string>();
+  /** What was announced per model: its reasons and scheduled time, so a new reason is announced again. */
+  private readonly suggested = new Map<string, string>();
+  private wake: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: MonitoringDeps) {}
@@ -48,6 +50,18 @@ export class MonitoringHost {
   dispose(): void {
     clearInterval(this.timer);
     clearTimeout(this.soon);
+    clearTimeout(this.wake);
+  }
+
+  /** Check again right after the soonest scheduled retrain, rather than up to a minute late. */
+  private wakeAt(at: number | undefined): void {
+    clearTimeout(this.wake);
+    if (at === undefined) return;
+    const delay = at - Date.now() + 250;
+    // Timers hold 2^31 ms at most; the periodic check covers anything that far out.
+    if (delay <= 0 || delay > 2 ** 31 - 1) return;
+    this.wake = setTimeout(() => this.check(), delay);
+    this.wake.unref();
   }
 
   private soon: NodeJS.Timeout | undefined;
@@ -67,7 +81,9 @@ export class MonitoringHost {
         for (const model of this.manifestModel(manifest)?.monitoring?.entries.keys() ?? []) {
           const h = this.health.get(key(manifest, model));
           const due = h?.retrain.trigger ? { retrain: { reasons: h.retrain.reasons, message: h.retrain.message } } : {};
-          out.push({ manifest, model, state: h?.state ?? 'unknown', ...due });
+          const next = h?.retrain.schedule?.next;
+          const schedule = h?.retrain.schedule && next != null ? { nextRetrain: { at: next, timezone: h.retrain.schedule.timezone, schedule: h.retrain.schedule.text } } : {};
+          out.push({ manifest, model, state: h?.state ?? 'unknown', ...due, ...schedule });
         }
       }
     }
@@ -77,6 +93,7 @@ export class MonitoringHost {
   /** Recompute every monitored model's health; returns whether any state changed. */
   check(): boolean {
     let changed = false;
+    let nextScheduled: number | undefined;
     const seen = new Set<string>();
     for (const { manifest, model } of this.monitored()) {
       const k = key(manifest, model);
@@ -92,12 +109,20 @@ export class MonitoringHost {
       // An unjudged model's row counts its requests, so a new count is a change too.
       if (before?.state !== h.state || before?.retrain.trigger !== h.retrain.trigger || (h.state === 'unknown' && (before?.performance?.overall.requests ?? 0) !== (h.performance?.overall.requests ?? 0))) changed = true;
       this.health.set(k, h);
-      // Announce a retrain once per time it becomes due.
-      if (h.retrain.trigger && !this.suggested.has(k)) {
-        this.suggested.add(k);
+      // Announce a retrain once per time it becomes due; a scheduled time once at all, also across
+      // editor sessions (a run missed while the editor was closed is offered on start, once).
+      const scheduled = h.retrain.schedule?.due ?? null;
+      const announce = `${h.retrain.reasons.join(',')}@${scheduled ?? ''}`;
+      const onlyScheduled = h.retrain.reasons.length === 1 && scheduled !== null;
+      if (h.retrain.trigger && this.suggested.get(k) !== announce && !(onlyScheduled && h.retrain.schedule?.offered)) {
+        this.suggested.set(k, announce);
+        if (scheduled !== null) withStore(dirname(manifest), (db) => markScheduleOffered(db, manifest, model, scheduled));
         void this.deps.connection.sendNotification(Notifications.retrainSuggested.method, h);
       } else if (!h.retrain.trigger) this.suggested.delete(k);
+      const next = h.retrain.schedule?.next;
+      if (next != null && (nextScheduled === undefined || next < nextScheduled)) nextScheduled = next;
     }
+    this.wakeAt(nextScheduled);
     for (const k of [...this.health.keys()]) if (!seen.has(k)) (this.health.delete(k), (changed = true));
     if (changed) this.deps.onHealthChanged();
     return changed;
@@ -150,14 +175,32 @@ export class MonitoringHost {
     return withStore(dirname(manifest), (db) => modelHealth({ manifestPath: manifest, manifest: parsed, model: p.model, db, runs: this.deps.runs() }));
   }
 
-  retrainStarted(p: { manifest: string; model: string }): { ok: true } {
+  retrainStarted(p: { manifest: string; model: string; cause: RetrainCause; scheduledFor?: number | null }): { id: number } {
     const h = this.health.get(key(p.manifest, p.model));
-    const parsed = this.manifestModel(p.manifest);
-    const command = parsed?.monitoring?.entries.get(p.model)?.retrain?.command?.value;
-    if (!command) throw new Error(`monitoring.${p.model}.retrain.command is not set in ${p.manifest}`);
-    withStore(dirname(p.manifest), (db) => recordRetrain(db, { manifest: p.manifest, model: p.model, reasons: h?.retrain.reasons ?? [], command }));
+    const command = this.retrainCommand(p.manifest, p.model);
+    const id = withStore(dirname(p.manifest), (db) =>
+      recordRetrain(db, { manifest: p.manifest, model: p.model, reasons: h?.retrain.reasons ?? [], command, cause: p.cause, scheduledFor: p.scheduledFor ?? null }),
+    );
+    this.check();
+    return { id };
+  }
+
+  retrainFinished(p: { manifest: string; id: number; exitCode: number | null; durationMs: number }): { ok: true } {
+    withStore(dirname(p.manifest), (db) => finishRetrain(db, p.id, { exitCode: p.exitCode, durationMs: p.durationMs }));
+    return { ok: true };
+  }
+
+  retrainSkipped(p: { manifest: string; model: string; scheduledFor: number }): { ok: true } {
+    const command = this.retrainCommand(p.manifest, p.model);
+    withStore(dirname(p.manifest), (db) => skipScheduled(db, { manifest: p.manifest, model: p.model, command, scheduledFor: p.scheduledFor }));
     this.check();
     return { ok: true };
+  }
+
+  private retrainCommand(manifest: string, model: string): string {
+    const command = this.manifestModel(manifest)?.monitoring?.entries.get(model)?.retrain?.command?.value;
+    if (!command) throw new Error(`monitoring.${model}.retrain.command is not set in ${manifest}`);
+    return command;
   }
 
   private manifestModel(path: string): ManifestModel | undefined {

@@ -13,7 +13,8 @@ import type { RunSummary } from '../tracking/repository';
 import { isLoopbackHost, trackingServerUrl } from '../tracking/sources';
 import { checkFiles, type FileFacts } from './validate-files';
 import { describeRange, inRange, isLiveMetric, LIVE_METRICS, metricRange } from './metrics';
-import { Locator, readManifestModel, type EndpointDecl, type ExperimentDecl, type Field, type GateDecl, type ManifestModel, type ModelDecl } from './model';
+import { Locator, readManifestModel, type EndpointDecl, type ExperimentDecl, type Field, type GateDecl, type ManifestModel, type ModelDecl, type MonitorDecl } from './model';
+import { isTimeZone, knownTimeZones, parseSchedule } from '../monitoring/schedule';
 import type { ParsedManifest } from './parse';
 import { checkSchema } from './schema';
 import { closest } from './suggest';
@@ -348,6 +349,19 @@ class Checker {
     if (diff) this.report(x.treatment.range, 'error', 'onnx-signature-mismatch', `Versions "${control}" and "${treatment}" of \`${m.name}\` take different inputs: ${diff}.`);
   }
 
+  /** A schedule that croner and GitHub's cron both read, in a time zone this runtime knows; the error sits on the character. */
+  private retrainSchedule(retrain: NonNullable<MonitorDecl['retrain']>): void {
+    const { schedule, timezone } = retrain;
+    if (timezone && !isTimeZone(timezone.value)) {
+      const zone = closest(timezone.value, knownTimeZones());
+      this.report(timezone.range, 'error', 'schedule-timezone', `"${timezone.value}" is not an IANA time zone${zone ? `; did you mean ${zone}?` : ' (such as UTC, Europe/Berlin, America/New_York)'}.`, zone);
+    }
+    if (!schedule) return;
+    const parsed = parseSchedule(schedule.value, timezone && isTimeZone(timezone.value) ? timezone.value : 'UTC');
+    if (parsed.ok) return;
+    this.report(scalarSubRange(schedule, parsed.problem.offset, parsed.problem.length), 'error', 'schedule-invalid', `Schedule: ${parsed.problem.message}.`);
+  }
+
   private monitoring(): void {
     for (const mon of this.model.monitoring?.entries.values() ?? []) {
       if (!this.models.has(mon.name)) this.unknownName({ value: mon.name, range: mon.keyRange, keyRange: mon.keyRange }, 'unknown-model', 'model', 'models', [...this.models.keys()]);
@@ -370,9 +384,10 @@ class Checker {
           this.report(f.method.range, 'error', 'drift-method', `${f.method.value} needs numbers; \`${f.name}\` is declared categorical (use chi-square, jensen-shannon or psi).`);
         }
       }
-      if (mon.retrain && mon.retrain.on.length === 0 && mon.retrain.command?.value) {
-        this.report(mon.retrain.keyRange, 'warning', 'retrain-never', 'retrain has no `on:` list, so it never fires; add `on: [drift, degradation]`.');
+      if (mon.retrain && mon.retrain.on.length === 0 && !mon.retrain.schedule && mon.retrain.command?.value) {
+        this.report(mon.retrain.keyRange, 'warning', 'retrain-never', 'retrain has no `on:` list and no `schedule:`, so it never fires; add `on: [drift, degradation]` or `schedule: weekly`.');
       }
+      if (mon.retrain) this.retrainSchedule(mon.retrain);
     }
   }
 
@@ -445,4 +460,16 @@ function shapesAgree(a: (number | string)[] | undefined, b: (number | string)[] 
 
 export function formatShape(shape: (number | string)[] | undefined): string {
   return shape ? `[${shape.map((d) => (typeof d === 'number' ? d : d || '?')).join(', ')}]` : '[?]';
+}
+
+/**
+ * The range of characters [offset, offset + length) of a one-line scalar's value, quoted or plain;
+ * the whole value when the text as written is not the value itself (escapes, folded lines).
+ */
+function scalarSubRange(field: Field<string>, offset: number, length: number): Range {
+  const { start, end } = field.range;
+  const width = end.character - start.character;
+  if (start.line !== end.line || (width !== field.value.length && width !== field.value.length + 2)) return field.range;
+  const first = start.character + (width === field.value.length + 2 ? 1 : 0) + offset;
+  return { start: { line: start.line, character: first }, end: { line: start.line, character: first + Math.max(1, length) } };
 }

@@ -6,12 +6,12 @@
 import { dirname } from 'node:path';
 import type { HealthState, ModelHealth, MonitorAlert } from '../contract';
 import { DriftInputError, monitoredDrift, endpointsOf, parseDuration } from '../drift/index';
-import type { ManifestModel } from '../manifest/model';
+import type { ManifestModel, MonitorDecl } from '../manifest/model';
 import type { RunLookup } from '../manifest/validate';
 import type { Database } from '../store/store';
 import { StatsError } from '../stats/index';
 import { loadLive, performanceReport } from './performance';
-import { lastRetrain, retrainDecision } from './retrain';
+import { lastRetrain, retrainDecision, scheduleStatus, type RetrainSettings } from './retrain';
 
 export interface HealthInput {
   manifestPath: string;
@@ -78,13 +78,29 @@ export function modelHealth(i: HealthInput): ModelHealth {
     performance.alerts.unshift({ severity: 'warning', metric: 'drift', message: `Data drift: ${drift.drifted_features} of ${drift.features} features drifted.` });
   }
   const degraded = performance && performance.baseline ? performance.degraded.length > 0 : null;
+  const settings = retrainSettings(mon);
   const retrain = retrainDecision({
-    retrain: mon?.retrain ? { command: mon.retrain.command?.value, on: mon.retrain.on.map((o) => o.value), auto: mon.retrain.auto?.value, cooldownMs: mon.retrain.cooldown ? parseDuration(mon.retrain.cooldown.value) : undefined } : undefined,
+    retrain: settings,
     drift: drift ? drift.dataset_drift : null,
     degraded,
     lastRun: lastRetrain(i.db, i.manifestPath, i.model),
+    schedule: scheduleStatus(i.db, { manifest: i.manifestPath, model: i.model, settings, now }),
     now,
   });
   const state: HealthState = degraded ? 'degraded' : drift?.dataset_drift ? 'drift' : drift || degraded === false ? 'ok' : 'unknown';
   return { model: i.model, manifest: i.manifestPath, state, drift, performance, retrain, cwd: dirname(i.manifestPath), ...(driftError ? { drift_error: driftError } : {}) };
+}
+
+/** A monitoring entry's `retrain:` as the decision reads it. */
+export function retrainSettings(mon: MonitorDecl | undefined): RetrainSettings | undefined {
+  const r = mon?.retrain;
+  if (!r) return undefined;
+  return {
+    command: r.command?.value,
+    on: r.on.map((o) => o.value),
+    auto: r.auto?.value,
+    cooldownMs: r.cooldown ? parseDuration(r.cooldown.value) : undefined,
+    schedule: r.schedule?.value,
+    timezone: r.timezone?.value,
+  };
 }

@@ -192,4 +192,25 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE predictions ADD COLUMN violations INTEGER NOT NULL DEFAULT 0;
   `,
+  // 8: retraining on a schedule, and every retrain as an audit event with how it ended. A schedule
+  // counts from when it was first seen (`since`), so a new one does not fire for the past;
+  // `offered_for` is the scheduled time last announced, so a run that fell due while the editor was
+  // closed is offered once. Events gain why they ran (cause: monitoring, schedule, manual), the scheduled time they answer, and
+  // their exit code and duration (NULL until they end; a skipped one never runs).
+  `
+  CREATE TABLE retrain_schedules (
+    manifest TEXT NOT NULL,
+    model TEXT NOT NULL,
+    schedule TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    since INTEGER NOT NULL,
+    offered_for INTEGER,
+    PRIMARY KEY (manifest, model)
+  );
+  ALTER TABLE retrain_events ADD COLUMN cause TEXT NOT NULL DEFAULT 'monitoring';
+  ALTER TABLE retrain_events ADD COLUMN scheduled_for INTEGER;
+  ALTER TABLE retrain_events ADD COLUMN exit_code INTEGER;
+  ALTER TABLE retrain_events ADD COLUMN duration_ms INTEGER;
+  ALTER TABLE retrain_events ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
