@@ -65,7 +65,8 @@ test('the Models view shows the monitored model\'s health; recording a retrain s
   assert.equal(churn?.contextValue, 'model.retrainDue');
   const due = await lsp.connection.sendRequest<MonitoredModel[]>(Requests.monitoredModels.method, {});
   assert.deepEqual(due.find((m) => m.model === 'churn')?.retrain?.reasons.includes('drift'), true);
-  await lsp.connection.sendRequest(Requests.retrainStarted.method, { manifest: join(workspace, 'mlops.yaml'), model: 'churn' });
+  const { id } = await lsp.connection.sendRequest<{ id: number }>(Requests.retrainStarted.method, { manifest: join(workspace, 'mlops.yaml'), model: 'churn', cause: 'monitoring' });
+  assert.ok(id > 0);
   const later = await lsp.connection.sendRequest<MonitoredModel[]>(Requests.monitoredModels.method, {});
   assert.equal(later.find((m) => m.model === 'churn')?.retrain, undefined, 'no longer due once the retrain ran');
   const health = await lsp.connection.sendRequest<ModelHealth>(Requests.modelHealth.method, { model: 'churn' });

@@ -16,6 +16,7 @@ import { trainCommand } from './commands/train';
 import { exportCommand } from './commands/export';
 import { predictCommand } from './commands/predict';
 import { validateCommand } from './commands/validate';
+import { retrainCommand } from './commands/retrain';
 import { CHECK_HELP, DOCTOR_HELP, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, MAIN_HELP, UsageError, type Out } from './usage';
 
 declare const MLOPS_VERSION: string;
@@ -38,6 +39,7 @@ const COMMANDS: Record<string, (args: string[], out: Out) => number | Promise<nu
   export: exportCommand,
   predict: predictCommand,
   validate: validateCommand,
+  retrain: retrainCommand,
 };
 
 /** Run the CLI; resolves to the exit code. Output goes through `out` so tests and callers can capture it. */

@@ -28,6 +28,7 @@ Commands:
   ab <experiment>  Analyze an A/B experiment from the prediction and feedback log (--json, --html)
   drift            Data drift: --reference R.csv --current C.csv, or <model> over the prediction log (--window, --html)
   monitor <model>  Live quality, latency and alerts against the baseline run; drift; whether to retrain (--json)
+  retrain <model>  Run the model's retrain command now, or only when due (--due: schedule, drift, degradation; --watch)
   promote <model> <version>  Check the gates, move the production alias (--alias A) or a canary step (--canary)
   rollback <model> Undo the model's latest promotion, from the audit log
   history <model>  The model's promotions and rollbacks (--json)
