@@ -11,7 +11,7 @@ import type { DriftReportPanel } from './webviews/drift';
  */
 export function registerMonitoring(ctx: Ctx, drift: DriftReportPanel, models: vscode.TreeView<TreeNode>): void {
   ctx.pushDisposable(vscode.commands.registerCommand('mlops.showDriftReport', (node?: TreeNode) => showDriftReport(ctx, drift, node)));
-  ctx.pushDisposable(vscode.commands.registerCommand('mlops.retrain', (node?: TreeNode) => retrainFromCommand(ctx, node)));
+  ctx.pushDisposable(vscode.commands.registerCommand('mlops.retrain', (node?: TreeNode | { manifest: string; model: string }) => retrainFromCommand(ctx, node)));
   const suggestions = new RetrainSuggestions(ctx, models);
   ctx.onNotification(Notifications.retrainSuggested, (health) => void offerRetrain(ctx, suggestions, health));
   // The Models view is rebuilt whenever a model's health changes: so is what it suggests.
@@ -56,8 +56,10 @@ function reasonWords(reason: RetrainReason): string {
   return reason === 'drift' ? 'data drift' : reason === 'degradation' ? 'quality degradation' : 'its schedule';
 }
 
-async function pickMonitored(ctx: Ctx, node?: TreeNode): Promise<{ manifest: string; model: string } | undefined> {
-  if (node?.model) return { manifest: node.model.manifest, model: node.model.name };
+/** From a Models view row, a code lens over `retrain:` ({manifest, model}), or a pick. */
+async function pickMonitored(ctx: Ctx, node?: TreeNode | { manifest: string; model: string }): Promise<{ manifest: string; model: string } | undefined> {
+  if (node && 'manifest' in node && typeof node.model === 'string') return { manifest: node.manifest, model: node.model };
+  if (node && 'id' in node && node.model) return { manifest: node.model.manifest, model: node.model.name };
   const monitored = await ctx.request(Requests.monitoredModels, {});
   if (monitored.length === 0) {
     void vscode.window.showInformationMessage('MLOps: no mlops.yaml in this workspace has a `monitoring:` entry. Add one with a reference data set to see drift.');
@@ -76,7 +78,7 @@ async function showDriftReport(ctx: Ctx, drift: DriftReportPanel, node?: TreeNod
   if (target) drift.show({ manifest: target.manifest, model: target.model, window: null });
 }
 
-async function retrainFromCommand(ctx: Ctx, node?: TreeNode): Promise<void> {
+async function retrainFromCommand(ctx: Ctx, node?: TreeNode | { manifest: string; model: string }): Promise<void> {
   const target = await pickMonitored(ctx, node);
   if (!target) return;
   const health = await ctx.request(Requests.modelHealth, target);
@@ -110,7 +112,7 @@ async function offerRetrain(ctx: Ctx, suggestions: RetrainSuggestions, health: M
   // A scheduled run asks once, where the user is: run it, or skip this time (the next one comes).
   ctx.output.info(`The scheduled retrain of ${health.model} is due: ${health.retrain.message}`);
   const choice = await vscode.window.showInformationMessage(
-    `MLOps: ${health.retrain.message.replace(/: retrain with .*$/, '')}. Run \`${health.retrain.command}\` in ${vscode.workspace.asRelativePath(health.cwd)}?`,
+    `MLOps: ${health.retrain.message.replace(/: retrain with .*$/, '')}. Run \`${health.retrain.command}\` in the folder of ${vscode.workspace.asRelativePath(health.manifest)}?`,
     'Run',
     'Skip This One',
   );

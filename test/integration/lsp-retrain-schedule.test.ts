@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { CodeLensRequest } from 'vscode-languageserver-protocol/node';
+import { formatScheduled } from '../../server/src/monitoring/index';
 import { Notifications, Requests, type ModelHealth, type MonitoredModel, type TreeNode } from '../../server/src/contract';
 import { openStore } from '../../server/src/store/store';
 import { LspSession } from '../helpers/lsp';
@@ -45,6 +48,15 @@ test('a scheduled retrain: the next time in the Models view, a missed one announ
     assert.equal(m.nextRetrain?.timezone, 'Asia/Seoul');
     // Daily in Seoul is 15:00 UTC.
     assert.equal(new Date(m.nextRetrain!.at).getUTCHours(), 15);
+    // Over `retrain:` in the manifest: Retrain now, and the next scheduled time in the schedule's zone.
+    const uri = pathToFileURL(manifest).href;
+    await lsp.open(uri, MANIFEST);
+    const lenses = (await lsp.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } })) ?? [];
+    const overRetrain = lenses.filter((l) => l.range.start.line === 5).map((l) => [l.command?.title, l.command?.command, JSON.stringify(l.command?.arguments)]);
+    assert.deepEqual(overRetrain, [
+      ['$(sync) Retrain now…', 'mlops.retrain', JSON.stringify([{ manifest, model: 'm' }])],
+      [`$(clock) Next scheduled: ${formatScheduled(m.nextRetrain!.at, 'Asia/Seoul')}`, 'mlops.retrain', JSON.stringify([{ manifest, model: 'm' }])],
+    ]);
     const roots = await lsp.connection.sendRequest<TreeNode[]>(Requests.treeChildren.method, { view: 'models', parentId: null });
     assert.match(roots.find((n) => n.label === 'm')?.tooltip ?? '', /Next scheduled retrain: \w{3}, \d+ \w{3} \d{4}, 00:00 Asia\/Seoul/);
   } finally {
