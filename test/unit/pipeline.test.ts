@@ -278,3 +278,12 @@ test('an edit inside a block, lines whose block is gone or a hand-written file: 
   write(r.workflow, first.replace(/# <<< mlops-workbench generated: job:gate [0-9a-f]{12}\n/, ''));
   assert.match(planWorkflowExport(r.app).conflict ?? '', /opens block "job:export" inside block "job:gate"/);
 });
+
+test('examples/github-actions/mlops.yml is the churn example\'s export, its own header kept', async () => {
+  const example = join(REPO, 'examples', 'github-actions', 'mlops.yml');
+  const plan = planWorkflowExport(join(REPO, 'examples', 'churn'), { out: example });
+  assert.equal(plan.conflict, undefined);
+  assert.equal(plan.unchanged, true, 'regenerate it: mlops export github-actions examples/churn --out examples/github-actions/mlops.yml');
+  assert.match(plan.existing ?? '', /^# The churn example's pipeline, written by `mlops export github-actions/);
+  await valid(plan.text);
+});

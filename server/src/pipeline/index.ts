@@ -35,6 +35,8 @@ export interface ExportOptions {
   target?: ExportTarget;
   /** Replace edits inside generated blocks and drop free lines that lost their place. */
   force?: boolean;
+  /** Ignore the file already at the path: the workflow as a first export writes it. */
+  fresh?: boolean;
 }
 
 /** What an export would write: what the editor shows as a WorkspaceEdit and the CLI writes. */
@@ -93,7 +95,7 @@ export function planWorkflowExport(folder: string, options: ExportOptions = {}):
   const path = options.out !== undefined ? resolve(options.out) : join(root, DEFAULT_WORKFLOW_PATH);
   const fresh = render(generated.parts);
   const base = { path, jobs: generated.jobs, warnings, options: workflowOptions };
-  if (!existsSync(path)) return { ...base, text: fresh, unchanged: false };
+  if (options.fresh || !existsSync(path)) return { ...base, text: fresh, unchanged: false };
 
   const existing = readFileSync(path, 'utf8');
   const old = parseFile(existing);

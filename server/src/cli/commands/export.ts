@@ -63,7 +63,7 @@ block, lines whose block is no longer generated, or no blocks at all, nothing is
 
 Options:
   --out FILE      the workflow file (default ${DEFAULT_WORKFLOW_PATH} at the repository root);
-                  --out - prints it to stdout instead
+                  --out - prints it, as a first export writes it, to stdout instead
   --target T      what the export job writes: kserve (default) or seldon
   --force         write even when that replaces edits inside blocks
   --json          print {path, written, unchanged, conflict?, jobs, warnings, text}
@@ -159,7 +159,7 @@ async function pipelineExport(folderArg: string | undefined, values: { out?: str
   const toStdout = values.out === '-';
   let plan;
   try {
-    plan = planWorkflowExport(folderArg ?? '.', { out: toStdout ? undefined : values.out, target: target as ExportTarget, force: values.force === true });
+    plan = planWorkflowExport(folderArg ?? '.', { out: toStdout ? undefined : values.out, target: target as ExportTarget, force: values.force === true, fresh: toStdout });
   } catch (error) {
     if (!(error instanceof PipelineExportError)) throw error;
     if (/is not a folder$|^no mlops\.yaml/.test(error.message)) throw new UsageError(error.message);
