@@ -33,6 +33,7 @@ Commands:
   rollback <model> Undo the model's latest promotion, from the audit log
   history <model>  The model's promotions and rollbacks (--json)
   export kserve|seldon [folder]  KServe InferenceService or Seldon Core v2 Model/Experiment YAML (--out DIR)
+  export github-actions [folder]  The manifest's CI/CD pipeline as .github/workflows/mlops.yml (--force)
   train [folder]   Train the churn example: run logs, ONNX models, monitoring reference (--json)
   doctor           Show the Node runtime and whether the native modules load
 

@@ -1,12 +1,14 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_STORAGE_URI, EXPORT_TARGETS, exportManifests, toYaml, type ExportTarget } from '../../export/manifests';
 import { MANIFEST_FILE_NAMES } from '../../manifest/parse';
+import { DEFAULT_WORKFLOW_PATH, PipelineExportError, planWorkflowExport } from '../../pipeline';
 import { loadServingConfig, ServingConfigError } from '../../serving/config';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type Out } from '../usage';
 
 export const EXPORT_HELP = `Usage: mlops export kserve|seldon [folder] [--out DIR] [--storage-uri URI] [--namespace NS]
+       mlops export github-actions [folder] [--out FILE] [--target kserve|seldon] [--force] [--json]
 
 Writes Kubernetes manifests for the serving endpoints of folder/mlops.yaml (default: the
 current folder):
@@ -30,6 +32,44 @@ Options:
   --namespace NS     set metadata.namespace on every resource
 
 Exit codes: 0 written, 1 the manifest has no usable serving configuration, 2 bad usage.
+
+github-actions writes the manifest's CI/CD pipeline as a GitHub Actions workflow: see
+mlops export github-actions --help.
+`;
+
+export const PIPELINE_HELP = `Usage: mlops export github-actions [folder] [--out FILE] [--target kserve|seldon] [--force] [--json]
+
+Writes the GitHub Actions workflow of folder/mlops.yaml (default: the current folder) to
+${DEFAULT_WORKFLOW_PATH} under the folder's git repository root (the folder itself outside a
+repository). Its jobs, each only when the manifest has what it needs:
+
+  validate-data  mlops validate (the manifest has data:)
+  train          each model's monitoring.<model>.retrain.command (on push, manual runs and each
+                 retrain.schedule, written as on.schedule cron with its timezone)
+  gate           mlops check --format github: schema, ONNX files, every version's gates
+  export         mlops export kserve|seldon, uploaded as the artifact mlops-export (serving:)
+  deploy         the kubectl apply of those files, yours to complete; only from main, in the
+                 environment production
+  smoke          mlops smoke against the URL in the repository variable MLOPS_SMOKE_URL
+
+Pushes to main run them all; pull requests validate-data and the gate; the schedule train and
+what follows. Node is the major of .nvmrc or package.json engines.node, else 20; the CLI comes
+from npm ci (mlops-workbench as a devDependency). Details: docs/pipeline.md.
+
+Re-export rewrites only the blocks between "# >>> mlops-workbench generated" and "# <<<" lines;
+lines outside them are yours and are kept where they are. When the file has an edit inside a
+block, lines whose block is no longer generated, or no blocks at all, nothing is written
+(exit 1) unless --force is given. The output is the same for the same manifest.
+
+Options:
+  --out FILE      the workflow file (default ${DEFAULT_WORKFLOW_PATH} at the repository root);
+                  --out - prints it, as a first export writes it, to stdout instead
+  --target T      what the export job writes: kserve (default) or seldon
+  --force         write even when that replaces edits inside blocks
+  --json          print {path, written, unchanged, conflict?, jobs, warnings, text}
+
+Exit codes: 0 written or unchanged, 1 not written (conflict) or the manifest does not parse,
+2 bad usage.
 `;
 
 export async function exportCommand(args: string[], out: Out): Promise<number> {
@@ -40,17 +80,27 @@ export async function exportCommand(args: string[], out: Out): Promise<number> {
       out: { type: 'string' },
       'storage-uri': { type: 'string' },
       namespace: { type: 'string' },
+      target: { type: 'string' },
+      force: { type: 'boolean' },
+      json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
+  const [target, folderArg, ...extra] = positionals;
   if (values.help) {
-    out.stdout(EXPORT_HELP);
+    out.stdout(target === 'github-actions' ? PIPELINE_HELP : EXPORT_HELP);
     return EXIT_OK;
   }
-  const [target, folderArg, ...extra] = positionals;
-  if (!target) throw new UsageError('export needs a target: kserve or seldon');
+  if (target === 'github-actions') {
+    for (const k of ['storage-uri', 'namespace'] as const)
+      if (values[k] !== undefined) throw new UsageError(`--${k} is an option of export kserve|seldon; the workflow reads it from vars.MLOPS_${k === 'namespace' ? 'NAMESPACE' : 'STORAGE_URI'}`);
+    if (extra.length > 0) throw new UsageError('export github-actions takes at most one folder');
+    return pipelineExport(folderArg, values, out);
+  }
+  for (const k of ['target', 'force', 'json'] as const) if (values[k] !== undefined) throw new UsageError(`--${k} is an option of export github-actions`);
+  if (!target) throw new UsageError('export needs a target: kserve, seldon or github-actions');
   if (!(EXPORT_TARGETS as readonly string[]).includes(target))
-    throw new UsageError(`export target must be one of ${EXPORT_TARGETS.join(', ')}, not "${target}"`);
+    throw new UsageError(`export target must be one of ${[...EXPORT_TARGETS, 'github-actions'].join(', ')}, not "${target}"`);
   if (extra.length > 0) throw new UsageError('export takes a target and at most one folder');
   const storageUri = values['storage-uri'] ?? DEFAULT_STORAGE_URI;
   if (!/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(storageUri))
@@ -101,4 +151,36 @@ export async function exportCommand(args: string[], out: Out): Promise<number> {
   out.stderr('mlops export: upload the model files before applying:\n');
   for (const u of result.uploads) out.stderr(`  ${u.file} -> ${u.uri}\n`);
   return EXIT_OK;
+}
+
+async function pipelineExport(folderArg: string | undefined, values: { out?: string; target?: string; force?: boolean; json?: boolean }, out: Out): Promise<number> {
+  const target = values.target ?? 'kserve';
+  if (!(EXPORT_TARGETS as readonly string[]).includes(target)) throw new UsageError(`--target must be one of ${EXPORT_TARGETS.join(', ')}, not "${target}"`);
+  const toStdout = values.out === '-';
+  let plan;
+  try {
+    plan = planWorkflowExport(folderArg ?? '.', { out: toStdout ? undefined : values.out, target: target as ExportTarget, force: values.force === true, fresh: toStdout });
+  } catch (error) {
+    if (!(error instanceof PipelineExportError)) throw error;
+    if (/is not a folder$|^no mlops\.yaml/.test(error.message)) throw new UsageError(error.message);
+    out.stderr(`mlops export: ${error.message}\n`);
+    return EXIT_FINDINGS;
+  }
+  for (const w of plan.warnings) out.stderr(`mlops export: warning: ${w}\n`);
+  if (toStdout) {
+    out.stdout(plan.text);
+    return EXIT_OK;
+  }
+  const shown = relative(process.cwd(), plan.path) || plan.path;
+  const written = plan.conflict === undefined && !plan.unchanged;
+  if (written) {
+    mkdirSync(dirname(plan.path), { recursive: true });
+    writeFileSync(plan.path, plan.text);
+  }
+  if (values.json) {
+    const { path, unchanged, conflict, jobs, warnings, text } = plan;
+    out.stdout(`${JSON.stringify({ path, written, unchanged, ...(conflict ? { conflict } : {}), jobs, warnings, text }, null, 2)}\n`);
+  } else if (plan.conflict) out.stderr(`mlops export: not written: ${plan.conflict}\n`);
+  else out.stdout(`${shown}${plan.unchanged ? '  (unchanged)' : ''}  jobs: ${plan.jobs.join(' → ')}\n`);
+  return plan.conflict ? EXIT_FINDINGS : EXIT_OK;
 }
