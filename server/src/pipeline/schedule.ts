@@ -7,12 +7,10 @@
  * saving change).
  */
 
-/** The named schedules of the manifest schema, as five-field cron. */
-export const NAMED_SCHEDULES: Readonly<Record<string, string>> = {
-  daily: '0 0 * * *',
-  weekly: '0 0 * * 1',
-  monthly: '0 0 1 * *',
-};
+import { isTimeZone, parseSchedule, SCHEDULE_ALIASES } from '../monitoring/schedule';
+
+/** The named schedules of the manifest schema, as five-field cron (the editor's and `mlops retrain`'s). */
+export const NAMED_SCHEDULES = SCHEDULE_ALIASES;
 
 export interface ScheduleEntry {
   cron: string;
@@ -20,13 +18,17 @@ export interface ScheduleEntry {
   timezone?: string;
 }
 
-/** The entry for a schedule as the manifest writes it, or why there is none. */
+/**
+ * The entry for a schedule as the manifest writes it, or why there is none. The schedule is read as
+ * the editor reads it (server/src/monitoring/schedule.ts), which takes only what GitHub takes too.
+ */
 export function scheduleEntry(schedule: string, timezone: string | undefined): ScheduleEntry | { problem: string } {
-  const cron = NAMED_SCHEDULES[schedule] ?? schedule.trim().split(/\s+/).join(' ');
-  if (!isGithubCron(cron)) return { problem: `"${schedule}" is not daily, weekly, monthly or a five-field cron expression GitHub accepts` };
   const zone = timezone?.trim();
+  if (zone && !isTimeZone(zone)) return { problem: `"${zone}" is not an IANA time zone` };
+  const parsed = parseSchedule(schedule, zone || 'UTC');
+  if (!parsed.ok) return { problem: `"${schedule}" is not daily, weekly, monthly or a five-field cron expression GitHub accepts (${parsed.problem.message})` };
+  const cron = parsed.schedule.cron.split(/\s+/).join(' ');
   if (zone === undefined || zone === '' || isUtc(zone)) return { cron };
-  if (!isTimeZone(zone)) return { problem: `"${zone}" is not an IANA time zone` };
   return { cron, timezone: zone };
 }
 
@@ -34,57 +36,7 @@ function isUtc(zone: string): boolean {
   return ['utc', 'etc/utc', 'gmt', 'etc/gmt', 'z', 'zulu', 'universal', 'etc/universal'].includes(zone.toLowerCase());
 }
 
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-interface CronRange {
-  min: number;
-  max: number;
-  names?: Readonly<Record<string, number>>;
-}
-
-const MONTHS = { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 };
-const DAYS = { sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6 };
-const FIELDS: CronRange[] = [
-  { min: 0, max: 59 },
-  { min: 0, max: 23 },
-  { min: 1, max: 31 },
-  { min: 1, max: 12, names: MONTHS },
-  { min: 0, max: 6, names: DAYS },
-];
-
-/**
- * Whether GitHub accepts the expression: the rules of @actions/workflow-parser's isValidCron
- * (five fields; `*`, numbers and short names, `a-b`, `x/step`, lists), so a manifest schedule that
- * GitHub would reject is reported here rather than by a failed workflow.
- */
+/** Whether GitHub's `schedule:` accepts the five-field expression (the test holds it against GitHub's parser). */
 export function isGithubCron(cron: string): boolean {
-  const parts = cron.split(/ +/);
-  return parts.length === 5 && parts.every((part, i) => cronPart(part, FIELDS[i], true));
-}
-
-function cronPart(value: string, range: CronRange, separators: boolean): boolean {
-  if (range.names && value.toLowerCase() in range.names) return true;
-  if (value === '*') return true;
-  if (value.includes(',')) return separators && value.split(',').every((v) => v !== '' && cronPart(v, range, true));
-  if (value.includes('/')) {
-    const [start, step, ...rest] = value.split('/');
-    return separators && rest.length === 0 && !!start && /^[1-9][0-9]*$/.test(step ?? '') && cronPart(start, range, true) && cronPart(step, range, false);
-  }
-  if (value.includes('-')) {
-    const [start, end, ...rest] = value.split('-');
-    if (!separators || rest.length > 0 || !start || !end) return false;
-    return cronPart(start, range, false) && cronPart(end, range, false) && toNumber(end, range) >= toNumber(start, range);
-  }
-  return /^[0-9]+$/.test(value) && Number(value) >= range.min && Number(value) <= range.max;
-}
-
-function toNumber(value: string, range: CronRange): number {
-  return range.names?.[value.toLowerCase()] ?? Number(value);
+  return !(cron.trim().toLowerCase() in SCHEDULE_ALIASES) && parseSchedule(cron).ok;
 }
