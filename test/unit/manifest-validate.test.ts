@@ -244,6 +244,7 @@ const CASES: Case[] = [
     name: 'deploy settings that hold: equal request and limit in other spellings, an override that fixes the model\'s',
     text: `${CHURN}    deploy:\n      resources:\n        requests: { cpu: 500m, memory: 1e9 }\n        limits: { cpu: "0.5", memory: 1G }\n      replicas: { min: 0, max: 4 }\n      autoscaling: { metric: concurrency, target: 8 }\n      storage_uri: s3://models/prod\nserving:\n  endpoints:\n    e:\n      model: churn\n      deploy: { replicas: { min: 2 }, resources: { limits: { memory: 2Gi } } }\n`,
   },
+  { name: 'a fractional replica count is the schema\'s alone', text: `${CHURN}    deploy:\n      replicas: { min: «wrong-type:2.5», max: 2 }\n` },
   {
     name: 'deploy keys and values the schema refuses',
     text: `${CHURN}    deploy:\n      «unknown-key:replica»: { min: 1 }\n      «missing-key:autoscaling»: { metric: «invalid-value:latency» }\n      storage_uri: «invalid-value:bucket/prefix»\nserving:\n  endpoints:\n    e: { model: churn, deploy: { replicas: { min: «out-of-range:-1», max: «out-of-range:0» } } }\n`,

@@ -8,7 +8,7 @@
  * target means nothing without its metric).
  */
 import type { Range } from '../contract';
-import { compareQuantities, parseQuantity, quantityValue, suggestQuantity, type Quantity } from '../export/quantity';
+import { compareQuantities, parseQuantity, quantityValue, suggestQuantity } from '../export/quantity';
 import type { DeployDecl, EndpointDecl, Field, ManifestModel, ModelDecl, QuantityField } from './model';
 
 export const AUTOSCALING_METRICS = ['concurrency', 'rps', 'cpu', 'memory'] as const;
@@ -173,9 +173,4 @@ export function deployBlocks(manifest: ManifestModel): { decl: DeployDecl; owner
   for (const m of manifest.models?.entries.values() ?? []) if (m.deploy) out.push({ decl: m.deploy, owner: 'model', name: m.name });
   for (const e of manifest.serving?.endpoints?.entries.values() ?? []) if (e.deploy) out.push({ decl: e.deploy, owner: 'endpoint', name: e.name });
   return out;
-}
-
-/** Parsed for callers that compare (the export's warnings); undefined when not a quantity. */
-export function settingQuantity(s: DeploySetting<string> | undefined): Quantity | undefined {
-  return s && parseQuantity(s.value);
 }

@@ -14,7 +14,7 @@ import { isLoopbackHost, trackingServerUrl } from '../tracking/sources';
 import { checkDeployOrder, checkDeployQuantities, deployBlocks, effectiveDeploy, mergeDeploy } from './deploy';
 import { checkFiles, type FileFacts } from './validate-files';
 import { describeRange, inRange, isLiveMetric, LIVE_METRICS, metricRange } from './metrics';
-import { Locator, readManifestModel, type EndpointDecl, type ExperimentDecl, type Field, type GateDecl, type ManifestModel, type ModelDecl } from './model';
+import { Locator, readManifestModel, type DeployDecl, type EndpointDecl, type ExperimentDecl, type Field, type GateDecl, type ManifestModel, type ModelDecl } from './model';
 import type { ParsedManifest } from './parse';
 import { checkSchema } from './schema';
 import { closest } from './suggest';
@@ -142,7 +142,8 @@ class Checker {
   /**
    * `deploy` blocks: their quantities as written, then what cannot hold — each model's block on its
    * own, then each endpoint's effective settings. A fault an endpoint inherits from its model is the
-   * model's, reported once there.
+   * model's, reported once there. Blocks with schema errors (a replica count of 2.5) are not compared:
+   * the comparison would only repeat them.
    */
   private deploy(): void {
     const seen = new Set<string>();
@@ -153,13 +154,14 @@ class Checker {
       this.report(range, severity, code, message, replacement);
     };
     for (const { decl } of deployBlocks(this.model)) checkDeployQuantities(decl, once);
+    const clean = (...blocks: (DeployDecl | undefined)[]) => blocks.every((b) => !b || !this.schemaReportedWithin(b.range));
     for (const m of this.models.values()) {
-      if (m.deploy) checkDeployOrder(mergeDeploy(m.name, m.name, undefined, m.deploy), `Model \`${m.name}\``, once, () => m.deploy?.replicas?.range);
+      if (m.deploy && clean(m.deploy)) checkDeployOrder(mergeDeploy(m.name, m.name, undefined, m.deploy), `Model \`${m.name}\``, once, () => m.deploy?.replicas?.range);
     }
     for (const e of this.endpoints.values()) {
       const effective = effectiveDeploy(this.model, e.name);
       const m = e.model && this.models.get(e.model.value);
-      if (effective) checkDeployOrder(effective, `Endpoint \`${e.name}\``, once, (from) => (from === 'endpoint' ? e.deploy : m?.deploy)?.replicas?.range);
+      if (effective && clean(e.deploy, m?.deploy)) checkDeployOrder(effective, `Endpoint \`${e.name}\``, once, (from) => (from === 'endpoint' ? e.deploy : m?.deploy)?.replicas?.range);
     }
   }
 
