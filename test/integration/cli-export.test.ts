@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
@@ -75,4 +75,30 @@ test('mlops export: bad usage exits 2, an unusable manifest exits 1', () => {
   const broken = mlops(['export', 'kserve', 'examples/broken']);
   assert.equal(broken.code, 1, broken.stderr);
   assert.match(broken.stderr, /^mlops export: .*mlops\.yaml:\d+:\d+: /m);
+});
+
+test('mlops export: impossible deploy settings stop it, each at its place; deploy.storage_uri replaces the placeholder', () => {
+  const dir = tempDir('export-deploy-cli');
+  const manifest = (deploy: string) =>
+    writeFileSync(join(dir, 'mlops.yaml'), `version: 1\nmodels:\n  m:\n    versions: { "1": { path: m.onnx } }\n    deploy:\n${deploy}`);
+  manifest('      resources: { requests: { memory: 1 GB }, limits: { cpu: 500m } }\n      replicas: { min: 4, max: 2 }\n');
+  const bad = mlops(['export', 'kserve', dir]);
+  assert.equal(bad.code, 1, bad.stderr);
+  assert.equal(bad.stdout, '');
+  assert.match(bad.stderr, /mlops\.yaml:6:40: `1 GB` \(requests\.memory\) is not a Kubernetes quantity.*did you mean `1G` or `1Gi`\?/);
+  assert.match(bad.stderr, /mlops\.yaml:7:17: Model `m` asks for at least 4 and at most 2 replicas/);
+
+  manifest('      resources: { requests: { memory: 1Gi, cpu: 1 }, limits: { cpu: 500m } }\n');
+  const below = mlops(['export', 'seldon', dir]);
+  assert.equal(below.code, 1, below.stderr);
+  assert.match(below.stderr, /mlops\.yaml:6:70: The cpu limit 500m of model `m` is below its request 1/);
+
+  manifest('      resources: { requests: { memory: 256m } }\n      storage_uri: s3://acme/models\n');
+  const ok = mlops(['export', 'seldon', dir]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stderr, /warning: .*mlops\.yaml:6:40: `256m` \(requests\.memory\) is 256 millibytes/);
+  assert.doesNotMatch(ok.stderr, /placeholder/);
+  assert.match(ok.stderr, /m\.onnx -> s3:\/\/acme\/models\/m\/1\/model\.onnx/);
+  const [model] = validDocs(ok.stdout) as { spec: { memory: string } }[];
+  assert.equal(model.spec.memory, '256m');
 });

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Range } from '../../server/src/contract';
+import { effectiveDeploy } from '../../server/src/manifest/deploy';
 import { nodeAt, readManifestModel } from '../../server/src/manifest/model';
 import { parseManifest } from '../../server/src/manifest/parse';
 
@@ -99,4 +100,59 @@ test('nodeAt: an empty value runs to the end of its line', () => {
   const parsed = parseManifest('version: 1\nmodels:\n  m:\n    task: \n');
   const here = nodeAt(parsed, { line: 3, character: 10 });
   assert.deepEqual([here?.path, here?.onKey, here?.kind], [['models', 'm', 'task'], false, 'empty']);
+});
+
+test('effectiveDeploy: the endpoint\'s deploy over the model\'s, field by field, each setting traced to its block', () => {
+  const text = `version: 1
+models:
+  churn:
+    versions: { "1": { path: a.onnx } }
+    deploy:
+      resources:
+        requests: { cpu: 500m, memory: 512Mi }
+        limits: { memory: 1Gi }
+      replicas: { min: 1, max: 4 }
+      autoscaling: { metric: cpu, target: 70 }
+      storage_uri: s3://models/prod
+  plain:
+    versions: { "1": { path: b.onnx } }
+serving:
+  endpoints:
+    web:
+      model: churn
+      deploy:
+        resources: { requests: { cpu: 2 } }
+        replicas: { max: 8 }
+        autoscaling: { metric: rps, target: 50 }
+    batch: { model: churn }
+    other: { model: plain }
+`;
+  const model = readManifestModel(parseManifest(text));
+  const web = effectiveDeploy(model, 'web');
+  assert.ok(web);
+  const brief = (s: { value: unknown; from: string } | undefined) => s && `${String(s.value)} (${s.from})`;
+  assert.deepEqual(
+    {
+      cpu: brief(web.requests.cpu),
+      memory: brief(web.requests.memory),
+      limit: brief(web.limits.memory),
+      min: brief(web.replicas.min),
+      max: brief(web.replicas.max),
+      metric: brief(web.autoscaling?.metric),
+      target: brief(web.autoscaling?.target),
+      storage: brief(web.storageUri),
+    },
+    { cpu: '2 (endpoint)', memory: '512Mi (model)', limit: '1Gi (model)', min: '1 (model)', max: '8 (endpoint)', metric: 'rps (endpoint)', target: '50 (endpoint)', storage: 's3://models/prod (model)' },
+  );
+  assert.equal(web.limits.cpu, undefined);
+  // Ranges point at the values as written: the endpoint's cpu on line 19, the model's memory on line 7 (1-based).
+  assert.deepEqual(web.requests.cpu?.range, at(18, 38, 18, 39));
+  assert.deepEqual(web.requests.memory?.range, at(6, 39, 6, 44));
+  assert.deepEqual(effectiveDeploy(model, 'batch')?.autoscaling?.metric.value, 'cpu');
+  assert.equal(effectiveDeploy(model, 'other'), undefined);
+  assert.equal(effectiveDeploy(model, 'nowhere'), undefined);
+  // Without serving.endpoints each model is served under its own name.
+  const implicit = readManifestModel(parseManifest(text.slice(0, text.indexOf('serving:'))));
+  assert.equal(effectiveDeploy(implicit, 'churn')?.replicas.max?.value, 4);
+  assert.equal(effectiveDeploy(implicit, 'plain'), undefined);
 });

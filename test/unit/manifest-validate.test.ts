@@ -227,6 +227,35 @@ const CASES: Case[] = [
   { name: 'an empty reference file', text: 'version: 1\nmodels:\n  m:\n    versions: { "1": { path: mm.onnx } }\nmonitoring:\n  m:\n    reference: «reference-columns:ref.csv»\n', files: { 'mm.onnx': { copy: FIXTURE.matmul }, 'ref.csv': '' } },
   { name: 'a tracking folder outside the workspace', text: 'version: 1\ntracking: [runs/, «path-outside-workspace:../../mlruns»]\n', workspace: true },
 
+  // --- Kubernetes sizing (deploy) ---------------------------------------------------------------
+  {
+    name: 'quantities that are not Kubernetes quantities, a negative one and memory in millibytes',
+    text: `${CHURN}    deploy:\n      resources:\n        requests: { cpu: «deploy-quantity:2 cores», memory: «deploy-quantity:1 GB» }\n        limits: { cpu: «deploy-quantity:-1», memory: «deploy-quantity:512m» }\n`,
+  },
+  { name: 'a quantity of the wrong type is the schema\'s', text: `${CHURN}    deploy:\n      resources: { requests: { memory: «wrong-type:[1, Gi]» } }\n` },
+  { name: 'replicas whose min is above their max', text: `${CHURN}serving:\n  endpoints:\n    e:\n      model: churn\n      deploy:\n        replicas: «deploy-replicas-order:{ min: 5, max: 2 }»\n` },
+  {
+    name: 'limits below requests (1G is less than 1Gi; 999m less than 1)',
+    text: `${CHURN}    deploy:\n      resources:\n        requests: { cpu: 1, memory: 1Gi }\n        limits: { cpu: «deploy-limit-below-request:999m», memory: «deploy-limit-below-request:1G» }\n`,
+  },
+  {
+    name: 'an endpoint override that breaks what the model allows, reported on the override',
+    text: `${CHURN}    deploy:\n      resources: { limits: { memory: 1Gi } }\n      replicas: { max: 3 }\nserving:\n  endpoints:\n    e:\n      model: churn\n      deploy:\n        resources: { requests: { memory: «deploy-limit-below-request:1536Mi» } }\n        replicas: { min: «deploy-replicas-order:4» }\n`,
+  },
+  {
+    name: 'a fault endpoints inherit is reported once, at the model',
+    text: `${CHURN}    deploy:\n      replicas: «deploy-replicas-order:{ min: 3, max: 1 }»\n      resources: { requests: { cpu: 2 }, limits: { cpu: «deploy-limit-below-request:1500m» } }\nserving:\n  endpoints:\n    a: { model: churn }\n    b: { model: churn, deploy: { storage_uri: gs://other/models } }\n`,
+  },
+  {
+    name: 'deploy settings that hold: equal request and limit in other spellings, an override that fixes the model\'s',
+    text: `${CHURN}    deploy:\n      resources:\n        requests: { cpu: 500m, memory: 1e9 }\n        limits: { cpu: "0.5", memory: 1G }\n      replicas: { min: 0, max: 4 }\n      autoscaling: { metric: concurrency, target: 8 }\n      storage_uri: s3://models/prod\nserving:\n  endpoints:\n    e:\n      model: churn\n      deploy: { replicas: { min: 2 }, resources: { limits: { memory: 2Gi } } }\n`,
+  },
+  { name: 'a fractional replica count is the schema\'s alone', text: `${CHURN}    deploy:\n      replicas: { min: «wrong-type:2.5», max: 2 }\n` },
+  {
+    name: 'deploy keys and values the schema refuses',
+    text: `${CHURN}    deploy:\n      «unknown-key:replica»: { min: 1 }\n      «missing-key:autoscaling»: { metric: «invalid-value:latency» }\n      storage_uri: «invalid-value:bucket/prefix»\nserving:\n  endpoints:\n    e: { model: churn, deploy: { replicas: { min: «out-of-range:-1», max: «out-of-range:0» } } }\n`,
+  },
+
   // --- data sets and their expectations -----------------------------------------------------
   {
     name: 'expectations that cannot hold or cannot be checked',

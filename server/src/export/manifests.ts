@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { stringify } from 'yaml';
-import type { EndpointConfig, ServingConfig } from '../serving/config';
+import type { DeploySpec, EndpointConfig, ServingConfig } from '../serving/config';
 
 /**
  * Kubernetes manifests for the endpoints of an mlops.yaml: KServe InferenceServices
@@ -16,8 +16,12 @@ export const DEFAULT_STORAGE_URI = 's3://your-bucket/mlops-models';
 
 export interface ExportOptions {
   target: ExportTarget;
-  /** Where the model files are uploaded; each version lives at `<base>/<model>/<version>/`. */
-  storageUri: string;
+  /**
+   * Where the model files are uploaded; each version lives at `<base>/<model>/<version>/`. Given
+   * (`--storage-uri`), it is used for every endpoint; otherwise each endpoint's `deploy.storage_uri`,
+   * else DEFAULT_STORAGE_URI.
+   */
+  storageUri?: string;
   namespace?: string;
   /** For the upload list: paths are shown relative to this folder. */
   workspaceRoot: string;
@@ -45,17 +49,24 @@ export interface ExportResult {
   uploads: { file: string; uri: string }[];
   /** What the target cannot express (dropped) and other things worth a word. */
   warnings: string[];
+  /** Some endpoint's files are placed under DEFAULT_STORAGE_URI: no URI was given for it. */
+  placeholder: boolean;
 }
+
+/** Builds (and lists for upload, once) the storage URI of an endpoint's model version. */
+type VersionUri = (endpoint: EndpointConfig, version: string) => string;
 
 const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'mlops-workbench' };
 
 export function exportManifests(config: ServingConfig, options: ExportOptions): ExportResult {
-  const base = options.storageUri.replace(/\/+$/, '');
   const endpoints = [...config.endpoints].sort((a, b) => compareIds(a.name, b.name));
-  const result: ExportResult = { files: [], uploads: [], warnings: [] };
+  const result: ExportResult = { files: [], uploads: [], warnings: [], placeholder: false };
   const uploaded = new Set<string>();
-  const versionUri = (model: string, version: string): string => {
-    const uri = `${base}/${model}/${version}`;
+  const versionUri: VersionUri = (endpoint, version) => {
+    const given = options.storageUri ?? endpoint.deploy?.storageUri;
+    if (given === undefined) result.placeholder = true;
+    const model = endpoint.model;
+    const uri = `${(given ?? DEFAULT_STORAGE_URI).replace(/\/+$/, '')}/${model}/${version}`;
     if (!uploaded.has(uri)) {
       uploaded.add(uri);
       const path = config.models.get(model)?.versions.get(version)?.path;
@@ -66,13 +77,14 @@ export function exportManifests(config: ServingConfig, options: ExportOptions): 
   if (options.target === 'kserve') {
     for (const endpoint of endpoints) result.files.push(...kserveFiles(endpoint, config, options, versionUri, result.warnings));
   } else {
-    const models = new Map<string, K8sResource>();
+    const models = new Map<string, SeldonModel>();
     for (const endpoint of endpoints) {
       const experiment = seldonEndpoint(endpoint, config, options, versionUri, models, result.warnings);
       if (experiment) result.files.push({ name: `${experiment.metadata.name}.experiment.yaml`, resources: [experiment] });
     }
     // Models first: an Experiment refers to them by name.
     const modelFiles = [...models.values()]
+      .map((m) => m.resource)
       .sort((a, b) => compareIds(a.metadata.name, b.metadata.name))
       .map((m) => ({ name: `${m.metadata.name}.model.yaml`, resources: [m] }));
     result.files.unshift(...modelFiles);
@@ -92,7 +104,7 @@ function kserveFiles(
   endpoint: EndpointConfig,
   config: ServingConfig,
   options: ExportOptions,
-  versionUri: (model: string, version: string) => string,
+  versionUri: VersionUri,
   warnings: string[],
 ): ExportFile[] {
   const name = dnsName(endpoint.name);
@@ -112,6 +124,7 @@ function kserveFiles(
     return [];
   }
   const stable = stableShare(endpoint, config, shares);
+  const sizing = kserveSizing(endpoint, warnings);
   const service = (version: string, canaryPercent?: number): K8sResource => ({
     apiVersion: 'serving.kserve.io/v1beta1',
     kind: 'InferenceService',
@@ -119,13 +132,15 @@ function kserveFiles(
     spec: {
       predictor: {
         ...(canaryPercent === undefined ? {} : { canaryTrafficPercent: canaryPercent }),
+        ...sizing.predictor,
         ...(endpoint.batching
           ? { batcher: { maxBatchSize: endpoint.batching.maxBatchSize, maxLatency: Math.max(1, Math.round(endpoint.batching.maxDelayMs)) } }
           : {}),
         model: {
           modelFormat: { name: 'onnx' },
           protocolVersion: 'v2',
-          storageUri: versionUri(endpoint.model, version),
+          storageUri: versionUri(endpoint, version),
+          ...sizing.model,
         },
       },
     },
@@ -147,25 +162,83 @@ function kserveFiles(
   return files;
 }
 
+/** The predictor's replica and autoscaling fields and the model container's resources, from `deploy`. */
+function kserveSizing(endpoint: EndpointConfig, warnings: string[]): { predictor: Record<string, unknown>; model: Record<string, unknown> } {
+  const d = endpoint.deploy;
+  if (!d) return { predictor: {}, model: {} };
+  const predictor: Record<string, unknown> = {};
+  if (d.minReplicas !== undefined) predictor.minReplicas = d.minReplicas;
+  if (d.maxReplicas !== undefined) predictor.maxReplicas = d.maxReplicas;
+  if (d.autoscaling) {
+    predictor.scaleMetric = d.autoscaling.metric;
+    predictor.scaleTarget = d.autoscaling.target;
+    const metric = d.autoscaling.metric;
+    // A utilization target is a percentage of the request: without one the autoscaler has nothing to scale against.
+    if ((metric === 'cpu' || metric === 'memory') && !d.requests?.[metric])
+      warnings.push(`endpoint ${endpoint.name}: scaling on ${metric} aims at ${d.autoscaling.target}% of the ${metric} request, and deploy sets no resources.requests.${metric}`);
+  }
+  const resources = { ...(d.requests ? { requests: { ...d.requests } } : {}), ...(d.limits ? { limits: { ...d.limits } } : {}) };
+  return { predictor, model: Object.keys(resources).length > 0 ? { resources } : {} };
+}
+
 // ---- Seldon Core v2
+
+/** A Model and the endpoint that first needed it (whose deploy settings it carries). */
+interface SeldonModel {
+  resource: K8sResource;
+  endpoint: string;
+}
+
+/**
+ * A Model takes one memory figure (what the scheduler places it by, so the request, else the
+ * limit) and replica counts; it has no CPU field and scales on its own between minReplicas and
+ * maxReplicas, so cpu and the autoscaling target are left out, with a warning.
+ */
+function seldonSizing(endpoint: EndpointConfig, warnings: string[]): Record<string, unknown> {
+  const d: DeploySpec | undefined = endpoint.deploy;
+  if (!d) return {};
+  const out: Record<string, unknown> = {};
+  const memory = d.requests?.memory ?? d.limits?.memory;
+  if (memory !== undefined) out.memory = memory;
+  // Started with at least one replica, so the Model serves once loaded; minReplicas 0 still lets it scale to zero.
+  if (d.minReplicas !== undefined) out.replicas = Math.max(1, d.minReplicas);
+  if (d.minReplicas !== undefined) out.minReplicas = d.minReplicas;
+  if (d.maxReplicas !== undefined) out.maxReplicas = d.maxReplicas;
+  const cpu = [d.requests?.cpu && `request ${d.requests.cpu}`, d.limits?.cpu && `limit ${d.limits.cpu}`].filter(Boolean);
+  if (cpu.length > 0) warnings.push(`endpoint ${endpoint.name}: a Seldon Model has no CPU field; the CPU ${cpu.join(' and ')} ${cpu.length > 1 ? 'are' : 'is'} left out (set them on the Seldon Server that hosts it)`);
+  if (d.requests?.memory !== undefined && d.limits?.memory !== undefined)
+    warnings.push(`endpoint ${endpoint.name}: a Seldon Model takes one memory figure, the request ${d.requests.memory}; the limit ${d.limits.memory} is left out`);
+  if (d.autoscaling)
+    warnings.push(`endpoint ${endpoint.name}: Seldon Core v2 scales a Model on its own between minReplicas and maxReplicas; autoscaling on ${d.autoscaling.metric} (target ${d.autoscaling.target}) is left out`);
+  return out;
+}
 
 function seldonEndpoint(
   endpoint: EndpointConfig,
   config: ServingConfig,
   options: ExportOptions,
-  versionUri: (model: string, version: string) => string,
-  models: Map<string, K8sResource>,
+  versionUri: VersionUri,
+  models: Map<string, SeldonModel>,
   warnings: string[],
 ): K8sResource | undefined {
+  const sizing = seldonSizing(endpoint, warnings);
   const modelName = (version: string): string => {
     const name = dnsName(`${endpoint.model}-v${version}`);
-    if (!models.has(name)) {
+    const spec = { storageUri: versionUri(endpoint, version), requirements: ['onnx'], ...sizing };
+    const existing = models.get(name);
+    if (!existing) {
       models.set(name, {
-        apiVersion: 'mlops.seldon.io/v1alpha1',
-        kind: 'Model',
-        metadata: metadata(name, options, { 'mlops.workbench/model': dnsName(endpoint.model), 'mlops.workbench/version': labelValue(version) }),
-        spec: { storageUri: versionUri(endpoint.model, version), requirements: ['onnx'] },
+        endpoint: endpoint.name,
+        resource: {
+          apiVersion: 'mlops.seldon.io/v1alpha1',
+          kind: 'Model',
+          metadata: metadata(name, options, { 'mlops.workbench/model': dnsName(endpoint.model), 'mlops.workbench/version': labelValue(version) }),
+          spec,
+        },
       });
+    } else if (existing.endpoint !== endpoint.name && JSON.stringify(existing.resource.spec) !== JSON.stringify(spec)) {
+      // One Model per version, shared by the endpoints that serve it: the first endpoint (by name) sizes it.
+      warnings.push(`endpoint ${endpoint.name}: Model ${name} is also served by endpoint ${existing.endpoint}, whose deploy settings and storage it keeps; this endpoint's differ and are left out`);
     }
     return name;
   };

@@ -61,6 +61,24 @@ export interface ModelDecl extends Entry {
   gates?: Group<GateDecl>;
   /** The data set (`data:`) its inputs come from. */
   input?: Field<string>;
+  /** Kubernetes sizing for `mlops export`; an endpoint's own `deploy` overrides it field by field. */
+  deploy?: DeployDecl;
+}
+
+/** A quantity as written: a string (`500m`, `1Gi`) or a YAML number (`2`, `0.5`, `1e9`). */
+export type QuantityField = Field<string | number>;
+
+export interface ResourceListDecl extends Entry {
+  cpu?: QuantityField;
+  memory?: QuantityField;
+}
+
+/** `deploy:` of a model or an endpoint: how `mlops export` sizes its Kubernetes resources. */
+export interface DeployDecl extends Entry {
+  resources?: Entry & { requests?: ResourceListDecl; limits?: ResourceListDecl };
+  replicas?: Entry & { min?: Field<number>; max?: Field<number> };
+  autoscaling?: Entry & { metric?: Field<string>; target?: Field<number> };
+  storageUri?: Field<string>;
 }
 
 export interface EndpointDecl extends Entry {
@@ -75,6 +93,8 @@ export interface EndpointDecl extends Entry {
   validate?: Field<string>;
   /** Canary auto-rollback bounds. */
   guard?: Entry & { maxErrorRateIncrease?: Field<number>; maxP95LatencyRatio?: Field<number>; minRequests?: Field<number> };
+  /** Kubernetes sizing for `mlops export`, over the model's `deploy`. */
+  deploy?: DeployDecl;
 }
 
 export interface ServingDecl extends Entry {
@@ -228,7 +248,18 @@ function readModel(r: Reader, e: KeyedNode): ModelDecl {
       return { name: g.key, keyRange: g.keyRange, range: g.range, min: r.num(gf.get('min')), max: r.num(gf.get('max')) };
     }),
     input: r.str(f.get('input')),
+    deploy: readDeploy(r, f.get('deploy')),
   };
+}
+
+function readDeploy(r: Reader, e: KeyedNode | undefined): DeployDecl | undefined {
+  const list = (x: KeyedNode | undefined): ResourceListDecl | undefined => r.section(x, (l) => ({ cpu: r.quantity(l.get('cpu')), memory: r.quantity(l.get('memory')) }));
+  return r.section(e, (d) => ({
+    resources: r.section(d.get('resources'), (x) => ({ requests: list(x.get('requests')), limits: list(x.get('limits')) })),
+    replicas: r.section(d.get('replicas'), (x) => ({ min: r.num(x.get('min')), max: r.num(x.get('max')) })),
+    autoscaling: r.section(d.get('autoscaling'), (x) => ({ metric: r.str(x.get('metric')), target: r.num(x.get('target')) })),
+    storageUri: r.str(d.get('storage_uri')),
+  }));
 }
 
 function readServing(r: Reader, e: KeyedNode): ServingDecl {
@@ -262,6 +293,7 @@ function readEndpoint(r: Reader, e: KeyedNode): EndpointDecl {
       maxP95LatencyRatio: r.num(g.get('max_p95_latency_ratio')),
       minRequests: r.num(g.get('min_requests')),
     })),
+    deploy: readDeploy(r, f.get('deploy')),
   };
 }
 
@@ -646,6 +678,11 @@ class Reader {
 
   num(e: KeyedNode | undefined): Field<number> | undefined {
     return this.typed(e, (v): v is number => typeof v === 'number');
+  }
+
+  /** A string or a finite number. */
+  quantity(e: KeyedNode | undefined): Field<string | number> | undefined {
+    return this.typed(e, (v): v is string | number => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)));
   }
 
   bool(e: KeyedNode | undefined): Field<boolean> | undefined {

@@ -11,9 +11,10 @@ import type { Finding, Range } from '../contract';
 import type { OnnxInspection, OnnxSignature } from '../onnx/inspect';
 import type { RunSummary } from '../tracking/repository';
 import { isLoopbackHost, trackingServerUrl } from '../tracking/sources';
+import { checkDeployOrder, checkDeployQuantities, deployBlocks, effectiveDeploy, mergeDeploy } from './deploy';
 import { checkFiles, type FileFacts } from './validate-files';
 import { describeRange, inRange, isLiveMetric, LIVE_METRICS, metricRange } from './metrics';
-import { Locator, readManifestModel, type EndpointDecl, type ExperimentDecl, type Field, type GateDecl, type ManifestModel, type ModelDecl, type MonitorDecl } from './model';
+import { Locator, readManifestModel, type DeployDecl, type EndpointDecl, type ExperimentDecl, type Field, type GateDecl, type ManifestModel, type ModelDecl, type MonitorDecl } from './model';
 import { isTimeZone, knownTimeZones, parseSchedule } from '../monitoring/schedule';
 import type { ParsedManifest } from './parse';
 import { checkSchema } from './schema';
@@ -136,6 +137,33 @@ class Checker {
     for (const x of this.model.experiments?.entries.values() ?? []) this.experiment(x);
     this.monitoring();
     this.host();
+    this.deploy();
+  }
+
+  /**
+   * `deploy` blocks: their quantities as written, then what cannot hold — each model's block on its
+   * own, then each endpoint's effective settings. A fault an endpoint inherits from its model is the
+   * model's, reported once there. Blocks with schema errors (a replica count of 2.5) are not compared:
+   * the comparison would only repeat them.
+   */
+  private deploy(): void {
+    const seen = new Set<string>();
+    const once: Report = (range, severity, code, message, replacement) => {
+      const key = `${code}@${range.start.line}:${range.start.character}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      this.report(range, severity, code, message, replacement);
+    };
+    for (const { decl } of deployBlocks(this.model)) checkDeployQuantities(decl, once);
+    const clean = (...blocks: (DeployDecl | undefined)[]) => blocks.every((b) => !b || !this.schemaReportedWithin(b.range));
+    for (const m of this.models.values()) {
+      if (m.deploy && clean(m.deploy)) checkDeployOrder(mergeDeploy(m.name, m.name, undefined, m.deploy), `Model \`${m.name}\``, once, () => m.deploy?.replicas?.range);
+    }
+    for (const e of this.endpoints.values()) {
+      const effective = effectiveDeploy(this.model, e.name);
+      const m = e.model && this.models.get(e.model.value);
+      if (effective && clean(e.deploy, m?.deploy)) checkDeployOrder(effective, `Endpoint \`${e.name}\``, once, (from) => (from === 'endpoint' ? e.deploy : m?.deploy)?.replicas?.range);
+    }
   }
 
   private modelDecl(m: ModelDecl): void {

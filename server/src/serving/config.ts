@@ -3,7 +3,8 @@ import { isInside, realRoot, resolveLinks } from '../workspace/links';
 import { dirname, resolve } from 'node:path';
 import { parseManifest } from '../manifest/parse';
 import { DEFAULT_CACHE_MAX_BYTES, DEFAULT_CACHE_MAX_ENTRIES, type CacheLimits } from './cache';
-import { readManifestModel } from '../manifest/model';
+import { effectiveDeploy, type AutoscalingMetric, type EffectiveDeploy } from '../manifest/deploy';
+import { readManifestModel, type ManifestModel } from '../manifest/model';
 import { datasetsOf, type DatasetSpec } from '../validation';
 
 /**
@@ -45,6 +46,19 @@ export interface EndpointConfig {
   cache?: CacheLimits;
   /** Requests checked against the model's input data set (`validate: warn|reject`); off when absent. */
   validation?: { mode: 'warn' | 'reject'; dataset: string; spec: DatasetSpec };
+  /** Kubernetes sizing for `mlops export` (the endpoint's `deploy` over its model's); absent when neither says anything. */
+  deploy?: DeploySpec;
+}
+
+/** Effective `deploy` settings, as plain values; quantities as written (checked by `mlops check`, not here). */
+export interface DeploySpec {
+  requests?: { cpu?: string; memory?: string };
+  limits?: { cpu?: string; memory?: string };
+  minReplicas?: number;
+  maxReplicas?: number;
+  autoscaling?: { metric: AutoscalingMetric; target: number };
+  /** Base URI of the model files (`<base>/<model>/<version>`). */
+  storageUri?: string;
 }
 
 export interface ServingConfig {
@@ -79,8 +93,33 @@ export function loadServingConfig(manifestPath: string, workspaceRoot: string): 
   if (!parsed.document || errors.length > 0) {
     throw new ServingConfigError(errors.map((f) => `${manifestPath}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.message}`));
   }
-  const datasets = new Map(datasetsOf(readManifestModel(parsed)).map((d) => [d.spec.name, d.spec]));
-  return readServingConfig(parsed.document.toJS(), dirname(manifestPath), workspaceRoot, datasets);
+  const model = readManifestModel(parsed);
+  const datasets = new Map(datasetsOf(model).map((d) => [d.spec.name, d.spec]));
+  const config = readServingConfig(parsed.document.toJS(), dirname(manifestPath), workspaceRoot, datasets);
+  attachDeploy(config, model);
+  return config;
+}
+
+/** Each endpoint's effective `deploy`; the local server ignores it, the export writes it. */
+export function attachDeploy(config: ServingConfig, model: ManifestModel): void {
+  for (const endpoint of config.endpoints) {
+    const d = effectiveDeploy(model, endpoint.name);
+    if (d) endpoint.deploy = deploySpec(d);
+  }
+}
+
+export function deploySpec(d: EffectiveDeploy): DeploySpec {
+  const list = (r: EffectiveDeploy['requests']) => (r.cpu || r.memory ? { ...(r.cpu ? { cpu: r.cpu.value } : {}), ...(r.memory ? { memory: r.memory.value } : {}) } : undefined);
+  const spec: DeploySpec = {};
+  const requests = list(d.requests);
+  const limits = list(d.limits);
+  if (requests) spec.requests = requests;
+  if (limits) spec.limits = limits;
+  if (d.replicas.min) spec.minReplicas = d.replicas.min.value;
+  if (d.replicas.max) spec.maxReplicas = d.replicas.max.value;
+  if (d.autoscaling) spec.autoscaling = { metric: d.autoscaling.metric.value, target: d.autoscaling.target.value };
+  if (d.storageUri) spec.storageUri = d.storageUri.value;
+  return spec;
 }
 
 type Obj = Record<string, unknown>;

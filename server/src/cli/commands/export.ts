@@ -1,8 +1,12 @@
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Range } from '../../contract';
 import { DEFAULT_STORAGE_URI, EXPORT_TARGETS, exportManifests, toYaml, type ExportTarget } from '../../export/manifests';
-import { MANIFEST_FILE_NAMES } from '../../manifest/parse';
+import { deployBlocks } from '../../manifest/deploy';
+import { readManifestModel } from '../../manifest/model';
+import { MANIFEST_FILE_NAMES, parseManifest } from '../../manifest/parse';
+import { validateManifest } from '../../manifest/validate';
 import { DEFAULT_WORKFLOW_PATH, PipelineExportError, planWorkflowExport } from '../../pipeline';
 import { loadServingConfig, ServingConfigError } from '../../serving/config';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type Out } from '../usage';
@@ -21,17 +25,28 @@ current folder):
            and an Experiment per endpoint with its traffic split as candidate weights and its
            mirror
 
+A deploy: block on an endpoint (over its model's, field by field) sizes what is written:
+resources (requests/limits of cpu and memory), replicas (min, max), autoscaling (metric
+concurrency, rps, cpu or memory, and target) and storage_uri. KServe gets minReplicas,
+maxReplicas, scaleMetric, scaleTarget and the model's resources; a Seldon Model gets replicas
+(min, at least 1), minReplicas, maxReplicas and memory (the request, else the limit). Sizes
+that cannot hold (min above max, a limit below its request, 1 GB for 1G) stop the export
+with the place in mlops.yaml, as mlops check reports them.
+
 Each version's storageUri is <URI>/<model>/<version>; the list of which .onnx file to upload
 where (as model.onnx) goes to stderr. What the target cannot express (a mirror on KServe,
-sticky routing) is left out with a warning. The output is the same for the same manifest.
+sticky routing, CPU and the autoscaling target on Seldon) is left out with a warning. The
+output is the same for the same manifest.
 
 Options:
   --out DIR          write one YAML file per resource into DIR (created if missing);
                      without it, one multi-document YAML stream goes to stdout
-  --storage-uri URI  where the model files live (default ${DEFAULT_STORAGE_URI}, a placeholder)
+  --storage-uri URI  where the model files live, for every endpoint (default: each one's
+                     deploy.storage_uri, else ${DEFAULT_STORAGE_URI}, a placeholder)
   --namespace NS     set metadata.namespace on every resource
 
-Exit codes: 0 written, 1 the manifest has no usable serving configuration, 2 bad usage.
+Exit codes: 0 written, 1 the manifest has no usable serving configuration or impossible
+deploy settings, 2 bad usage.
 
 github-actions writes the manifest's CI/CD pipeline as a GitHub Actions workflow: see
 mlops export github-actions --help.
@@ -102,8 +117,8 @@ export async function exportCommand(args: string[], out: Out): Promise<number> {
   if (!(EXPORT_TARGETS as readonly string[]).includes(target))
     throw new UsageError(`export target must be one of ${[...EXPORT_TARGETS, 'github-actions'].join(', ')}, not "${target}"`);
   if (extra.length > 0) throw new UsageError('export takes a target and at most one folder');
-  const storageUri = values['storage-uri'] ?? DEFAULT_STORAGE_URI;
-  if (!/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(storageUri))
+  const storageUri = values['storage-uri'];
+  if (storageUri !== undefined && !/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(storageUri))
     throw new UsageError(`--storage-uri must be a URI such as s3://bucket/prefix, gs://bucket/prefix or pvc://claim/path, not "${storageUri}"`);
   const namespace = values.namespace;
   if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace))
@@ -122,6 +137,10 @@ export async function exportCommand(args: string[], out: Out): Promise<number> {
     for (const problem of error.problems) out.stderr(`mlops export: ${problem}\n`);
     return EXIT_FINDINGS;
   }
+  // Sizes that cannot be right (min above max, a limit below its request, `1 GB`) would be written as given.
+  const faults = deployFindings(manifestPath);
+  for (const f of faults) out.stderr(`mlops export: ${f.severity === 'error' ? '' : 'warning: '}${manifestPath}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.message}\n`);
+  if (faults.some((f) => f.severity === 'error')) return EXIT_FINDINGS;
   const result = exportManifests(config, { target: target as ExportTarget, storageUri, namespace, workspaceRoot: folder });
   for (const warning of result.warnings) out.stderr(`mlops export: warning: ${warning}\n`);
   if (result.files.length === 0) {
@@ -146,8 +165,8 @@ export async function exportCommand(args: string[], out: Out): Promise<number> {
     for (const f of result.files.filter((f) => f.later))
       out.stderr(`mlops export: left out of the stream: ${f.name}, the next step (${f.note}); write it with --out DIR\n`);
   }
-  if (storageUri === DEFAULT_STORAGE_URI)
-    out.stderr(`mlops export: storageUri uses the placeholder ${DEFAULT_STORAGE_URI}; pass --storage-uri with your bucket\n`);
+  if (result.placeholder)
+    out.stderr(`mlops export: storageUri uses the placeholder ${DEFAULT_STORAGE_URI}; pass --storage-uri or set deploy.storage_uri with your bucket\n`);
   out.stderr('mlops export: upload the model files before applying:\n');
   for (const u of result.uploads) out.stderr(`  ${u.file} -> ${u.uri}\n`);
   return EXIT_OK;
@@ -183,4 +202,17 @@ async function pipelineExport(folderArg: string | undefined, values: { out?: str
   } else if (plan.conflict) out.stderr(`mlops export: not written: ${plan.conflict}\n`);
   else out.stdout(`${shown}${plan.unchanged ? '  (unchanged)' : ''}  jobs: ${plan.jobs.join(' → ')}\n`);
   return plan.conflict ? EXIT_FINDINGS : EXIT_OK;
+}
+
+/** The manifest check's findings inside `deploy` blocks (schema and deploy-* codes alike). */
+function deployFindings(manifestPath: string) {
+  const parsed = parseManifest(readFileSync(manifestPath, 'utf8'));
+  const blocks = deployBlocks(readManifestModel(parsed)).map((b) => b.decl.range);
+  if (blocks.length === 0) return [];
+  const inside = (outer: Range, inner: Range) => !before(inner.start, outer.start) && !before(outer.end, inner.end);
+  return validateManifest(parsed).filter((f) => f.severity !== 'hint' && f.severity !== 'information' && blocks.some((b) => inside(b, f.range)));
+}
+
+function before(a: Range['start'], b: Range['start']): boolean {
+  return a.line < b.line || (a.line === b.line && a.character < b.character);
 }
