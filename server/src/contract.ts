@@ -430,6 +430,12 @@ export const Requests = {
   monitoredModels: request<Record<string, never>, MonitoredModel[]>('mlops/monitoredModels'),
   /** Record that a retrain command started (starts the cooldown); `id` is its audit event, for retrainFinished. */
   retrainStarted: request<{ manifest: string; model: string; cause: RetrainCause; scheduledFor?: number | null }, { id: number }>('mlops/retrainStarted'),
+  /**
+   * What exporting a manifest's pipeline would write (the GitHub Actions workflow, KServe or Seldon
+   * files): each file's new text beside its current one, for the editor to show as a WorkspaceEdit.
+   * Writes nothing; reads the saved manifest.
+   */
+  exportPipeline: request<{ manifest: string; targets: PipelineTarget[] }, PipelineExportPlan>('mlops/exportPipeline'),
   /** The retrain command of event `id` ended. */
   retrainFinished: request<{ manifest: string; id: number; exitCode: number | null; durationMs: number }, { ok: true }>('mlops/retrainFinished'),
   /** The user declined the scheduled retrain due at `scheduledFor`: it is not offered again. */
@@ -735,6 +741,30 @@ export interface PerformanceReport {
   /** Metrics below the baseline by more than the tolerance (in the latest window with enough feedback). */
   degraded: { metric: string; baseline: number; live: number; drop: number }[];
   alerts: MonitorAlert[];
+}
+
+/** What "MLOps: Export Pipeline…" can write. */
+export type PipelineTarget = 'github-actions' | 'kserve' | 'seldon';
+
+export interface ExportFilePlan {
+  /** Absolute path. */
+  path: string;
+  text: string;
+  /** The file's current text, when it exists. */
+  existing?: string;
+  /** Why writing `text` loses something of the existing file (a hand edit inside a generated block); ask first. */
+  conflict?: string;
+  unchanged: boolean;
+}
+
+export interface PipelineExportPlan {
+  manifest: string;
+  files: ExportFilePlan[];
+  warnings: string[];
+  /** Errors that stop an export (a deploy size that cannot hold, no serving configuration); files is empty for that target. */
+  problems: string[];
+  /** Which local model file goes to which storage location (KServe and Seldon). */
+  uploads: { file: string; uri: string }[];
 }
 
 /** Why a retrain is called for: what monitoring found (listed under `retrain.on`), or the schedule. */

@@ -1,12 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Range } from '../../contract';
 import { DEFAULT_STORAGE_URI, EXPORT_TARGETS, exportManifests, toYaml, type ExportTarget } from '../../export/manifests';
-import { deployBlocks } from '../../manifest/deploy';
-import { readManifestModel } from '../../manifest/model';
-import { MANIFEST_FILE_NAMES, parseManifest } from '../../manifest/parse';
-import { validateManifest } from '../../manifest/validate';
+import { MANIFEST_FILE_NAMES } from '../../manifest/parse';
+import { deployFindings } from '../../export/faults';
 import { DEFAULT_WORKFLOW_PATH, PipelineExportError, planWorkflowExport } from '../../pipeline';
 import { loadServingConfig, ServingConfigError } from '../../serving/config';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type Out } from '../usage';
@@ -202,17 +199,4 @@ async function pipelineExport(folderArg: string | undefined, values: { out?: str
   } else if (plan.conflict) out.stderr(`mlops export: not written: ${plan.conflict}\n`);
   else out.stdout(`${shown}${plan.unchanged ? '  (unchanged)' : ''}  jobs: ${plan.jobs.join(' → ')}\n`);
   return plan.conflict ? EXIT_FINDINGS : EXIT_OK;
-}
-
-/** The manifest check's findings inside `deploy` blocks (schema and deploy-* codes alike). */
-function deployFindings(manifestPath: string) {
-  const parsed = parseManifest(readFileSync(manifestPath, 'utf8'));
-  const blocks = deployBlocks(readManifestModel(parsed)).map((b) => b.decl.range);
-  if (blocks.length === 0) return [];
-  const inside = (outer: Range, inner: Range) => !before(inner.start, outer.start) && !before(outer.end, inner.end);
-  return validateManifest(parsed).filter((f) => f.severity !== 'hint' && f.severity !== 'information' && blocks.some((b) => inside(b, f.range)));
-}
-
-function before(a: Range['start'], b: Range['start']): boolean {
-  return a.line < b.line || (a.line === b.line && a.character < b.character);
 }
