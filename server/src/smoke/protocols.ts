@@ -7,6 +7,7 @@
  */
 import { encodeFlat, encodeNested, type HostTensor } from '../serving/dtypes';
 import type { ModelSignature, TensorSpec } from '../serving/sessions';
+import { rowRecords } from '../serving/protocol-v1';
 import { flattenNested } from '../serving/tensors';
 
 export const SMOKE_PROTOCOLS = ['v2', 'v1', 'mlflow'] as const;
@@ -39,7 +40,6 @@ export function routesFor(protocol: SmokeProtocol, name: string): Routes {
  */
 export function requestBody(protocol: SmokeProtocol, inputs: ReadonlyMap<string, HostTensor>): string {
   const tensors = [...inputs];
-  const rows = tensors[0][1].shape[0];
   if (protocol === 'v2') {
     const parts = tensors.map(([name, t]) => `{"name":${JSON.stringify(name)},"datatype":${JSON.stringify(t.datatype)},"shape":${JSON.stringify(t.shape)},"data":${encodeFlat(t.datatype, t.data)}}`);
     return `{"inputs":[${parts.join(',')}]}`;
@@ -49,16 +49,7 @@ export function requestBody(protocol: SmokeProtocol, inputs: ReadonlyMap<string,
     return `{"inputs":{${parts.join(',')}}}`;
   }
   if (tensors.length === 1) return `{"instances":${encodeNested(tensors[0][1].datatype, tensors[0][1].data, tensors[0][1].shape)}}`;
-  const instances: string[] = [];
-  for (let r = 0; r < rows; r++) {
-    const fields = tensors.map(([name, t]) => {
-      const rowShape = t.shape.slice(1);
-      const width = rowShape.reduce((a, b) => a * b, 1);
-      return `${JSON.stringify(name)}:${encodeNested(t.datatype, t.data, rowShape, r * width)}`;
-    });
-    instances.push(`{${fields.join(',')}}`);
-  }
-  return `{"instances":[${instances.join(',')}]}`;
+  return `{"instances":${rowRecords(inputs)}}`;
 }
 
 /** An answer as flat, row-major values per output name. */
