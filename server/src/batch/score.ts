@@ -241,7 +241,8 @@ export async function scoreFile(o: ScoreOptions): Promise<ScoreSummary> {
   }
 }
 
-function safeFacts(bytes: Uint8Array) {
+/** The model file's facts, or none when its protobuf cannot be read (the session may still load). */
+export function safeFacts(bytes: Uint8Array) {
   try {
     return onnxFacts(bytes);
   } catch {

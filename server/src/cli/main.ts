@@ -7,6 +7,7 @@ import { SqliteUnavailableError } from '../sqlite';
 import { modelsCommand, runsCommand } from './commands/tracking';
 import { replayCommand } from './commands/replay';
 import { serveCommand } from './commands/serve';
+import { smokeCommand } from './commands/smoke';
 import { statsCommand } from './commands/stats';
 import { driftCommand } from './commands/drift';
 import { monitorCommand } from './commands/monitor';
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, (args: string[], out: Out) => number | Promise<nu
   models: modelsCommand,
   train: trainCommand,
   serve: serveCommand,
+  smoke: smokeCommand,
   stats: statsCommand,
   ab: abCommand,
   promote: promoteCommand,

@@ -24,6 +24,7 @@ Commands:
   predict <model>[@version] --input F --output G [folder]  Score a CSV, JSON Lines or Parquet file (batch)
   validate [dataset|file] [folder]  Check the data sets of mlops.yaml's data: against their files (--infer FILE proposes one)
   serve [folder]   Serve the folder's mlops.yaml endpoints on 127.0.0.1 (V2, V1, MLflow /invocations)
+  smoke <url> [folder]  Send the model's reference rows to a deployed endpoint; compare with the local ONNX answers
   stats <test>     Statistics as scipy computes them: welch, student, ztest, chisq, srm, ks, wasserstein, psi
   ab <experiment>  Analyze an A/B experiment from the prediction and feedback log (--json, --html)
   drift            Data drift: --reference R.csv --current C.csv, or <model> over the prediction log (--window, --html)

@@ -64,16 +64,22 @@ export function predictionsJson(outputs: ReadonlyMap<string, HostTensor>): RawJs
     const parts = tensors.map(([name, t]) => `${JSON.stringify(name)}:${encodeNested(t.datatype, t.data, t.shape)}`);
     return new RawJson(`{${parts.join(',')}}`);
   }
+  return new RawJson(rowRecords(outputs));
+}
+
+/** Tensors that share their first dimension as JSON, one object per row: [{name: row, …}, …]. */
+export function rowRecords(tensors: ReadonlyMap<string, HostTensor>): string {
+  const all = [...tensors];
   const records: string[] = [];
-  for (let r = 0; r < rows; r++) {
-    const fields = tensors.map(([name, t]) => {
+  for (let r = 0; r < all[0][1].shape[0]; r++) {
+    const fields = all.map(([name, t]) => {
       const rowShape = t.shape.slice(1);
       const width = rowShape.reduce((a, b) => a * b, 1);
       return `${JSON.stringify(name)}:${encodeNested(t.datatype, t.data, rowShape, r * width)}`;
     });
     records.push(`{${fields.join(',')}}`);
   }
-  return new RawJson(`[${records.join(',')}]`);
+  return `[${records.join(',')}]`;
 }
 
 export function v1Response(outputs: ReadonlyMap<string, HostTensor>): string {
