@@ -55,9 +55,10 @@ test('the churn example: train → gate → export → deploy → smoke, on push
   assert.deepEqual(Object.keys(j), ['train', 'gate', 'export', 'deploy', 'smoke']);
   assert.deepEqual(j.train.needs, []);
   assert.deepEqual(j.gate.needs, ['train']);
-  assert.deepEqual(j.export.needs, ['gate']);
+  // export, deploy and smoke read train's artifact when it ran: the models the gate passed are the ones shipped and compared.
+  assert.deepEqual(j.export.needs, ['train', 'gate']);
   assert.deepEqual(j.deploy.needs, ['train', 'export']);
-  assert.deepEqual(j.smoke.needs, ['deploy']);
+  assert.deepEqual(j.smoke.needs, ['train', 'deploy']);
   // The parser adds the implicit success() where no status function is written.
   assert.equal(j.train.if, "success() && (github.event_name != 'pull_request')");
   assert.equal(j.gate.if, '!cancelled() && !failure()');
@@ -73,6 +74,7 @@ test('the churn example: train → gate → export → deploy → smoke, on push
   assert.deepEqual(runs('train'), ['npm ci', 'npx mlops train .']);
   assert.ok(runs('gate').includes('npx mlops check examples/churn --format github'));
   assert.ok(uses('export').includes('actions/upload-artifact@v4'));
+  for (const id of ['gate', 'export', 'deploy', 'smoke']) assert.ok(uses(id).includes('actions/download-artifact@v4'), `${id} uses what train produced`);
   assert.ok(uses('deploy').includes('actions/download-artifact@v4'));
   assert.match(runs('deploy').join('\n'), /kubectl apply -f "\$f"/);
   assert.match(runs('smoke').join('\n'), /npx mlops smoke "\$MLOPS_SMOKE_URL" examples\/churn --model churn --protocol v2 --format github/);

@@ -238,9 +238,11 @@ export function generateParts(model: ManifestModel, options: WorkflowOptions): G
     ];
     block('job:export', [
       `  # The ${target === 'kserve' ? 'KServe InferenceServices' : 'Seldon Core v2 Models and Experiments'} of the serving endpoints, as the artifact mlops-export.`,
-      ...jobHead('export', 'Export manifests', "${{ !cancelled() && needs.gate.result == 'success' && github.event_name != 'pull_request' }}"),
+      ...jobHead('export', 'Export manifests', "${{ !cancelled() && needs.gate.result == 'success' && github.event_name != 'pull_request' }}", ['train']),
       '    steps:',
       ...setup(),
+      // The manifest and models train produced are the ones the gate passed: export those.
+      ...download('      '),
       `      - name: ${scalar(`mlops export ${target}`)}`,
       ...envLines,
       `        run: npx mlops export ${target} ${folder} --out ${EXPORT_DIR} \${MLOPS_STORAGE_URI:+--storage-uri "$MLOPS_STORAGE_URI"} \${MLOPS_NAMESPACE:+--namespace "$MLOPS_NAMESPACE"}`,
@@ -270,9 +272,11 @@ export function generateParts(model: ManifestModel, options: WorkflowOptions): G
 
     const smoke = [
       '  # Requests to the deployed endpoints through `mlops smoke`; skipped with a notice while the URL is not set.',
-      ...jobHead('smoke', 'Smoke test', "${{ !cancelled() && needs.deploy.result == 'success' }}"),
+      ...jobHead('smoke', 'Smoke test', "${{ !cancelled() && needs.deploy.result == 'success' }}", ['train']),
       '    steps:',
       ...setup(),
+      // Answers are compared with the ONNX files that were deployed: train's, when it ran.
+      ...download('      '),
     ];
     for (const e of endpoints) {
       const variable = smokeUrlVariable(e.name, endpoints.length);
