@@ -12,6 +12,7 @@ import { RunComparison } from './webviews/compare';
 import { Dashboard } from './webviews/dashboard';
 import { DriftReportPanel } from './webviews/drift';
 import { registerMonitoring } from './monitoring';
+import { registerPipeline } from './pipeline';
 import { DataValidationPanel, registerDataValidation } from './webviews/data';
 import { registerScoring } from './scoring';
 
@@ -25,6 +26,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   registerIndexProgress(ctx);
   registerServing(ctx, trees.serving);
   registerScoring(ctx);
+  registerPipeline(ctx);
   registerAutoRollbackWarnings(ctx);
   registerCommands(ctx, { dashboard: new Dashboard(ctx), compare: new RunComparison(ctx), charts: new MetricCharts(ctx), ab: new AbDashboard(ctx), trees });
   registerMonitoring(ctx, new DriftReportPanel(ctx), trees.models);

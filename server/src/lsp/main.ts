@@ -43,6 +43,8 @@ import { ScoringHost } from './scoring-host';
 import { ScoreCancelled, ScoreError } from '../batch/score';
 import { DataProfiles, inferEdit } from './manifest/data';
 import { DataDiagnostics, dataPanelData } from './data-diagnostics';
+import { planExports } from '../export/plan';
+import { isInside } from '../workspace/links';
 
 /** Register a handler typed by the contract's request spec. */
 function onRequest<P, R>(spec: RequestSpec<P, R>, handler: (params: P) => R | Promise<R>): void {
@@ -376,6 +378,10 @@ onRequest(Requests.monitoredModels, () => monitoring?.monitored() ?? []);
 onRequest(Requests.retrainStarted, (p) => {
   if (!monitoring) throw noMonitoring();
   return monitoring.retrainStarted(p);
+});
+onRequest(Requests.exportPipeline, ({ manifest, targets }) => {
+  if (!workspaceFolders.some((root) => isInside(manifest, root))) throw new Error(`${manifest} is not in the workspace`);
+  return planExports(manifest, targets);
 });
 onRequest(Requests.retrainFinished, (p) => {
   if (!monitoring) throw noMonitoring();

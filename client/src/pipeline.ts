@@ -1,0 +1,101 @@
+/**
+ * "MLOps: Export Pipeline…": the GitHub Actions workflow and the KServe or Seldon files of a
+ * manifest, computed by the server (the same as `mlops export`) and applied as a WorkspaceEdit the
+ * user reviews in the Refactor Preview before anything is written. A workflow with hand edits inside
+ * its generated blocks is replaced only after the user says so.
+ */
+import * as vscode from 'vscode';
+import { Requests, type ExportFilePlan, type PipelineTarget } from '../../server/src/contract';
+import type { Ctx } from './ctx';
+
+/** What a lens passes: the manifest, and which part it sits over. */
+interface ExportArgs {
+  manifest?: string;
+  target?: 'github-actions' | 'kubernetes';
+}
+
+const TARGETS: { target: PipelineTarget; label: string; where: string }[] = [
+  { target: 'github-actions', label: 'GitHub Actions workflow', where: '.github/workflows/mlops.yml: validate, train, gate, export, deploy, smoke' },
+  { target: 'kserve', label: 'KServe InferenceServices', where: 'k8s/kserve/ beside mlops.yaml' },
+  { target: 'seldon', label: 'Seldon Core v2 Models and Experiments', where: 'k8s/seldon/ beside mlops.yaml' },
+];
+
+export function registerPipeline(ctx: Ctx): void {
+  ctx.pushDisposable(vscode.commands.registerCommand('mlops.exportPipeline', (args?: ExportArgs) => exportPipeline(ctx, args)));
+}
+
+async function exportPipeline(ctx: Ctx, args?: ExportArgs): Promise<void> {
+  const manifest = args?.manifest ?? (await pickManifest(ctx));
+  if (!manifest) return;
+  const picked = await vscode.window.showQuickPick(
+    TARGETS.map((t) => ({ label: t.label, detail: t.where, target: t.target, picked: args?.target === 'kubernetes' ? t.target === 'kserve' : t.target !== 'seldon' })),
+    { title: `Export the pipeline of ${vscode.workspace.asRelativePath(manifest)}`, canPickMany: true, placeHolder: 'What to write (you review every file before it is written)' },
+  );
+  if (!picked || picked.length === 0) return;
+  // The export reads the saved manifest, as `mlops export` does.
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === manifest);
+  if (open?.isDirty) {
+    const save = await vscode.window.showWarningMessage(`${vscode.workspace.asRelativePath(manifest)} has unsaved changes; the export reads the saved file.`, 'Save and Export', 'Export Saved');
+    if (!save) return;
+    if (save === 'Save and Export') await open.save();
+  }
+  const plan = await ctx.request(Requests.exportPipeline, { manifest, targets: picked.map((p) => p.target) });
+  for (const w of plan.warnings) ctx.output.warn(`Export: ${w}`);
+  for (const p of plan.problems) ctx.output.error(`Export: ${p}`);
+  if (plan.problems.length > 0) {
+    const more = plan.problems.length > 1 ? ` (and ${plan.problems.length - 1} more)` : '';
+    void vscode.window.showErrorMessage(`MLOps: ${plan.problems[0]}${more}`, 'Show Output').then((c) => c && ctx.output.show());
+  }
+  const files: ExportFilePlan[] = [];
+  for (const f of plan.files.filter((x) => !x.unchanged)) {
+    if (f.conflict) {
+      const replace = await vscode.window.showWarningMessage(
+        `${vscode.workspace.asRelativePath(f.path)}: ${f.conflict.replace(/; --force replaces it$/, '')}.`,
+        { modal: true, detail: 'Your lines outside the generated blocks are kept; the blocks are written anew. You review the result before it is written.' },
+        'Review Replacement',
+      );
+      if (replace !== 'Review Replacement') continue;
+    }
+    files.push(f);
+  }
+  if (files.length === 0) {
+    if (plan.files.length > 0 && plan.files.every((f) => f.unchanged)) void vscode.window.showInformationMessage('MLOps: the exported files are up to date.');
+    return;
+  }
+  const edit = new vscode.WorkspaceEdit();
+  for (const f of files) {
+    const uri = vscode.Uri.file(f.path);
+    const metadata: vscode.WorkspaceEditEntryMetadata = { needsConfirmation: true, label: f.existing === undefined ? 'New file' : 'Exported again', description: vscode.workspace.asRelativePath(uri) };
+    if (f.existing === undefined) edit.createFile(uri, { contents: new TextEncoder().encode(f.text), overwrite: false }, metadata);
+    else {
+      const doc = await vscode.workspace.openTextDocument(uri);
+      edit.replace(uri, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), f.text, metadata);
+    }
+  }
+  const applied = await vscode.workspace.applyEdit(edit, { isRefactoring: true });
+  if (!applied) return;
+  ctx.output.info(`Export: wrote ${files.map((f) => vscode.workspace.asRelativePath(f.path)).join(', ')}`);
+  for (const u of plan.uploads) ctx.output.info(`Export: upload ${u.file} to ${u.uri}`);
+  const workflow = files.find((f) => f.path.endsWith('.yml') && f.path.includes('.github'));
+  const choice = await vscode.window.showInformationMessage(
+    `MLOps: exported ${files.length} file${files.length === 1 ? '' : 's'}.${plan.uploads.length > 0 ? ' Upload the model files before applying (see the MLOps output).' : ''}`,
+    ...(workflow ? ['Open Workflow'] : []),
+    'Show Output',
+  );
+  if (choice === 'Open Workflow' && workflow) await vscode.window.showTextDocument(vscode.Uri.file(workflow.path));
+  else if (choice === 'Show Output') ctx.output.show();
+}
+
+async function pickManifest(ctx: Ctx): Promise<string | undefined> {
+  const { manifests } = await ctx.request(Requests.promotionChoices, {});
+  if (manifests.length === 0) {
+    void vscode.window.showInformationMessage('MLOps: no mlops.yaml in this workspace. Create one to export its pipeline.');
+    return undefined;
+  }
+  if (manifests.length === 1) return manifests[0].manifest;
+  const picked = await vscode.window.showQuickPick(
+    manifests.map((m) => ({ label: vscode.workspace.asRelativePath(m.manifest), manifest: m.manifest })),
+    { title: 'Export the pipeline of which mlops.yaml?' },
+  );
+  return picked?.manifest;
+}
