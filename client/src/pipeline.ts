@@ -62,23 +62,42 @@ async function exportPipeline(ctx: Ctx, args?: ExportArgs): Promise<void> {
     if (plan.files.length > 0 && plan.files.every((f) => f.unchanged)) void vscode.window.showInformationMessage('MLOps: the exported files are up to date.');
     return;
   }
+  const list = files.map((f) => `${vscode.workspace.asRelativePath(f.path)}${f.existing === undefined ? ' (new)' : ' (replaced)'}`).join('\n');
+  const how = await vscode.window.showInformationMessage(
+    `Write ${files.length} exported file${files.length === 1 ? '' : 's'}?`,
+    { modal: true, detail: `${list}\n\nReview Each File… opens them in the Refactor Preview, where you tick the ones to write.` },
+    'Write',
+    'Review Each File…',
+  );
+  if (!how) return;
   const edit = new vscode.WorkspaceEdit();
   for (const f of files) {
     const uri = vscode.Uri.file(f.path);
-    const metadata: vscode.WorkspaceEditEntryMetadata = { needsConfirmation: true, label: f.existing === undefined ? 'New file' : 'Exported again', description: vscode.workspace.asRelativePath(uri) };
+    const metadata: vscode.WorkspaceEditEntryMetadata = { needsConfirmation: how !== 'Write', label: f.existing === undefined ? 'New file' : 'Exported again', description: vscode.workspace.asRelativePath(uri) };
     if (f.existing === undefined) edit.createFile(uri, { contents: new TextEncoder().encode(f.text), overwrite: false }, metadata);
     else {
       const doc = await vscode.workspace.openTextDocument(uri);
       edit.replace(uri, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), f.text, metadata);
     }
   }
-  const applied = await vscode.workspace.applyEdit(edit, { isRefactoring: true });
-  if (!applied) return;
-  ctx.output.info(`Export: wrote ${files.map((f) => vscode.workspace.asRelativePath(f.path)).join(', ')}`);
+  if (!(await vscode.workspace.applyEdit(edit, { isRefactoring: true }))) return;
+  // A replaced file is an edit of its document: saved, so what is on disk is what was reviewed.
+  for (const f of files.filter((x) => x.existing !== undefined)) {
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === f.path);
+    if (doc?.isDirty && doc.getText() === f.text) await doc.save();
+  }
+  // In the preview the user may have left some out: say what was written.
+  const written: ExportFilePlan[] = [];
+  for (const f of files) if ((await readText(f.path)) === f.text) written.push(f);
+  if (written.length === 0) {
+    void vscode.window.showInformationMessage('MLOps: nothing was written.');
+    return;
+  }
+  ctx.output.info(`Export: wrote ${written.map((f) => vscode.workspace.asRelativePath(f.path)).join(', ')}`);
   for (const u of plan.uploads) ctx.output.info(`Export: upload ${u.file} to ${u.uri}`);
-  const workflow = files.find((f) => f.path.endsWith('.yml') && f.path.includes('.github'));
+  const workflow = written.find((f) => f.path.endsWith('.yml') && f.path.includes('.github'));
   const choice = await vscode.window.showInformationMessage(
-    `MLOps: exported ${files.length} file${files.length === 1 ? '' : 's'}.${plan.uploads.length > 0 ? ' Upload the model files before applying (see the MLOps output).' : ''}`,
+    `MLOps: exported ${written.length} file${written.length === 1 ? '' : 's'}${written.length < files.length ? ` of ${files.length}` : ''}.${plan.uploads.length > 0 ? ' Upload the model files before applying (see the MLOps output).' : ''}`,
     ...(workflow ? ['Open Workflow'] : []),
     'Show Output',
   );
@@ -98,4 +117,13 @@ async function pickManifest(ctx: Ctx): Promise<string | undefined> {
     { title: 'Export the pipeline of which mlops.yaml?' },
   );
   return picked?.manifest;
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === path);
+    return open ? open.getText() : new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.file(path)));
+  } catch {
+    return undefined;
+  }
 }

@@ -31,6 +31,10 @@ test('mlops export github-actions writes .github/workflows/mlops.yml at the repo
   assert.deepEqual((await parseGithubWorkflow(text)).errors, []);
   assert.deepEqual(workflowSchemaErrors(text), []);
   assert.match(text, /npx mlops check app --format github/);
+  // The workflow is named like a manifest, but it is not one: mlops check reads app/mlops.yaml alone.
+  const check = mlops(['check', '.', '--format', 'json', '--no-data'], r.root);
+  const checked = new Set((JSON.parse(check.stdout) as { file: string }[]).map((f) => f.file));
+  assert.equal([...checked].some((f) => f.includes('.github')), false, check.stdout);
 
   const again = mlops(['export', 'github-actions', 'app', '--json'], r.root);
   assert.equal(again.code, 0, again.stderr);

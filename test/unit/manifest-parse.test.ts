@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checkManifestBytes, checkManifestText } from '../../server/src/check/check';
-import { MAX_MANIFEST_BYTES } from '../../server/src/manifest/parse';
+import { isManifestPath, MAX_MANIFEST_BYTES } from '../../server/src/manifest/parse';
 
 const codes = (text: string) => checkManifestText(text).map((f) => f.code);
 
@@ -101,4 +101,12 @@ test('random bytes never throw', () => {
     for (let j = 0; j < bytes.length; j++) bytes[j] = next() % 128; // ASCII noise, incl. YAML punctuation
     assert.ok(Array.isArray(checkManifestBytes(bytes)));
   }
+});
+
+test('a GitHub Actions workflow named mlops.yml is not a manifest', () => {
+  assert.equal(isManifestPath('/repo/app/mlops.yml'), true);
+  assert.equal(isManifestPath('/repo/mlops.yaml'), true);
+  assert.equal(isManifestPath('/repo/.github/workflows/mlops.yml'), false);
+  assert.equal(isManifestPath('C:\\repo\\.github\\workflows\\mlops.yml'), false);
+  assert.equal(isManifestPath('/repo/workflows/mlops.yml'), true);
 });

@@ -8,19 +8,29 @@ import { dirname, join } from 'node:path';
 import type { ExportFilePlan, PipelineExportPlan, PipelineTarget } from '../contract';
 import { PipelineExportError, planWorkflowExport } from '../pipeline';
 import { loadServingConfig, ServingConfigError } from '../serving/config';
+import { isInside } from '../workspace/links';
 import { deployFindings } from './faults';
 import { exportManifests, toYaml, type ExportTarget } from './manifests';
 
 /** Where the editor writes a target's Kubernetes files, relative to the manifest's folder. */
 export const K8S_DIR = 'k8s';
 
-export function planExports(manifestPath: string, targets: readonly PipelineTarget[]): PipelineExportPlan {
+/**
+ * `workspaceRoots`: where the editor may write. GitHub reads workflows at the repository root only, so
+ * a repository around the workspace gets no workflow from here (the terminal's `mlops export` can).
+ */
+export function planExports(manifestPath: string, targets: readonly PipelineTarget[], workspaceRoots?: readonly string[]): PipelineExportPlan {
   const folder = dirname(manifestPath);
   const plan: PipelineExportPlan = { manifest: manifestPath, files: [], warnings: [], problems: [], uploads: [] };
   for (const target of targets) {
     if (target === 'github-actions') {
       try {
         const w = planWorkflowExport(folder, {});
+        if (workspaceRoots && !workspaceRoots.some((root) => isInside(w.path, root))) {
+          const root = dirname(dirname(dirname(w.path)));
+          plan.problems.push(`workflow: GitHub reads workflows at the repository root, ${root}, which is outside the workspace; open that folder, or run \`mlops export github-actions\` in a terminal`);
+          continue;
+        }
         plan.files.push({ path: w.path, text: w.text, ...(w.existing !== undefined ? { existing: w.existing } : {}), ...(w.conflict ? { conflict: w.conflict } : {}), unchanged: w.unchanged });
         plan.warnings.push(...w.warnings.map((x) => `workflow: ${x}`));
       } catch (error) {

@@ -381,7 +381,7 @@ onRequest(Requests.retrainStarted, (p) => {
 });
 onRequest(Requests.exportPipeline, ({ manifest, targets }) => {
   if (!workspaceFolders.some((root) => isInside(manifest, root))) throw new Error(`${manifest} is not in the workspace`);
-  return planExports(manifest, targets);
+  return planExports(manifest, targets, workspaceFolders);
 });
 onRequest(Requests.retrainFinished, (p) => {
   if (!monitoring) throw noMonitoring();

@@ -7,8 +7,14 @@ export const MAX_MANIFEST_BYTES = 2 * 1024 * 1024;
 
 export const MANIFEST_FILE_NAMES = ['mlops.yaml', 'mlops.yml'] as const;
 
+/**
+ * Whether a path names a manifest: mlops.yaml or mlops.yml — but not a GitHub Actions workflow of
+ * that name (`mlops export github-actions` writes `.github/workflows/mlops.yml`).
+ */
 export function isManifestPath(path: string): boolean {
-  const base = path.split(/[\\/]/).pop() ?? '';
+  const parts = path.split(/[\\/]/);
+  const base = parts[parts.length - 1] ?? '';
+  if (parts.length >= 3 && parts[parts.length - 2] === 'workflows' && parts[parts.length - 3] === '.github') return false;
   return (MANIFEST_FILE_NAMES as readonly string[]).includes(base);
 }
 

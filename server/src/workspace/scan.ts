@@ -67,7 +67,7 @@ export function scanWorkspace(root: string): ScanResult {
         }
         visit(path, depth + 1);
       } else if (entry.isFile() || entry.isSymbolicLink()) {
-        if (isManifestPath(entry.name) && isRegularFile(path)) result.manifests.push(path);
+        if (isManifestPath(path) && isRegularFile(path)) result.manifests.push(path);
         else if (entry.name === 'mlflow.db' && isRegularFile(path)) result.trackingSources.push({ kind: 'mlflow-sqlite', path });
         else if (/\.(db|sqlite|sqlite3)$/.test(entry.name) && isRegularFile(path)) {
           // Any other database is a source when its tables say so (an Optuna storage has no fixed name).
