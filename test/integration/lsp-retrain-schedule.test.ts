@@ -56,6 +56,7 @@ test('a scheduled retrain: the next time in the Models view, a missed one announ
     assert.deepEqual(overRetrain, [
       ['$(sync) Retrain now…', 'mlops.retrain', JSON.stringify([{ manifest, model: 'm' }])],
       [`$(clock) Next scheduled: ${formatScheduled(m.nextRetrain!.at, 'Asia/Seoul')}`, 'mlops.retrain', JSON.stringify([{ manifest, model: 'm' }])],
+      ['$(github-action) Export Pipeline…', 'mlops.exportPipeline', JSON.stringify([{ manifest, target: 'github-actions' }])],
     ]);
     const roots = await lsp.connection.sendRequest<TreeNode[]>(Requests.treeChildren.method, { view: 'models', parentId: null });
     assert.match(roots.find((n) => n.label === 'm')?.tooltip ?? '', /Next scheduled retrain: \w{3}, \d+ \w{3} \d{4}, 00:00 Asia\/Seoul/);
