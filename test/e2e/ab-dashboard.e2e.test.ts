@@ -24,6 +24,8 @@ test('A/B dashboard: opened from the code lens, live as feedback arrives, warns 
   return withWorkbench(t, { name: 'ab-dashboard', workspace, vsix: VSIX }, async (wb) => {
     await wb.statusBarItem('MLOps server: running').waitFor({ timeout: 30_000 });
     await wb.openFile('mlops.yaml');
+    // The experiment's line is below the first screen: bring it (and its lens) into view.
+    await wb.goToLine(fs.readFileSync(manifest, 'utf8').split('\n').findIndex((l) => /^experiments:/.test(l)) + 2);
     const lens = wb.page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Analyze' }).first();
     await lens.waitFor({ timeout: 30_000 });
     await lens.click();

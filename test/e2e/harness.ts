@@ -57,6 +57,8 @@ export interface Workbench {
   runCommand(title: string): Promise<void>;
   /** Opens a workspace file through Quick Open and waits for its editor tab. */
   openFile(relativePath: string): Promise<void>;
+  /** Moves the active editor's cursor to a 1-based line (Go to Line), so the line and its code lenses are drawn. */
+  goToLine(line: number): Promise<void>;
   /** Waits until an element matched by `target` contains `text`. */
   waitForText(target: Locator | string, text: string | RegExp, timeoutMs?: number): Promise<Locator>;
   /** The activity bar entry whose aria-label starts with `labelPrefix`. */
@@ -329,6 +331,13 @@ function createWorkbench(page: Page, server: Server, close: () => Promise<void>)
       const fileName = path.basename(relativePath);
       await pickQuickInput('Control+P', relativePath, new RegExp(`^${escapeRegExp(fileName)}\\b`));
       await page.locator(`.tabs-container .tab.active[aria-label^="${cssString(fileName)}"]`).waitFor();
+    },
+    async goToLine(line) {
+      await openQuickInput('Control+G');
+      await quickInputBox.fill(`:${line}`, { timeout: QUICK_INPUT_MS });
+      await quickInputBox.press('Enter');
+      await quickInput.waitFor({ state: 'hidden' });
+      await waitForText(page.locator('.statusbar-item', { hasText: /^Ln \d+, Col \d+/ }).first(), new RegExp(`^Ln ${line},`), UI_TIMEOUT_MS);
     },
     noteRetry(what, attempt, reason) {
       const text = reason instanceof Error ? firstLine(reason.message) : String(reason);

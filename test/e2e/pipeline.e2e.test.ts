@@ -24,12 +24,8 @@ test('pipeline: the deploy lens, the export reviewed in the Refactor Preview, th
     await wb.openFile('mlops.yaml');
     // The lens over deploy: the endpoint's sizing, and the export behind it.
     const lens = wb.page.locator('.codelens-decoration a', { hasText: /Export for Kubernetes… · 2–6 replicas · scale at 8 concurrent/ });
-    const editor = wb.page.locator('.editor-group-container .monaco-editor').first();
-    await editor.click();
     // Reveal the serving block, where deploy: is.
-    await wb.page.keyboard.press('Control+G');
-    await wb.page.keyboard.type(String(fs.readFileSync(path.join(workspace, 'mlops.yaml'), 'utf8').split('\n').findIndex((l) => /^\s+deploy:/.test(l)) + 1));
-    await wb.page.keyboard.press('Enter');
+    await wb.goToLine(fs.readFileSync(path.join(workspace, 'mlops.yaml'), 'utf8').split('\n').findIndex((l) => /^\s+deploy:/.test(l)) + 1);
     await lens.waitFor({ timeout: SERVER_MS });
     await wb.shot('deploy-lens');
     await lens.click();
