@@ -9,6 +9,7 @@ import { parseManifest } from '../../server/src/manifest/parse';
 import { generateWorkflow, isGithubCron, planWorkflowExport, type WorkflowOptions } from '../../server/src/pipeline';
 import { parseGithubWorkflow, workflowParser, workflowSchemaErrors } from '../helpers/github-workflow';
 import { REPO, tempDir } from '../helpers/paths';
+import { seededRandom } from '../../server/src/util/random';
 
 const CHURN_TEXT = readFileSync(join(REPO, 'examples', 'churn', 'mlops.yaml'), 'utf8');
 const OPTIONS: WorkflowOptions = { manifestDir: 'examples/churn', manifestFile: 'mlops.yaml', npmDir: '.', nodeMajor: 20, target: 'kserve', branch: 'main' };
@@ -163,6 +164,43 @@ test('the cron check agrees with GitHub parser\'s', async () => {
     cases.map((c) => [c, isValidCron(c)]),
   );
   assert.ok(cases.some((c) => !isGithubCron(c)) && cases.some((c) => isGithubCron(c)));
+});
+
+test('fuzz: on 3,000 generated expressions the schedule parser and GitHub\'s cron check agree, and nothing throws', async () => {
+  const { isValidCron } = await workflowParser();
+  const random = seededRandom(21);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
+  const ranges = [[0, 59], [0, 23], [1, 31], [1, 12], [0, 6]] as const;
+  const names = [[], [], [], ['jan', 'jun', 'dec', 'JAN', 'foo'], ['mon', 'fri', 'sun', 'SAT', 'xyz']] as const;
+  const atom = (f: number): string => {
+    const [lo, hi] = ranges[f];
+    const r = random();
+    // Mostly in range, sometimes just outside it, sometimes a name.
+    if (r < 0.15 && names[f].length > 0) return pick(names[f]);
+    if (r < 0.25) return String(pick([lo - 1, hi + 1, hi + 7, 7]));
+    return String(lo + Math.floor(random() * (hi - lo + 1)));
+  };
+  const field = (f: number): string => {
+    const r = random();
+    if (r < 0.2) return '*';
+    if (r < 0.35) return `*/${pick(['0', '1', '5', '15', '60', '-1'])}`;
+    if (r < 0.55) return `${atom(f)}-${atom(f)}`;
+    if (r < 0.65) return `${atom(f)}-${atom(f)}/${pick(['2', '0', '3'])}`;
+    if (r < 0.8) return `${atom(f)},${atom(f)}${random() < 0.3 ? `,${atom(f)}` : ''}`;
+    if (r < 0.83) return pick(['L', '?', '1W', '5#2', ',', '1,,2', '1-', '-5', '1-2-3']);
+    return atom(f);
+  };
+  let accepted = 0;
+  const disagree: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const cron = [0, 1, 2, 3, 4].map(field).join(' ');
+    const ours = isGithubCron(cron);
+    if (ours !== isValidCron(cron)) disagree.push(`${cron} ours=${ours}`);
+    if (ours) accepted++;
+  }
+  assert.deepEqual(disagree.slice(0, 40), []);
+  // Both sides of the grammar were exercised.
+  assert.ok(accepted > 100 && accepted < 2900, `${accepted} accepted`);
 });
 
 test('negative controls: a needs to a missing job and a bad cron fail the parser; a bad schedule entry and a job without runs-on fail the schema', async () => {

@@ -14,7 +14,6 @@ export const SCHEDULE_ALIASES: Readonly<Record<string, string>> = {
 };
 
 const FIELDS = ['minute', 'hour', 'day of month', 'month', 'day of week'] as const;
-const NAMES = /^(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|sun|mon|tue|wed|thu|fri|sat)$/i;
 
 export interface Schedule {
   /** As written: an alias or the cron expression. */
@@ -87,19 +86,51 @@ function cronProblem(text: string): ScheduleProblem | undefined {
   return undefined;
 }
 
-/** What croner would take but a POSIX cron (and GitHub's schedule) would not: L, W, #, ?, 7 for Sunday. */
+const RANGES: readonly { min: number; max: number; names?: Readonly<Record<string, number>> }[] = [
+  { min: 0, max: 59 },
+  { min: 0, max: 23 },
+  { min: 1, max: 31 },
+  { min: 1, max: 12, names: { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 } },
+  { min: 0, max: 6, names: { sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6 } },
+];
+
+/**
+ * What croner would take but a POSIX cron (and GitHub's schedule) would not: L, W, #, ?, 7 for
+ * Sunday, a value or range end outside the field, a range that runs backwards (6-sun), a step wider
+ * than the field (*\/60 minutes). Each list element is `*`, `a` or `a-b`, optionally `/step`.
+ */
 function fieldProblem(value: string, index: number): { message: string; offset: number; length: number } | undefined {
-  for (const part of value.matchAll(/[^,\-/]+/g)) {
-    const text = part[0];
-    const at = part.index ?? 0;
-    if (text === '*' || /^\d+$/.test(text) || NAMES.test(text)) continue;
-    const bad = /[^0-9*]/.exec(text);
-    const start = at + (bad?.index ?? 0);
-    return { message: `"${text}" is not POSIX cron (only numbers, *, lists, ranges, steps and month or day names)`, offset: start, length: at + text.length - start };
-  }
-  if (index === 4) {
-    const seven = /(^|[,\-])7(?=$|[,\-/])/.exec(value);
-    if (seven) return { message: 'day of week runs 0–6 (0 is Sunday); GitHub does not take 7', offset: seven.index + seven[1].length, length: 1 };
+  const range = RANGES[index];
+  let offset = 0;
+  for (const element of value.split(',')) {
+    const at = offset;
+    offset += element.length + 1;
+    if (element === '') return { message: 'an empty list element', offset: Math.max(0, at - 1), length: 1 };
+    const slash = element.indexOf('/');
+    const base = slash < 0 ? element : element.slice(0, slash);
+    const step = slash < 0 ? undefined : element.slice(slash + 1);
+    const bounds = base === '*' ? [] : base.split('-');
+    if (bounds.length > 2 || bounds.some((b) => b === '')) return { message: `"${element}" is not a value, a range a-b or *`, offset: at, length: element.length };
+    const values: number[] = [];
+    let within = at;
+    for (const bound of bounds) {
+      const v = /^\d+$/.test(bound) ? Number(bound) : range.names?.[bound.toLowerCase()];
+      if (v === undefined) {
+        const bad = /[^0-9*]/.exec(bound);
+        const start = within + (bad?.index ?? 0);
+        return { message: `"${bound}" is not POSIX cron (only numbers, *, lists, ranges, steps and month or day names)`, offset: start, length: within + bound.length - start };
+      }
+      if (index === 4 && v === 7) return { message: 'day of week runs 0–6 (0 is Sunday); GitHub does not take 7', offset: within, length: bound.length };
+      if (v < range.min || v > range.max) return { message: `${v} is outside ${range.min}–${range.max}`, offset: within, length: bound.length };
+      values.push(v);
+      within += bound.length + 1;
+    }
+    if (values.length === 2 && values[1] < values[0]) return { message: `the range ${base} runs backwards`, offset: at, length: base.length };
+    if (step !== undefined) {
+      const stepAt = at + base.length + 1;
+      if (!/^[1-9]\d*$/.test(step)) return { message: `the step "${step}" is not a whole number from 1`, offset: stepAt, length: Math.max(1, step.length) };
+      if (Number(step) > range.max) return { message: `a step of ${step} is wider than the field (at most ${range.max})`, offset: stepAt, length: step.length };
+    }
   }
   return undefined;
 }
