@@ -83,10 +83,10 @@ function readStudies(db: Database, schema: Schema): Study[] {
     const id = String(r.study_id);
     const name = String(r.study_name ?? id);
     const dirs = directions.get(id) ?? (r.direction !== null && r.direction !== undefined ? [direction(r.direction)] : ['MINIMIZE']);
-    const names = metricNamesOf(systemAttrs.get(id)?.get('study:metric_names'), dirs.length);
+    const names = metricNamesOf(systemAttrs.get(r.study_id)?.get('study:metric_names'), dirs.length);
     const tags: Record<string, string> = { 'optuna.directions': dirs.join(','), 'optuna.metrics': names.join(',') };
-    for (const [k, v] of userAttrs.get(id) ?? []) tags[`optuna.user_attr.${k}`] = v;
-    for (const [k, v] of systemAttrs.get(id) ?? []) tags[`optuna.system_attr.${k}`] = v;
+    for (const [k, v] of userAttrs.get(r.study_id) ?? []) tags[`optuna.user_attr.${k}`] = v;
+    for (const [k, v] of systemAttrs.get(r.study_id) ?? []) tags[`optuna.system_attr.${k}`] = v;
     return {
       id,
       name,
@@ -100,49 +100,49 @@ function readStudies(db: Database, schema: Schema): Study[] {
 function readTrials(db: Database, schema: Schema, studies: Study[], now: number, issue: (message: string) => void): RunRecord[] {
   const byStudy = new Map(studies.map((s) => [s.id, s]));
   const oldValues = !schema.has('trial_intermediate_values'); // 0.9 and 1.3
-  const trialRows = db.prepare(`SELECT ${columns(schema, 'trials', ['trial_id', 'number', 'study_id', 'state', 'value', 'datetime_start', 'datetime_complete'])} FROM trials ORDER BY trial_id`).all() as Row[];
-  const params = new Map<string, Record<string, string>>();
-  const distributions = new Map<string, Record<string, string>>();
-  for (const r of db.prepare('SELECT trial_id, param_name, param_value, distribution_json FROM trial_params ORDER BY param_id').all() as Row[]) {
-    const trial = String(r.trial_id);
-    const decoded = decodeParam(r.param_value, r.distribution_json);
-    (params.get(trial) ?? params.set(trial, {}).get(trial)!)[String(r.param_name)] = decoded;
-    (distributions.get(trial) ?? distributions.set(trial, {}).get(trial)!)[`optuna.distribution.${String(r.param_name)}`] = String(r.distribution_json ?? '');
+  // Rows as arrays, keyed by the trial's id as stored: 10,000 trials are 50,000 rows, and an object
+  // and a string key per row cost more than the query.
+  const trialRows = db.prepare(`SELECT ${columns(schema, 'trials', ['trial_id', 'number', 'study_id', 'state', 'value', 'datetime_start', 'datetime_complete'])} FROM trials ORDER BY trial_id`).raw().all() as unknown[][];
+  const params = new Map<unknown, Record<string, string>>();
+  const distributions = new Map<unknown, Record<string, string>>();
+  for (const [trial, name, stored, distribution] of db.prepare('SELECT trial_id, param_name, param_value, distribution_json FROM trial_params ORDER BY param_id').raw().all() as unknown[][]) {
+    const decoded = decodeParam(stored, distribution);
+    (params.get(trial) ?? params.set(trial, {}).get(trial)!)[String(name)] = decoded;
+    (distributions.get(trial) ?? distributions.set(trial, {}).get(trial)!)[`optuna.distribution.${String(name)}`] = String(distribution ?? '');
   }
-  const finals = new Map<string, (number | undefined)[]>();
-  const intermediate = new Map<string, { step: number; value: number }[]>();
+  const finals = new Map<unknown, (number | undefined)[]>();
+  const intermediate = new Map<unknown, { step: number; value: number }[]>();
   if (oldValues) {
-    for (const r of db.prepare('SELECT trial_id, step, value FROM trial_values ORDER BY trial_value_id').all() as Row[]) push(intermediate, String(r.trial_id), { step: Number(r.step), value: numberOrNaN(r.value) });
+    for (const [trial, step, value] of db.prepare('SELECT trial_id, step, value FROM trial_values ORDER BY trial_value_id').raw().all() as unknown[][]) push(intermediate, trial, { step: Number(step), value: numberOrNaN(value) });
   } else {
     const typed = schema.get('trial_values')?.has('value_type') ?? false;
-    for (const r of db.prepare(`SELECT trial_id, objective, value${typed ? ', value_type' : ', NULL AS value_type'} FROM trial_values ORDER BY trial_value_id`).all() as Row[]) {
-      const list = finals.get(String(r.trial_id)) ?? [];
-      list[Number(r.objective)] = typedValue(r.value, r.value_type);
-      finals.set(String(r.trial_id), list);
+    for (const [trial, objective, value, type] of db.prepare(`SELECT trial_id, objective, value${typed ? ', value_type' : ', NULL AS value_type'} FROM trial_values ORDER BY trial_value_id`).raw().all() as unknown[][]) {
+      const list = finals.get(trial) ?? [];
+      list[Number(objective)] = typedValue(value, type);
+      finals.set(trial, list);
     }
     const typedIntermediate = schema.get('trial_intermediate_values')?.has('intermediate_value_type') ?? false;
-    for (const r of db.prepare(`SELECT trial_id, step, intermediate_value${typedIntermediate ? ', intermediate_value_type' : ', NULL AS intermediate_value_type'} FROM trial_intermediate_values ORDER BY step, trial_intermediate_value_id`).all() as Row[]) {
-      push(intermediate, String(r.trial_id), { step: Number(r.step), value: typedValue(r.intermediate_value, r.intermediate_value_type) ?? NaN });
+    for (const [trial, step, value, type] of db.prepare(`SELECT trial_id, step, intermediate_value${typedIntermediate ? ', intermediate_value_type' : ', NULL AS intermediate_value_type'} FROM trial_intermediate_values ORDER BY step, trial_intermediate_value_id`).raw().all() as unknown[][]) {
+      push(intermediate, trial, { step: Number(step), value: typedValue(value, type) ?? NaN });
     }
   }
   const userAttrs = attributes(db, schema, 'trial_user_attributes', 'trial_id');
   const systemAttrs = attributes(db, schema, 'trial_system_attributes', 'trial_id');
-  const heartbeats = new Map<string, number>();
-  if (schema.has('trial_heartbeats')) for (const r of db.prepare('SELECT trial_id, heartbeat FROM trial_heartbeats').all() as Row[]) heartbeats.set(String(r.trial_id), time(r.heartbeat) ?? 0);
+  const heartbeats = new Map<unknown, number>();
+  if (schema.has('trial_heartbeats')) for (const [trial, beat] of db.prepare('SELECT trial_id, heartbeat FROM trial_heartbeats').raw().all() as unknown[][]) heartbeats.set(trial, time(beat) ?? 0);
 
   const runs: RunRecord[] = [];
-  for (const r of trialRows) {
-    const trial = String(r.trial_id);
-    const study = byStudy.get(String(r.study_id));
+  for (const [trial, trialNumber, studyId, trialState, trialValue, started, completed] of trialRows) {
+    const study = byStudy.get(String(studyId));
     if (!study) {
-      issue(`trial ${trial} belongs to study ${String(r.study_id)}, which is not in the studies table; skipped`);
+      issue(`trial ${String(trial)} belongs to study ${String(studyId)}, which is not in the studies table; skipped`);
       continue;
     }
     const system = systemAttrs.get(trial);
-    const number = r.number !== null && r.number !== undefined ? Number(r.number) : Number(system?.get('_number') ?? trial);
-    const state = String(r.state ?? '').toUpperCase();
-    const start = time(r.datetime_start);
-    const end = time(r.datetime_complete);
+    const number = trialNumber !== null && trialNumber !== undefined ? Number(trialNumber) : Number(system?.get('_number') ?? trial);
+    const state = String(trialState ?? '').toUpperCase();
+    const start = time(started);
+    const end = time(completed);
     const tags: Record<string, string> = {
       'optuna.study': study.name,
       'optuna.number': String(number),
@@ -156,7 +156,7 @@ function readTrials(db: Database, schema: Schema, studies: Study[], now: number,
     const beat = heartbeats.get(trial);
     if (state === 'RUNNING' && beat !== undefined && now - beat > STALE_HEARTBEAT_MS) tags['optuna.heartbeat'] = `stale: last beat ${new Date(beat).toISOString()}`;
 
-    const values = oldValues ? [r.value === null || r.value === undefined ? undefined : numberOrNaN(r.value)] : (finals.get(trial) ?? []);
+    const values = oldValues ? [trialValue === null || trialValue === undefined ? undefined : numberOrNaN(trialValue)] : (finals.get(trial) ?? []);
     const metrics: MetricPoint[] = [];
     const history = intermediate.get(trial) ?? [];
     const objective = study.metricNames[0];
@@ -270,20 +270,19 @@ function metricNamesOf(json: string | undefined, objectives: number): string[] {
 }
 
 /** owner → key → value (value_json decoded: a JSON string becomes its text, anything else stays JSON). */
-function attributes(db: Database, schema: Schema, table: string, owner: string): Map<string, Map<string, string>> {
-  const out = new Map<string, Map<string, string>>();
+function attributes(db: Database, schema: Schema, table: string, owner: string): Map<unknown, Map<string, string>> {
+  const out = new Map<unknown, Map<string, string>>();
   const present = schema.get(table);
   if (!present?.has(owner) || !present.has('key') || !present.has('value_json')) return out;
-  for (const r of db.prepare(`SELECT ${quote(owner)} AS owner, key, value_json FROM ${quote(table)}`).all() as Row[]) {
-    let value = String(r.value_json ?? '');
+  for (const [who, key, json] of db.prepare(`SELECT ${quote(owner)} AS owner, key, value_json FROM ${quote(table)}`).raw().all() as unknown[][]) {
+    let value = String(json ?? '');
     try {
       const parsed = JSON.parse(value) as unknown;
       if (typeof parsed === 'string') value = parsed;
     } catch {
       // kept as stored
     }
-    const who = String(r.owner);
-    (out.get(who) ?? out.set(who, new Map()).get(who)!).set(String(r.key), value);
+    (out.get(who) ?? out.set(who, new Map()).get(who)!).set(String(key), value);
   }
   return out;
 }
@@ -313,13 +312,28 @@ function numberOrNaN(value: unknown): number {
 /** "2021-09-01 12:23:35.949090" (naive, as Optuna writes it) → ms since the epoch, read as UTC. */
 function time(value: unknown): number | null {
   if (value === null || value === undefined) return null;
-  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?/.exec(String(value));
+  const text = String(value);
+  // Two per trial: the usual form is read by position, anything else by the pattern.
+  if (text.length === 26 && text[4] === '-' && text[7] === '-' && text[10] === ' ' && text[13] === ':' && text[16] === ':' && text[19] === '.') {
+    const n = (from: number, to: number) => {
+      let v = 0;
+      for (let i = from; i < to; i++) {
+        const d = text.charCodeAt(i) - 48;
+        if (d < 0 || d > 9) return NaN;
+        v = v * 10 + d;
+      }
+      return v;
+    };
+    const ms = Date.UTC(n(0, 4), n(5, 7) - 1, n(8, 10), n(11, 13), n(14, 16), n(17, 19), Math.floor(n(20, 26) / 1000));
+    if (!Number.isNaN(ms)) return ms;
+  }
+  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?/.exec(text);
   if (!m) return null;
   const ms = m[7] ? Math.floor(Number(m[7].padEnd(6, '0')) / 1000) : 0;
   return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), ms);
 }
 
-function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+function push<T>(map: Map<unknown, T[]>, key: unknown, value: T): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
