@@ -12,6 +12,7 @@ export interface PackedRun {
   run: Omit<RunRecord, 'metrics'>;
   /** Latest value per key; "NaN", "Infinity", "-Infinity" for the values JSON cannot hold. */
   metricsJson: string;
+  /** Null when the run has no metric points, or when its points are all its summary implies (see impliedHistory). */
   history: PackedHistory | null;
 }
 
@@ -34,7 +35,41 @@ export interface RunFolderRead {
 
 export function packRun(run: RunRecord): PackedRun {
   const { metrics, ...rest } = run;
-  return { run: rest, metricsJson: encodeLatest(metrics), history: metrics.length > 0 ? packHistory(metrics) : null };
+  return { run: rest, metricsJson: encodeLatest(metrics), history: metrics.length > 0 && !isImpliedHistory(run) ? packHistory(metrics) : null };
+}
+
+/** When a run's one point per metric is dated: its end, else its start (as a finished trial's value is). */
+export function impliedTimestamp(run: { startTime: number | null; endTime: number | null }): number {
+  return run.endTime ?? run.startTime ?? 0;
+}
+
+/**
+ * Whether a run's history says nothing its summary does not: one point per metric, at step 0, dated
+ * impliedTimestamp(run), with a value the summary's JSON holds exactly. Such a history (every Optuna
+ * trial without intermediate values, many database runs) is not stored; impliedHistory gives it back.
+ */
+function isImpliedHistory(run: RunRecord): boolean {
+  const at = impliedTimestamp(run);
+  const seen = new Set<string>();
+  for (const p of run.metrics) {
+    if (p.step !== 0 || p.timestamp !== at || Object.is(p.value, -0) || seen.has(p.key)) return false;
+    seen.add(p.key);
+  }
+  return true;
+}
+
+/** The history isImpliedHistory left out: each latest value at step 0, keys in stored order. */
+export function impliedHistory(metricsJson: string, run: { startTime: number | null; endTime: number | null }): PackedHistory | null {
+  const latest = decodeLatest(metricsJson);
+  const keys = Object.keys(latest).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (keys.length === 0) return null;
+  const at = impliedTimestamp(run);
+  return {
+    keysJson: JSON.stringify(keys.map((k) => [k, 1])),
+    steps: new Float64Array(keys.length),
+    timestamps: new Float64Array(keys.length).fill(at),
+    values: Float64Array.from(keys, (k) => latest[k]),
+  };
 }
 
 /** Read and pack one run folder of an MLflow file store, with the fingerprint of the files read. */

@@ -1,6 +1,6 @@
 import type { Database } from '../store/store';
 import type { TrackingSourceKind } from '../contract';
-import { decodeLatest, packRun, type PackedRun } from './packed-run';
+import { decodeLatest, impliedHistory, packRun, type PackedRun } from './packed-run';
 import {
   type ExperimentRecord,
   type LifecycleStage,
@@ -79,6 +79,7 @@ export class TrackingRepository {
         'INSERT INTO logged_models (source_id, model_id, experiment_id, name, source_run_id, status, creation_time, artifact_location, params_json, tags_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       runMetrics: db.prepare('SELECT metrics_json FROM runs WHERE run_id = ?'),
+      runSummary: db.prepare('SELECT metrics_json, start_time, end_time FROM runs WHERE run_id = ?'),
       history: db.prepare('SELECT keys_json, steps, timestamps, vals FROM metric_history WHERE run_id = ?'),
     };
   }
@@ -281,11 +282,22 @@ export class TrackingRepository {
   /** A run's metric histories (one key, or all when key is undefined), each sorted by (step, timestamp). */
   metricHistory(runId: string, key?: string): MetricHistory[] {
     const row = this.stmt.history.get(runId) as { keys_json: string; steps: Buffer; timestamps: Buffer; vals: Buffer } | undefined;
-    if (!row) return [];
-    const [steps, timestamps, values] = [unpack(row.steps), unpack(row.timestamps), unpack(row.vals)];
+    let keysJson: string;
+    let steps: Float64Array;
+    let timestamps: Float64Array;
+    let values: Float64Array;
+    if (row) {
+      [keysJson, steps, timestamps, values] = [row.keys_json, unpack(row.steps), unpack(row.timestamps), unpack(row.vals)];
+    } else {
+      // No stored history: none at all, or one its summary implies (packRun leaves those out).
+      const run = this.stmt.runSummary.get(runId) as { metrics_json: string; start_time: number | null; end_time: number | null } | undefined;
+      const implied = run ? impliedHistory(run.metrics_json, { startTime: run.start_time, endTime: run.end_time }) : null;
+      if (!implied) return [];
+      ({ keysJson, steps, timestamps, values } = implied);
+    }
     const out: MetricHistory[] = [];
     let offset = 0;
-    for (const [k, count] of JSON.parse(row.keys_json) as [string, number][]) {
+    for (const [k, count] of JSON.parse(keysJson) as [string, number][]) {
       if (key === undefined || key === k) {
         out.push({ key: k, steps: steps.slice(offset, offset + count), timestamps: timestamps.slice(offset, offset + count), values: values.slice(offset, offset + count) });
       }
