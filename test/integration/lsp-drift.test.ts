@@ -59,6 +59,8 @@ test('the Models view shows the monitored model\'s health; recording a retrain s
   // The row shows the health alone (it fits the default sidebar width); versions and aliases are in the tooltip.
   assert.match(churn?.description ?? '', /^(drift|degraded, drift)$/);
   assert.match(churn?.tooltip ?? '', /2 versions · @production→1/);
+  // Said once: the row's former description is not added to the tooltip again.
+  assert.equal(churn?.tooltip?.match(/@production→1/g)?.length, 1, churn?.tooltip);
   assert.deepEqual(churn?.model, { manifest: join(workspace, 'mlops.yaml'), name: 'churn' });
   assert.match(churn?.icon ?? '', /warning|error/);
   // A due retrain: the row carries the inline Retrain action, and monitoredModels says why for the view's badge.

@@ -134,10 +134,9 @@ export class MonitoringHost {
     if (!h) return;
     node.icon = ICONS[h.state];
     const word = h.state === 'degraded' && h.drift?.dataset_drift ? 'degraded, drift' : h.state === 'unknown' ? this.unjudged(h, model) : WORDS[h.state];
-    // The health is the one figure the row shows; versions and aliases move to the tooltip.
-    const was = node.description;
+    // The health is the one figure the row shows; the tooltip already holds the versions and aliases.
     node.description = word;
-    const lines = [`Health: **${word}**`, was ?? ''];
+    const lines = [`Health: **${word}**`];
     if (h.drift) lines.push(`Drift: ${h.drift.drifted_features} of ${h.drift.features} features${h.drift.dataset_drift ? ' — data set drift' : ''}`);
     else if (h.drift_error) lines.push(`Drift: ${h.drift_error}`);
     for (const a of h.performance?.alerts ?? []) lines.push(`${a.severity}: ${a.message}`);
