@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import { Requests, type ExportFilePlan, type PipelineTarget } from '../../server/src/contract';
 import type { Ctx } from './ctx';
+import { pickManifest } from './promotion';
 
 /** What a lens passes: the manifest, and which part it sits over. */
 interface ExportArgs {
@@ -25,7 +26,9 @@ export function registerPipeline(ctx: Ctx): void {
 }
 
 async function exportPipeline(ctx: Ctx, args?: ExportArgs): Promise<void> {
-  const manifest = args?.manifest ?? (await pickManifest(ctx));
+  const manifest =
+    args?.manifest ??
+    (await pickManifest(ctx, undefined, () => true, 'a pipeline', { title: 'Export the pipeline of which mlops.yaml?', none: 'MLOps: no mlops.yaml in this workspace. Create one to export its pipeline.' }))?.manifest;
   if (!manifest) return;
   const picked = await vscode.window.showQuickPick(
     TARGETS.map((t) => ({ label: t.label, detail: t.where, target: t.target, picked: args?.target === 'kubernetes' ? t.target === 'kserve' : t.target !== 'seldon' })),
@@ -103,20 +106,6 @@ async function exportPipeline(ctx: Ctx, args?: ExportArgs): Promise<void> {
   );
   if (choice === 'Open Workflow' && workflow) await vscode.window.showTextDocument(vscode.Uri.file(workflow.path));
   else if (choice === 'Show Output') ctx.output.show();
-}
-
-async function pickManifest(ctx: Ctx): Promise<string | undefined> {
-  const { manifests } = await ctx.request(Requests.promotionChoices, {});
-  if (manifests.length === 0) {
-    void vscode.window.showInformationMessage('MLOps: no mlops.yaml in this workspace. Create one to export its pipeline.');
-    return undefined;
-  }
-  if (manifests.length === 1) return manifests[0].manifest;
-  const picked = await vscode.window.showQuickPick(
-    manifests.map((m) => ({ label: vscode.workspace.asRelativePath(m.manifest), manifest: m.manifest })),
-    { title: 'Export the pipeline of which mlops.yaml?' },
-  );
-  return picked?.manifest;
 }
 
 async function readText(path: string): Promise<string | undefined> {

@@ -16,11 +16,15 @@ export interface Target {
 
 type Manifest = PromotionChoices['manifests'][number];
 
-async function pickManifest(ctx: Ctx, target: Target | undefined, has: (m: Manifest) => boolean, what: string): Promise<Manifest | undefined> {
+/**
+ * The workspace's mlops.yaml that has what a command needs: the only one, or the user's pick.
+ * `words` replaces the picker's title and the message shown when there is none.
+ */
+export async function pickManifest(ctx: Ctx, target: Target | undefined, has: (m: Manifest) => boolean, what: string, words: { title?: string; none?: string } = {}): Promise<Manifest | undefined> {
   const { manifests } = await ctx.request(Requests.promotionChoices, {});
   const candidates = manifests.filter((m) => (target?.manifest === undefined || m.manifest === target.manifest) && has(m));
   if (candidates.length === 0) {
-    void vscode.window.showInformationMessage(`No mlops.yaml in the workspace declares ${what}.`);
+    void vscode.window.showInformationMessage(words.none ?? `No mlops.yaml in the workspace declares ${what}.`);
     return undefined;
   }
   if (candidates.length === 1) return candidates[0];
@@ -29,7 +33,7 @@ async function pickManifest(ctx: Ctx, target: Target | undefined, has: (m: Manif
       label: vscode.workspace.asRelativePath(m.manifest),
       m,
     })),
-    { title: 'Which mlops.yaml?' },
+    { title: words.title ?? 'Which mlops.yaml?' },
   );
   return picked?.m;
 }
